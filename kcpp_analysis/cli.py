@@ -1,0 +1,92 @@
+"""The ``kcpp`` command line: ``kcpp prepare`` and ``kcpp report``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from .errors import KcppError
+
+app = typer.Typer(add_completion=False, help="Kirklees Communities Partnership SIA toolkit.")
+console = Console(stderr=True)
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False, show_time=False)],
+        force=True,
+    )
+    for noisy in ("papermill", "traitlets", "nbconvert", "matplotlib", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@app.command()
+def prepare(
+    sources: Annotated[Path | None, typer.Option(help="Sources YAML (see params/sources.example.yaml). Omit for the demo dataset.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder for the prepared dataset.")] = None,
+    synthesise_missing: Annotated[bool, typer.Option("--synthesise-missing", help="Fill source kinds the sources file lacks with synthetic data on the real geography.")] = False,
+    seed: Annotated[int | None, typer.Option(help="Seed for synthetic data.")] = None,
+    force: Annotated[bool, typer.Option(help="Regenerate the demo even if an identical one exists.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Validate inputs and write a prepared dataset (parquet tables + dataset.json)."""
+    _setup_logging(verbose)
+    t0 = time.perf_counter()
+    try:
+        if sources is None:
+            from .demo import DEFAULT_SEED
+            from .prepare import prepare_demo
+
+            path = prepare_demo(out, seed=seed if seed is not None else DEFAULT_SEED, reuse=not force)
+        else:
+            from .sources.prepare import prepare_from_sources
+
+            path = prepare_from_sources(sources, out, synthesise_missing=synthesise_missing,
+                                        seed=seed)
+    except KcppError as exc:
+        console.print(f"[bold red]kcpp prepare failed:[/] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"prepared dataset: {path}  ({time.perf_counter() - t0:.1f} s)")
+
+
+@app.command()
+def report(
+    data: Annotated[Path | None, typer.Option(help="Prepared dataset folder. Omit to use (and build if needed) the demo dataset.")] = None,
+    year: Annotated[str | None, typer.Option(help="SIA financial year, e.g. 2025/26 (default: params/sia.yaml).")] = None,
+    themes: Annotated[list[str] | None, typer.Option("--themes", help="Theme ids to run (repeatable; default all).")] = None,
+    jobs: Annotated[int | None, typer.Option(help="Notebooks run in parallel (default: number of cores).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Outputs root (default: outputs/).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run every theme notebook and the overview, and export the HTML report set."""
+    _setup_logging(verbose)
+    from .pipeline import run_report
+
+    try:
+        result = run_report(data=data, year=year, themes=themes, jobs=jobs, out=out,
+                            console=console)
+    except KcppError as exc:
+        console.print(f"[bold red]kcpp report failed before running any notebook:[/] {exc}")
+        raise typer.Exit(2) from None
+    if not result.ok:
+        for f in result.failures:
+            console.print(f"[bold red]FAILED[/] {f}")
+        raise typer.Exit(1)
+    console.print(f"report set: {result.out_dir / 'index.html'}")
+
+
+def main() -> None:  # pragma: no cover - entry point
+    sys.exit(app())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

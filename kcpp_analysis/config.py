@@ -1,0 +1,369 @@
+"""Parameters: the YAML files under ``params/``, validated by pydantic before anything runs.
+
+Every model forbids unknown keys, so a typo in a YAML file is an error naming the file and
+the key, not a silently ignored setting. Cross-file checks (a KPI naming a category that the
+catalogue lacks, a theme priority with no KPI theme, ...) run in :func:`load_params`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError
+from .paths import params_dir
+
+FY_PATTERN = re.compile(r"^(\d{4})/(\d{2})$")
+SOURCES = ("police_crime", "police_asb", "council", "fire", "roads")
+FLAGS = (
+    "domestic_abuse",
+    "hate_crime",
+    "vawg",
+    "knife_crime",
+    "drug_related",
+    "alcohol_related",
+)
+SEVERITIES = ("fatal", "serious", "slight")
+HATE_STRANDS = ("race", "religion", "sexual_orientation", "disability", "transgender")
+
+
+def check_fy_label(value: str) -> str:
+    """Validate a financial-year label such as ``2025/26`` (second part = first + 1)."""
+    m = FY_PATTERN.match(str(value))
+    if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+        raise ValueError(f"financial year must look like '2025/26', got {value!r}")
+    return str(value)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Interruption(_Strict):
+    label: str
+    start: str = Field(pattern=r"^\d{4}-\d{2}$")
+    end: str = Field(pattern=r"^\d{4}-\d{2}$")
+
+
+class Disclosure(_Strict):
+    threshold: int = Field(5, ge=1, le=20)
+    marker: str = "[c]"
+
+
+class HotspotSettings(_Strict):
+    top: int = Field(10, ge=1)
+    persistence_years: int = Field(5, ge=1)
+    min_population: int = Field(500, ge=0)
+
+
+class SiaSettings(_Strict):
+    partnership: str
+    local_authority: str
+    lad_code: str
+    sia_year: str
+    baseline_period: str
+    trend_start: str
+    places: list[str]
+    interruptions: list[Interruption] = []
+    disclosure: Disclosure = Disclosure()
+    hotspots: HotspotSettings = HotspotSettings()
+
+    _fy = field_validator("sia_year", "baseline_period", "trend_start")(check_fy_label)
+
+
+class Ward(_Strict):
+    ward_code: str = Field(pattern=r"^E05\d{6}$")
+    ward_name: str
+    place: str
+
+
+class WardsFile(_Strict):
+    wards: list[Ward]
+
+
+class Category(_Strict):
+    label: str
+    source: Literal["police_crime", "police_asb", "council", "fire", "roads"]
+    priority: str | None
+    raw: dict[
+        Literal["police_uk", "home_office", "asb_type", "council", "fire", "stats19", "fixmystreet"],
+        list[str],
+    ] = {}
+
+
+class CategoriesFile(_Strict):
+    categories: dict[str, Category]
+
+
+class Selection(_Strict):
+    """Which incidents a priority or KPI counts. All given conditions must hold."""
+
+    categories: list[str] | Literal["catalogue"] | None = None
+    flag: Literal[FLAGS] | None = None  # type: ignore[valid-type]
+    sources: list[Literal[SOURCES]] | None = None  # type: ignore[valid-type]
+    severity: list[Literal[SEVERITIES]] | None = None  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _not_empty(self):
+        if self.categories is None and self.flag is None and self.sources is None:
+            raise ValueError("a selection needs at least one of categories, flag or sources")
+        return self
+
+
+class Target(_Strict):
+    rule: Literal["below_baseline", "above_baseline", "at_most", "at_least", "reduce_by_per_year"]
+    value: float | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _value_needed(self):
+        if self.rule in ("at_most", "at_least", "reduce_by_per_year") and self.value is None:
+            raise ValueError(f"target rule {self.rule!r} needs a 'value'")
+        return self
+
+
+class Kpi(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    theme: str
+    priority: str
+    measure: Literal[
+        "count", "repeat_incident_rate", "repeat_victim_rate", "survey_share", "indicator"
+    ]
+    select: Selection | None = None
+    survey: str | None = None
+    question: str | None = None
+    indicator_id: str | None = None
+    unit: str
+    baseline: float | None = None
+    baseline_period: str = "2021/22"
+    baseline_note: str | None = None
+    direction: Literal["lower", "higher"]
+    target: Target
+
+    _fy = field_validator("baseline_period")(check_fy_label)
+
+    @model_validator(mode="after")
+    def _measure_fields(self):
+        need = {
+            "count": ("select",),
+            "repeat_incident_rate": ("select",),
+            "repeat_victim_rate": ("select",),
+            "survey_share": ("survey", "question"),
+            "indicator": ("indicator_id",),
+        }[self.measure]
+        missing = [k for k in need if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"measure {self.measure!r} needs {', '.join(missing)}")
+        return self
+
+
+class KpisFile(_Strict):
+    kpis: list[Kpi]
+
+
+class Override(_Strict):
+    rag: Literal["red", "amber", "green"]
+    recommendation: Literal["high focus", "maintain and monitor"]
+    reason: str = Field(min_length=10)
+
+
+class SurveyRef(_Strict):
+    survey: str
+    question: str
+
+
+class Priority(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    selection: Selection | None = None
+    victims: bool = False
+    repeat_by: str | None = None
+    survey_questions: list[SurveyRef] = []
+    indicators: list[str] = []
+    improvement: Literal["decrease", "increase"] = "decrease"
+    statutory_duty: str | None = None
+    connected_partnership: str | None = None
+    context: str | None = None
+    override: Override | None = None
+
+
+class Theme(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    short_title: str
+    context: str = ""
+    priorities: list[Priority]
+
+
+@dataclass(frozen=True)
+class Params:
+    """All validated parameters, plus a content hash of every file read."""
+
+    sia: SiaSettings
+    wards: list[Ward]
+    categories: dict[str, Category]
+    kpis: list[Kpi]
+    themes: dict[str, Theme]
+    root: Path
+    hashes: dict[str, str] = field(default_factory=dict)
+
+    def theme(self, theme_id: str) -> Theme:
+        try:
+            return self.themes[theme_id]
+        except KeyError:
+            raise ConfigError(
+                f"unknown theme {theme_id!r}; known themes: {', '.join(self.themes)}"
+            ) from None
+
+    def priority_categories(self, priority: Priority) -> list[str] | None:
+        """Resolve a priority's ``categories: catalogue`` to concrete category codes."""
+        sel = priority.selection
+        if sel is None or sel.categories is None:
+            return None
+        if sel.categories == "catalogue":
+            return [c for c, v in self.categories.items() if v.priority == priority.id]
+        return list(sel.categories)
+
+    def kpis_for_theme(self, theme_id: str) -> list[Kpi]:
+        return [k for k in self.kpis if k.theme == theme_id]
+
+    def ward_place(self) -> dict[str, str]:
+        return {w.ward_code: w.place for w in self.wards}
+
+
+def _format_pydantic(err: ValidationError, path: Path) -> str:
+    lines = []
+    for e in err.errors()[:10]:
+        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (not allowed)"
+        lines.append(f"  {path.name}: key '{loc}': {msg}")
+    return f"invalid parameters file {path}:\n" + "\n".join(lines)
+
+
+def _read_yaml(path: Path) -> tuple[dict, str]:
+    if not path.exists():
+        raise ConfigError(f"parameters file not found: {path}")
+    raw = path.read_bytes()
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return data, hashlib.sha256(raw).hexdigest()
+
+
+def _parse(model: type[BaseModel], path: Path, hashes: dict[str, str]):
+    data, digest = _read_yaml(path)
+    hashes[str(path.name if path.parent.name != "themes" else f"themes/{path.name}")] = digest
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_pydantic(exc, path)) from None
+
+
+def load_params(root: str | Path | None = None) -> Params:
+    """Read and validate every YAML file under ``params/``.
+
+    Parameters
+    ----------
+    root : path, optional
+        The parameters folder; defaults to the project's ``params/``.
+
+    Returns
+    -------
+    Params
+        Validated settings. Cross-file references are checked: KPI categories exist in the
+        catalogue, KPI themes and priorities exist, ward places are the SIA's places, and
+        each catalogue priority belongs to some theme.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file and key at fault.
+    """
+    root = Path(root) if root is not None else params_dir()
+    hashes: dict[str, str] = {}
+    sia = _parse(SiaSettings, root / "sia.yaml", hashes)
+    wards = _parse(WardsFile, root / "wards.yaml", hashes).wards
+    cats = _parse(CategoriesFile, root / "categories.yaml", hashes).categories
+    kpis = _parse(KpisFile, root / "kpis.yaml", hashes).kpis
+    theme_files = sorted((root / "themes").glob("*.yaml"))
+    if not theme_files:
+        raise ConfigError(f"no theme files found in {root / 'themes'}")
+    themes: dict[str, Theme] = {}
+    for tf in theme_files:
+        th = _parse(Theme, tf, hashes)
+        if th.id != tf.stem:
+            raise ConfigError(f"{tf}: key 'id' is {th.id!r} but the file is named {tf.stem!r}")
+        themes[th.id] = th
+    params = Params(sia, wards, cats, kpis, themes, root, hashes)
+    _cross_check(params)
+    return params
+
+
+def _cross_check(p: Params) -> None:
+    root = p.root
+    # raw names unique per scheme
+    seen: dict[tuple[str, str], str] = {}
+    for code, cat in p.categories.items():
+        for scheme, names in cat.raw.items():
+            for n in names:
+                key = (scheme, n.lower())
+                if key in seen:
+                    raise ConfigError(
+                        f"{root / 'categories.yaml'}: raw name {n!r} of scheme {scheme!r} maps to "
+                        f"both {seen[key]!r} and {code!r}"
+                    )
+                seen[key] = code
+    for w in p.wards:
+        if w.place not in p.sia.places:
+            raise ConfigError(
+                f"{root / 'wards.yaml'}: ward {w.ward_name!r} has place {w.place!r}, "
+                f"not one of sia.yaml places {p.sia.places}"
+            )
+    priorities = {pr.id: th.id for th in p.themes.values() for pr in th.priorities}
+    for code, cat in p.categories.items():
+        if cat.priority is not None and cat.priority not in priorities:
+            raise ConfigError(
+                f"{root / 'categories.yaml'}: key 'categories.{code}.priority' names "
+                f"{cat.priority!r}, which no theme file defines"
+            )
+
+    def check_sel(sel: Selection | None, where: str, fname: str) -> None:
+        if sel is None or not isinstance(sel.categories, list):
+            return
+        for c in sel.categories:
+            if c not in p.categories:
+                raise ConfigError(
+                    f"{root / fname}: key '{where}.select.categories' names unknown category "
+                    f"{c!r} (not in categories.yaml)"
+                )
+
+    ids = set()
+    for i, k in enumerate(p.kpis):
+        if k.id in ids:
+            raise ConfigError(f"{root / 'kpis.yaml'}: duplicate KPI id {k.id!r}")
+        ids.add(k.id)
+        check_sel(k.select, f"kpis.{i}({k.id})", "kpis.yaml")
+        if k.theme not in p.themes:
+            raise ConfigError(
+                f"{root / 'kpis.yaml'}: key 'kpis.{i}({k.id}).theme' names unknown theme {k.theme!r}"
+            )
+        if priorities.get(k.priority) != k.theme:
+            raise ConfigError(
+                f"{root / 'kpis.yaml'}: key 'kpis.{i}({k.id}).priority' {k.priority!r} is not a "
+                f"priority of theme {k.theme!r}"
+            )
+    for th in p.themes.values():
+        for pr in th.priorities:
+            check_sel(pr.selection, f"priorities.{pr.id}", f"themes/{th.id}.yaml")

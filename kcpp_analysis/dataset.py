@@ -1,0 +1,239 @@
+"""The prepared dataset: four canonical tables as parquet plus ``dataset.json``.
+
+``dataset.json`` records row counts, date coverage, a SHA-256 of every parquet file, a
+fingerprint of the whole dataset, whether (and which parts) are synthetic, the generator
+seed and version for the demo, and data-quality counts from ``kcpp prepare``.
+
+Writes are atomic: tables go to a temporary sibling folder which replaces the target only
+once everything (including validation) has succeeded, so a failed prepare never leaves a
+half-written dataset that looks good.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import schemas
+from .config import FLAGS, Params, load_params
+from .errors import DataValidationError, KcppError
+
+log = logging.getLogger(__name__)
+
+TABLES = ("incidents", "areas", "survey", "indicators")
+FORMAT_VERSION = 1
+_STRING_COLS = {
+    "incidents": ["incident_id", "date_precision", "source", "category", "lsoa_code",
+                  "victim_id", "hate_strand", "severity"],
+    "areas": ["lsoa_code", "lsoa_name", "ward_code", "ward_name", "place"],
+    "survey": ["survey", "wave", "respondent_id", "place", "question"],
+    "indicators": ["indicator_id", "period", "unit", "source"],
+}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A prepared dataset: the four canonical tables and their metadata.
+
+    Attributes
+    ----------
+    incidents, areas, survey, indicators : DataFrame
+        The canonical tables (see :mod:`kcpp_analysis.schemas`).
+    meta : dict
+        The contents of ``dataset.json``.
+    path : Path or None
+        Folder the dataset was read from.
+    """
+
+    incidents: pd.DataFrame
+    areas: pd.DataFrame
+    survey: pd.DataFrame
+    indicators: pd.DataFrame
+    meta: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def synthetic(self) -> bool:
+        """True if any table holds synthetic (generated) data."""
+        return bool(self.meta.get("synthetic_tables"))
+
+    @property
+    def fingerprint(self) -> str:
+        return self.meta.get("fingerprint", "")
+
+    @property
+    def coverage(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        c = self.meta["coverage"]
+        return pd.Timestamp(c["start"]), pd.Timestamp(c["end"])
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name not in TABLES:
+            raise KeyError(f"unknown table {name!r}; tables are {TABLES}")
+        return getattr(self, name)
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """An empty canonical table with the right columns and dtypes."""
+    cols = {
+        "incidents": schemas.INCIDENT_COLUMNS,
+        "areas": schemas.AREA_COLUMNS,
+        "survey": schemas.SURVEY_COLUMNS,
+        "indicators": schemas.INDICATOR_COLUMNS,
+    }[name]
+    return normalise_table(pd.DataFrame({c: [] for c in cols}), name)
+
+
+def normalise_table(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Coerce a canonical table to its storage dtypes (strings, bools, ints, floats)."""
+    df = df.copy()
+    for c in _STRING_COLS[name]:
+        if c in df.columns:
+            df[c] = df[c].astype("str").where(df[c].notna(), None) if len(df) else df[c].astype("str")
+    if name == "incidents":
+        if "date" in df.columns:
+            df["date"] = pd.to_datetime(df["date"]).astype("datetime64[ns]")
+        for f in FLAGS:
+            if f in df.columns:
+                df[f] = df[f].astype(bool)
+    elif name == "areas":
+        for c in ("population", "imd_rank", "imd_decile"):
+            if c in df.columns:
+                df[c] = df[c].astype("int64")
+        for c in ["imd_score", *schemas.DOMAIN_SCORES]:
+            if c in df.columns:
+                df[c] = df[c].astype("float64")
+    elif name == "survey":
+        df["weight"] = df["weight"].astype("float64")
+        df["positive"] = df["positive"].astype(bool)
+    elif name == "indicators":
+        df["value"] = df["value"].astype("float64")
+    return df.reset_index(drop=True)
+
+
+def validate_dataset(ds: Dataset, params: Params | None = None) -> None:
+    """Validate every table and the cross-table rules; raise :class:`DataValidationError`."""
+    params = params or load_params()
+    schemas.validate_table(ds.areas, "areas", schemas.areas_schema(params.sia.places))
+    schemas.validate_table(
+        ds.incidents, "incidents", schemas.incidents_schema(list(params.categories))
+    )
+    schemas.validate_table(ds.survey, "survey", schemas.survey_schema(params.sia.places))
+    schemas.validate_table(ds.indicators, "indicators", schemas.indicators_schema())
+    schemas.check_lsoas_in_areas(ds.incidents, ds.areas)
+    if "coverage" in ds.meta and len(ds.incidents):
+        schemas.check_coverage(ds.incidents, ds.meta["coverage"]["start"], ds.meta["coverage"]["end"])
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def fingerprint_of(table_hashes: dict[str, str]) -> str:
+    """Dataset fingerprint: SHA-256 over the tables' hashes in a fixed order."""
+    joined = "|".join(f"{t}:{table_hashes[t]}" for t in TABLES)
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+def write_dataset(ds: Dataset, out: str | Path, *, params: Params | None = None) -> Path:
+    """Validate ``ds`` and write it atomically to folder ``out``.
+
+    Returns the folder. The previous content of ``out`` (if any) is replaced only after
+    every table has been validated and written.
+    """
+    out = Path(out).resolve()
+    validate_dataset(ds, params)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        hashes, rows = {}, {}
+        for t in TABLES:
+            df = normalise_table(ds.table(t), t)
+            f = tmp / f"{t}.parquet"
+            df.to_parquet(f, index=False, engine="pyarrow", compression="zstd")
+            hashes[t] = _sha256(f)
+            rows[t] = len(df)
+        meta = dict(ds.meta)
+        meta.update(
+            format_version=FORMAT_VERSION,
+            tables={t: {"file": f"{t}.parquet", "rows": rows[t], "sha256": hashes[t]} for t in TABLES},
+            fingerprint=fingerprint_of(hashes),
+            validated=True,
+        )
+        (tmp / "dataset.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("wrote prepared dataset to %s (fingerprint %s)", out, meta["fingerprint"][:12])
+    return out
+
+
+def read_meta(path: str | Path) -> dict:
+    """Read ``dataset.json`` of a prepared dataset folder."""
+    p = Path(path) / "dataset.json"
+    if not p.exists():
+        raise KcppError(f"{Path(path)} is not a prepared dataset (no dataset.json); run `kcpp prepare`")
+    return json.loads(p.read_text())
+
+
+def load_dataset(path: str | Path, *, validate: bool | None = None,
+                 params: Params | None = None) -> Dataset:
+    """Read a prepared dataset folder written by ``kcpp prepare``.
+
+    Parameters
+    ----------
+    path : path
+        The dataset folder (holding ``dataset.json`` and the parquet tables).
+    validate : bool, optional
+        Re-run full schema validation. By default it runs only when ``dataset.json`` does
+        not record a successful validation. File hashes are always checked, so a table
+        changed after preparation is detected.
+    params : Params, optional
+        Parameters to validate against (defaults to the project's).
+
+    Raises
+    ------
+    KcppError
+        If the folder is not a prepared dataset, or a table's hash does not match.
+    DataValidationError
+        If validation fails.
+    """
+    path = Path(path)
+    meta = read_meta(path)
+    frames = {}
+    for t in TABLES:
+        info = meta["tables"][t]
+        f = path / info["file"]
+        if not f.exists():
+            raise KcppError(f"{path}: table file {info['file']} is missing")
+        if _sha256(f) != info["sha256"]:
+            raise KcppError(
+                f"{f}: content does not match the hash in dataset.json; the prepared dataset was "
+                "changed after `kcpp prepare`. Prepare it again."
+            )
+        frames[t] = normalise_table(pd.read_parquet(f), t)
+    ds = Dataset(**frames, meta=meta, path=path.resolve())
+    if validate or (validate is None and not meta.get("validated")):
+        try:
+            validate_dataset(ds, params)
+        except DataValidationError as exc:
+            raise DataValidationError(f"{path}: {exc}", table=exc.table, failures=exc.failures) from None
+    return ds

@@ -1,0 +1,213 @@
+"""Canonical table schemas (pandera) and validation with readable error messages.
+
+The four canonical tables of DESIGN.md are ``incidents``, ``areas``, ``survey`` and
+``indicators``. :func:`validate_table` checks one table and raises
+:class:`~kcpp_analysis.errors.DataValidationError` naming the table, column, check, offending
+value and row (the first few of each), never a raw pandera dump. :func:`validate_dataset`
+adds the cross-table checks (every incident's LSOA is in ``areas``; dates inside the declared
+coverage).
+
+LSOA codes are ``E01`` + 6 digits (ONS, 2011 or 2021 codes), or ``X01`` + 6 digits for the
+synthetic demo geography, a prefix ONS never issues, so demo codes cannot be mistaken for
+real ones.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", FutureWarning)
+    import pandera.pandas as pa
+
+from .config import FLAGS, FY_PATTERN, HATE_STRANDS, SEVERITIES, SOURCES
+from .errors import DataValidationError
+
+LSOA_PATTERN = r"^(E01|X01)\d{6}$"
+FY_REGEX = FY_PATTERN.pattern
+MAX_FAILURES_SHOWN = 5
+
+INCIDENT_COLUMNS = [
+    "incident_id",
+    "date",
+    "date_precision",
+    "source",
+    "category",
+    "lsoa_code",
+    "victim_id",
+    *FLAGS,
+    "hate_strand",
+    "severity",
+]
+AREA_COLUMNS = [
+    "lsoa_code",
+    "lsoa_name",
+    "ward_code",
+    "ward_name",
+    "place",
+    "population",
+    "imd_score",
+    "imd_rank",
+    "imd_decile",
+    "income_score",
+    "employment_score",
+    "education_score",
+    "health_score",
+    "crime_score",
+    "barriers_score",
+    "living_env_score",
+]
+SURVEY_COLUMNS = ["survey", "wave", "respondent_id", "place", "weight", "question", "positive"]
+INDICATOR_COLUMNS = ["indicator_id", "period", "value", "unit", "source"]
+DOMAIN_SCORES = AREA_COLUMNS[9:]
+N_LSOA_ENGLAND_2011 = 32844
+
+
+def incidents_schema(categories: list[str] | None = None) -> pa.DataFrameSchema:
+    """Schema of the ``incidents`` table; ``categories`` restricts ``category`` values."""
+    cat_checks = [pa.Check.isin(sorted(categories))] if categories is not None else []
+    cols = {
+        "incident_id": pa.Column(str, unique=True, nullable=False),
+        "date": pa.Column(pa.DateTime, nullable=False),
+        "date_precision": pa.Column(str, pa.Check.isin(["day", "month"])),
+        "source": pa.Column(str, pa.Check.isin(list(SOURCES))),
+        "category": pa.Column(str, cat_checks),
+        "lsoa_code": pa.Column(str, pa.Check.str_matches(LSOA_PATTERN)),
+        "victim_id": pa.Column(str, nullable=True),
+        "hate_strand": pa.Column(str, pa.Check.isin(list(HATE_STRANDS)), nullable=True),
+        "severity": pa.Column(str, pa.Check.isin(list(SEVERITIES)), nullable=True),
+    }
+    for f in FLAGS:
+        cols[f] = pa.Column(bool, nullable=False)
+    return pa.DataFrameSchema(cols, strict=True, ordered=False)
+
+
+def areas_schema(places: list[str] | None = None) -> pa.DataFrameSchema:
+    """Schema of the ``areas`` table (one row per LSOA)."""
+    place_checks = [pa.Check.isin(places)] if places is not None else []
+    cols = {
+        "lsoa_code": pa.Column(str, pa.Check.str_matches(LSOA_PATTERN), unique=True),
+        "lsoa_name": pa.Column(str),
+        "ward_code": pa.Column(str, pa.Check.str_matches(r"^(E05|X05)\d{6}$")),
+        "ward_name": pa.Column(str),
+        "place": pa.Column(str, place_checks),
+        "population": pa.Column("int64", pa.Check.gt(0)),
+        "imd_score": pa.Column(float, pa.Check.ge(0)),
+        "imd_rank": pa.Column("int64", pa.Check.in_range(1, N_LSOA_ENGLAND_2011)),
+        "imd_decile": pa.Column("int64", pa.Check.in_range(1, 10)),
+    }
+    for d in DOMAIN_SCORES:
+        cols[d] = pa.Column(float, nullable=True)
+    return pa.DataFrameSchema(cols, strict=True, ordered=False)
+
+
+def survey_schema(places: list[str] | None = None) -> pa.DataFrameSchema:
+    """Schema of the ``survey`` table (one row per respondent and question)."""
+    place_checks = [pa.Check.isin([*places, "Unknown"])] if places is not None else []
+    return pa.DataFrameSchema(
+        {
+            "survey": pa.Column(str),
+            "wave": pa.Column(str, pa.Check.str_matches(FY_REGEX)),
+            "respondent_id": pa.Column(str),
+            "place": pa.Column(str, place_checks),
+            "weight": pa.Column(float, pa.Check.gt(0)),
+            "question": pa.Column(str),
+            "positive": pa.Column(bool),
+        },
+        strict=True,
+        ordered=False,
+        unique=["survey", "wave", "respondent_id", "question"],
+    )
+
+
+def indicators_schema() -> pa.DataFrameSchema:
+    """Schema of the ``indicators`` table (one row per indicator and period)."""
+    return pa.DataFrameSchema(
+        {
+            "indicator_id": pa.Column(str),
+            "period": pa.Column(str, pa.Check.str_matches(FY_REGEX)),
+            "value": pa.Column(float),
+            "unit": pa.Column(str),
+            "source": pa.Column(str),
+        },
+        strict=True,
+        ordered=False,
+        unique=["indicator_id", "period"],
+    )
+
+
+def _describe_failures(table: str, fc: pd.DataFrame) -> tuple[str, list[dict]]:
+    failures: list[dict] = []
+    lines: list[str] = []
+    fc = fc.copy()
+    fc["column"] = fc["column"].fillna(fc.get("schema_context", "")).astype(str)
+    for (column, check), grp in fc.groupby(["column", "check"], sort=False, dropna=False):
+        if check in ("column_in_dataframe", "column_in_schema"):
+            for name in grp["failure_case"]:
+                what = "is missing" if check == "column_in_dataframe" else "is not allowed (unknown)"
+                failures.append({"column": name, "check": check, "row": None, "value": None})
+                lines.append(f"  column '{name}' {what}")
+            continue
+        n = len(grp)
+        shown = grp.head(MAX_FAILURES_SHOWN)
+        parts = []
+        for _, r in shown.iterrows():
+            idx = r.get("index")
+            row = "?" if pd.isna(idx) else int(idx) if isinstance(idx, (int, float)) else idx
+            failures.append({"column": column, "check": check, "row": row, "value": r["failure_case"]})
+            parts.append(f"row {row}: {r['failure_case']!r}")
+        more = f" (+{n - len(shown)} more)" if n > len(shown) else ""
+        lines.append(f"  column '{column}' failed {check}: {'; '.join(parts)}{more}")
+    return f"table '{table}' failed validation:\n" + "\n".join(lines), failures
+
+
+def validate_table(df: pd.DataFrame, table: str, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """Validate ``df`` against ``schema``; raise a readable :class:`DataValidationError`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> bad = pd.DataFrame({"indicator_id": ["x"], "period": ["2024-25"], "value": [1.0],
+    ...                     "unit": ["n"], "source": ["s"]})
+    >>> try:
+    ...     validate_table(bad, "indicators", indicators_schema())
+    ... except DataValidationError as e:
+    ...     print(str(e).splitlines()[1].strip()[:44])
+    column 'period' failed str_matches('^(\\d{4})
+    """
+    try:
+        return schema.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        msg, failures = _describe_failures(table, exc.failure_cases)
+        raise DataValidationError(msg, table=table, failures=failures) from None
+
+
+def check_lsoas_in_areas(incidents: pd.DataFrame, areas: pd.DataFrame) -> None:
+    """Every incident's ``lsoa_code`` must be an LSOA of the ``areas`` table."""
+    missing = ~incidents["lsoa_code"].isin(areas["lsoa_code"])
+    if missing.any():
+        bad = incidents.loc[missing, "lsoa_code"]
+        rows = "; ".join(f"row {i}: {v!r}" for i, v in bad.head(MAX_FAILURES_SHOWN).items())
+        raise DataValidationError(
+            f"table 'incidents' column 'lsoa_code': {int(missing.sum())} incident(s) in LSOAs "
+            f"missing from table 'areas' ({bad.nunique()} distinct codes): {rows}",
+            table="incidents",
+            failures=[{"column": "lsoa_code", "check": "in areas", "row": i, "value": v}
+                      for i, v in bad.head(MAX_FAILURES_SHOWN).items()],
+        )
+
+
+def check_coverage(incidents: pd.DataFrame, start: str, end: str) -> None:
+    """Every incident date must fall inside the dataset's declared coverage [start, end]."""
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+    out = (incidents["date"] < lo) | (incidents["date"] > hi)
+    if out.any():
+        bad = incidents.loc[out, "date"]
+        rows = "; ".join(f"row {i}: {v.date()}" for i, v in bad.head(MAX_FAILURES_SHOWN).items())
+        raise DataValidationError(
+            f"table 'incidents' column 'date': {int(out.sum())} date(s) outside the declared "
+            f"coverage {lo.date()} to {hi.date()}: {rows}",
+            table="incidents",
+        )

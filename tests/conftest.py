@@ -1,0 +1,46 @@
+"""Shared fixtures: the demo dataset (generated once per session) and the real-data folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kcpp_analysis.config import load_params
+from kcpp_analysis.paths import PROJECT_ROOT, real_data_dir
+
+
+@pytest.fixture(scope="session")
+def params():
+    return load_params()
+
+
+@pytest.fixture(scope="session")
+def demo(params):
+    from kcpp_analysis.demo import generate_demo
+
+    return generate_demo(params=params)
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory, demo, params):
+    from kcpp_analysis.dataset import write_dataset
+
+    return write_dataset(demo, tmp_path_factory.mktemp("prepared") / "demo", params=params)
+
+
+@pytest.fixture(scope="session")
+def real_dir() -> Path:
+    d = real_data_dir()
+    if not d.exists():
+        pytest.skip(f"real open data folder {d} is absent (it sits beside the repo in CI)")
+    return d
+
+
+@pytest.fixture()
+def params_copy(tmp_path):
+    """A writable copy of params/ for tests that break a file on purpose."""
+    dst = tmp_path / "params"
+    shutil.copytree(PROJECT_ROOT / "params", dst)
+    return dst

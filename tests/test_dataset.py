@@ -1,0 +1,50 @@
+import hashlib
+import json
+
+import pytest
+
+from kcpp_analysis.dataset import TABLES, load_dataset, write_dataset
+from kcpp_analysis.errors import DataValidationError, KcppError
+
+
+def test_prepared_dataset_round_trips(demo_dir, demo):
+    ds = load_dataset(demo_dir)
+    assert len(ds.incidents) == len(demo.incidents)
+    assert ds.synthetic
+    meta = json.loads((demo_dir / "dataset.json").read_text())
+    for t in TABLES:
+        f = demo_dir / f"{t}.parquet"
+        assert meta["tables"][t]["sha256"] == hashlib.sha256(f.read_bytes()).hexdigest()
+        assert meta["tables"][t]["rows"] == len(getattr(ds, t))
+
+
+def test_changed_table_is_detected(demo_dir, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(demo_dir, copy)
+    with open(copy / "indicators.parquet", "ab") as fh:
+        fh.write(b"x")
+    with pytest.raises(KcppError, match="does not match the hash"):
+        load_dataset(copy)
+
+
+def test_not_a_dataset(tmp_path):
+    with pytest.raises(KcppError, match="no dataset.json"):
+        load_dataset(tmp_path)
+
+
+def test_failed_write_leaves_previous_dataset_untouched(demo, demo_dir, tmp_path, params):
+    import dataclasses
+    import shutil
+
+    target = tmp_path / "ds"
+    shutil.copytree(demo_dir, target)
+    before = (target / "dataset.json").read_text()
+    bad_inc = demo.incidents.copy()
+    bad_inc.loc[5, "category"] = "not_a_category"
+    bad = dataclasses.replace(demo, incidents=bad_inc)
+    with pytest.raises(DataValidationError, match="row 5: 'not_a_category'"):
+        write_dataset(bad, target, params=params)
+    assert (target / "dataset.json").read_text() == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".ds.tmp")]

@@ -442,6 +442,11 @@ def forecast(fit: TrendFit, horizon: int = 12, level: float = 0.95) -> pd.DataFr
 # --------------------------------------------------------------------------------------
 # change between two periods
 # --------------------------------------------------------------------------------------
+def _odds_to_rr(q: float, ec: float, ep: float) -> float:
+    """Map a binomial proportion for the current period to a rate ratio."""
+    return (q / (1 - q)) * (ep / ec) if q < 1 else np.inf
+
+
 def compare_periods(current, previous, *, current_exposure=1.0, previous_exposure=1.0,
                     alpha: float = 0.05) -> pd.DataFrame:
     r"""Change between two counts with the exact conditional test for two Poisson rates.
@@ -495,8 +500,7 @@ def compare_periods(current, previous, *, current_exposure=1.0, previous_exposur
             res = stats.binomtest(int(ci_), n, eci / (eci + epi))
             pv = float(res.pvalue)
             ci = res.proportion_ci(confidence_level=1 - alpha, method="exact")
-            to_rr = lambda q: (q / (1 - q)) * (epi / eci) if q < 1 else np.inf  # noqa: E731
-            lo, hi = to_rr(ci.low), to_rr(ci.high)
+            lo, hi = (_odds_to_rr(q, eci, epi) for q in (ci.low, ci.high))
         rows.append({
             "current": ci_, "previous": pi_, "change": ci_ - pi_,
             "change_pct": 100 * (ci_ - pi_) / pi_ if pi_ > 0 else np.nan,

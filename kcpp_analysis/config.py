@@ -177,6 +177,7 @@ class Override(_Strict):
 class SurveyRef(_Strict):
     survey: str
     question: str
+    higher_is_better: bool = True
 
 
 class Priority(_Strict):

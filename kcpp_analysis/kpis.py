@@ -1,0 +1,377 @@
+"""The outcome framework: KPIs against baselines and targets, and priority ratings.
+
+:func:`evaluate_kpis` evaluates every KPI of ``params/kpis.yaml`` for a financial year;
+:func:`priority_assessment` rates each priority of a theme (red / amber / green) and
+recommends **high focus** or **maintain and monitor** following the partnership plan's own
+rationale.
+
+KPI values
+----------
+- ``count``: incidents in the financial year matching the KPI's ``select``;
+- ``repeat_incident_rate`` / ``repeat_victim_rate``: from
+  :func:`kcpp_analysis.repeats.repeat_victimisation`, in %;
+- ``survey_share``: from :func:`kcpp_analysis.surveys.weighted_share` (wave = year), in %;
+- ``indicator``: the partner-supplied figure for the year (``indicators`` table).
+
+Targets: ``below_baseline`` (met when current < baseline), ``above_baseline``
+(current > baseline), ``at_most`` v (current <= v), ``at_least`` v (current >= v),
+``reduce_by_per_year`` n (current <= baseline - n x years since the baseline year).
+
+Direction of travel (current vs previous year), by measure:
+counts - exact conditional Poisson test (:func:`kcpp_analysis.trends.compare_periods`);
+survey shares - two-sample z-test (:func:`kcpp_analysis.surveys.compare_shares`);
+repeat rates - change counted only when the two years' 95% Wilson intervals do not overlap
+(conservative); indicators - no test is possible on a single figure, so the change is
+labelled "(not tested)".
+
+KPI RAG: **green** target met and not significantly worsening; **amber** target met but
+significantly worsening, or not met but significantly improving or within 5% of the
+target; **red** not met and not improving; **grey** no data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .config import Kpi, Params, Priority, Theme, load_params
+from .periods import fy_bounds, fy_labels, fy_start_year, previous_fy
+from .repeats import repeat_victimisation
+from .selection import select_incidents
+from .surveys import compare_shares, weighted_share
+from .trends import compare_periods, fit_trend, monthly_counts
+
+log = logging.getLogger(__name__)
+
+KPI_COLUMNS = ["kpi_id", "theme", "priority", "label", "measure", "unit", "baseline_period",
+               "baseline", "baseline_source", "previous", "current", "change_vs_baseline",
+               "change_vs_baseline_pct", "target", "target_rule", "status",
+               "direction_of_travel", "travel_p_value", "rag", "note"]
+
+
+def _count(dataset, kpi: Kpi, params: Params, fy: str) -> float:
+    inc = select_incidents(dataset.incidents, kpi.select, params)
+    s, e = fy_bounds(fy)
+    cs, ce = dataset.coverage if dataset.meta.get("coverage") else (s, e)
+    if s < cs or e > ce:
+        return np.nan
+    if dataset.incidents.empty:
+        return np.nan
+    if kpi.select and kpi.select.categories and isinstance(kpi.select.categories, list):
+        # a category never present in the data (e.g. police.uk has no HO split): no data
+        if not dataset.incidents["category"].isin(kpi.select.categories).any():
+            return np.nan
+    return float(((inc["date"] >= s) & (inc["date"] <= e)).sum())
+
+
+def _repeat(dataset, kpi: Kpi, params: Params, fy: str) -> tuple[float, float, float]:
+    inc = select_incidents(dataset.incidents, kpi.select, params)
+    if inc.empty or inc["victim_id"].notna().sum() == 0:
+        return np.nan, np.nan, np.nan
+    r = repeat_victimisation(inc, period=fy).iloc[0]
+    key = "incident" if kpi.measure == "repeat_incident_rate" else "victim"
+    n = r.n_incidents if key == "incident" else r.n_victims
+    if n == 0:
+        return np.nan, np.nan, np.nan
+    return (100 * r[f"{key}_repeat_rate"], 100 * r[f"{key}_rate_ci_low"],
+            100 * r[f"{key}_rate_ci_high"])
+
+
+def _survey(dataset, kpi: Kpi, fy: str) -> float:
+    ws = weighted_share(dataset.survey, kpi.question, wave=fy, survey_name=kpi.survey)
+    return float(100 * ws["share"].iloc[0]) if len(ws) else np.nan
+
+
+def _indicator(dataset, kpi: Kpi, fy: str) -> float:
+    t = dataset.indicators
+    v = t[(t["indicator_id"] == kpi.indicator_id) & (t["period"] == fy)]["value"]
+    return float(v.iloc[0]) if len(v) else np.nan
+
+
+def kpi_value(dataset, kpi: Kpi, params: Params, fy: str) -> float:
+    """The KPI's value for one financial year (NaN when there are no data)."""
+    if kpi.measure == "count":
+        return _count(dataset, kpi, params, fy)
+    if kpi.measure in ("repeat_incident_rate", "repeat_victim_rate"):
+        return _repeat(dataset, kpi, params, fy)[0]
+    if kpi.measure == "survey_share":
+        return _survey(dataset, kpi, fy)
+    return _indicator(dataset, kpi, fy)
+
+
+def _target(kpi: Kpi, baseline: float, fy: str) -> float:
+    r = kpi.target
+    if r.rule in ("below_baseline", "above_baseline"):
+        return baseline
+    if r.rule in ("at_most", "at_least"):
+        return float(r.value)
+    years = fy_start_year(fy) - fy_start_year(kpi.baseline_period)
+    return baseline - float(r.value) * years
+
+
+def _met(kpi: Kpi, current: float, target: float) -> bool:
+    rule = kpi.target.rule
+    if rule == "below_baseline":
+        return current < target
+    if rule == "above_baseline":
+        return current > target
+    if rule in ("at_most", "reduce_by_per_year"):
+        return current <= target
+    return current >= target
+
+
+def _travel(dataset, kpi: Kpi, params: Params, fy: str, prev_fy: str,
+            current: float, previous: float) -> tuple[str, float]:
+    if np.isnan(current) or np.isnan(previous):
+        return "no data", np.nan
+    better_if_lower = kpi.direction == "lower"
+    if kpi.measure == "count":
+        r = compare_periods(current, previous).iloc[0]
+        sig, up, p = bool(r.significant), current > previous, float(r.p_value)
+    elif kpi.measure == "survey_share":
+        r = compare_shares(dataset.survey, kpi.question, current_wave=fy, previous_wave=prev_fy,
+                           survey_name=kpi.survey).iloc[0]
+        sig, up, p = bool(r.significant), current > previous, float(r.p_value)
+    elif kpi.measure in ("repeat_incident_rate", "repeat_victim_rate"):
+        _, clo, chi = _repeat(dataset, kpi, params, fy)
+        _, plo, phi = _repeat(dataset, kpi, params, prev_fy)
+        sig, up, p = (clo > phi) or (chi < plo), current > previous, np.nan
+    else:
+        if current == previous:
+            return "no change", np.nan
+        good = (current < previous) == better_if_lower
+        return ("improving (not tested)" if good else "worsening (not tested)"), np.nan
+    if not sig:
+        return "no significant change", p
+    return ("improving" if up != better_if_lower else "worsening"), p
+
+
+def _rag(status: str, travel: str, current: float, target: float) -> str:
+    if status == "no data":
+        return "grey"
+    worsening = travel.startswith("worsening")
+    improving = travel.startswith("improving")
+    if status == "met":
+        return "amber" if worsening else "green"
+    near = target != 0 and abs(current - target) <= 0.05 * abs(target)
+    if improving or (near and not worsening):
+        return "amber"
+    return "red"
+
+
+def _kpi_list(kpi_definitions) -> list[Kpi]:
+    if isinstance(kpi_definitions, Params):
+        return list(kpi_definitions.kpis)
+    return list(kpi_definitions)
+
+
+def evaluate_kpis(dataset, kpi_definitions: Params | Sequence[Kpi] | None = None, *,
+                  period: str, params: Params | None = None) -> pd.DataFrame:
+    """Evaluate every KPI for the financial year ``period``.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        A prepared dataset (:func:`kcpp_analysis.load_dataset`).
+    kpi_definitions : Params or list of Kpi
+        The outcome framework (default: the project's ``params/kpis.yaml``).
+    period : str
+        Financial year, e.g. ``"2025/26"``; "previous" is the year before.
+
+    Returns
+    -------
+    DataFrame
+        One row per KPI (none dropped; a KPI without data has status ``no data``), columns
+        ``kpi_id``, ``theme``, ``priority``, ``label``, ``measure``, ``unit``,
+        ``baseline_period``, ``baseline``, ``baseline_source`` (``plan`` or ``measured``),
+        ``previous``, ``current``, ``change_vs_baseline``, ``change_vs_baseline_pct``,
+        ``target``, ``target_rule``, ``status`` (``met`` / ``not met`` / ``no data``),
+        ``direction_of_travel``, ``travel_p_value``, ``rag``, ``note``.
+    """
+    params = params or (kpi_definitions if isinstance(kpi_definitions, Params) else load_params())
+    kpis = _kpi_list(kpi_definitions if kpi_definitions is not None else params)
+    prev_fy = previous_fy(period)
+    rows = []
+    for k in kpis:
+        current = kpi_value(dataset, k, params, period)
+        previous = kpi_value(dataset, k, params, prev_fy)
+        if k.baseline is not None:
+            baseline, bsrc = float(k.baseline), "plan"
+        else:
+            baseline, bsrc = kpi_value(dataset, k, params, k.baseline_period), "measured"
+        target = _target(k, baseline, period) if not np.isnan(baseline) or k.target.rule in (
+            "at_most", "at_least") else np.nan
+        if np.isnan(current) or np.isnan(target):
+            status = "no data"
+        else:
+            status = "met" if _met(k, current, target) else "not met"
+        travel, p = _travel(dataset, k, params, period, prev_fy, current, previous)
+        notes = [n for n in (k.target.note, k.baseline_note) if n]
+        rows.append({
+            "kpi_id": k.id, "theme": k.theme, "priority": k.priority, "label": k.label,
+            "measure": k.measure, "unit": k.unit, "baseline_period": k.baseline_period,
+            "baseline": baseline, "baseline_source": bsrc, "previous": previous,
+            "current": current,
+            "change_vs_baseline": current - baseline,
+            "change_vs_baseline_pct": 100 * (current - baseline) / baseline if baseline else np.nan,
+            "target": target, "target_rule": k.target.rule, "status": status,
+            "direction_of_travel": travel, "travel_p_value": p,
+            "rag": _rag(status, travel, current, target), "note": " ".join(notes)})
+    return pd.DataFrame(rows, columns=KPI_COLUMNS)
+
+
+# --------------------------------------------------------------------------------------
+# priority assessment
+# --------------------------------------------------------------------------------------
+def priority_series(dataset, priority: Priority, params: Params, period: str) -> pd.DataFrame:
+    """Monthly counts of a priority's incidents from ``trend_start`` to the end of ``period``."""
+    inc = select_incidents(dataset.incidents, priority.selection, params, priority)
+    start, _ = fy_bounds(params.sia.trend_start)
+    cov_start = dataset.coverage[0] if dataset.meta.get("coverage") else start
+    start = max(start, cov_start)
+    _, end = fy_bounds(period)
+    return monthly_counts(inc, start=start, end=end)
+
+
+def _fmt(v: float, unit: str) -> str:
+    if np.isnan(v):
+        return "n/a"
+    return f"{v:.1f}%" if unit == "%" else f"{v:,.0f}"
+
+
+def priority_assessment(dataset, theme: str | Theme, *, period: str,
+                        params: Params | None = None,
+                        kpi_table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Rate each priority of a theme and recommend high focus or maintain and monitor.
+
+    Evidence gathered per priority:
+
+    - **trend**: the seasonal count model (:func:`kcpp_analysis.trends.fit_trend`, with the
+      lockdown interruptions) over monthly counts from ``trend_start`` to ``period``;
+    - **year on year**: the exact test of ``period`` against the previous year;
+    - **KPIs** of the priority not met (:func:`evaluate_kpis`);
+    - **community impact**: any survey measure of the priority (its ``survey_questions`` and
+      survey KPIs) significantly worse than the previous wave.
+
+    Concern signals are: a significant worsening year on year; an underlying trend in the
+    wrong direction; KPIs not met; community impact escalating. Following the plan's
+    rationale, the recommendation is **high focus** where there is a current or emerging
+    concern (any concern signal), a statutory duty, or escalating community impact;
+    otherwise **maintain and monitor** (performance stable or improving, community impact
+    not escalating, and, where flagged, a connected partnership already has it in view).
+    RAG: **red** two or more concern signals, **amber** one, **green** none; **grey** when
+    the priority has no data at all. An analyst override in the theme YAML replaces the
+    rating and recommendation; the computed ones and the reason stay in the row.
+
+    Returns
+    -------
+    DataFrame
+        ``theme``, ``priority_id``, ``priority``, ``rag``, ``recommendation``, ``rationale``,
+        ``overridden``, ``override_reason``, ``computed_rag``, ``computed_recommendation``,
+        ``concern_signals``, ``trend_direction``, ``annual_change_pct``, ``current``,
+        ``previous``, ``yoy_change_pct``, ``yoy_p_value``, ``kpis_not_met``, ``kpis_total``,
+        ``survey_worsening``, ``statutory_duty``, ``connected_partnership``.
+    """
+    params = params or load_params()
+    th = params.theme(theme) if isinstance(theme, str) else theme
+    if kpi_table is None:
+        kpi_table = evaluate_kpis(dataset, params.kpis_for_theme(th.id), period=period,
+                                  params=params)
+    prev = previous_fy(period)
+    intr = [(i.start, i.end) for i in params.sia.interruptions]
+    rows = []
+    for pr in th.priorities:
+        evidence: list[str] = []
+        signals = 0
+        worse_if_up = pr.improvement == "decrease"
+        trend_dir, change_pct, cur, prv, yoy_pct, yoy_p = "no data", np.nan, np.nan, np.nan, np.nan, np.nan
+        has_data = False
+        if pr.selection is not None:
+            series = priority_series(dataset, pr, params, period)
+            if series["count"].sum() > 0:
+                has_data = True
+                fy = fy_labels(series["month"])
+                cur = float(series.loc[fy == period, "count"].sum())
+                prv = float(series.loc[fy == prev, "count"].sum())
+                if prv > 0 or cur > 0:
+                    r = compare_periods(cur, prv).iloc[0]
+                    yoy_pct, yoy_p = float(r.change_pct), float(r.p_value)
+                    worse = (cur > prv) == worse_if_up and cur != prv
+                    word = "rose" if cur > prv else "fell" if cur < prv else "was unchanged"
+                    sig = " significantly" if r.significant else ""
+                    evidence.append(f"incidents {word}{sig} year on year ({_fmt(prv, '')} to "
+                                    f"{_fmt(cur, '')}, {yoy_pct:+.0f}%)" if prv > 0 else
+                                    f"{_fmt(cur, '')} incidents this year")
+                    if r.significant and worse:
+                        signals += 1
+                fit = fit_trend(series, interruptions=intr)
+                trend_dir, change_pct = fit.direction, fit.annual_change_pct
+                if fit.direction in ("increasing", "decreasing"):
+                    evidence.append(f"the underlying trend is {fit.direction} "
+                                    f"({change_pct:+.1f}% a year)")
+                    if (fit.direction == "increasing") == worse_if_up:
+                        signals += 1
+                elif fit.direction == "no clear change":
+                    evidence.append("no clear underlying trend")
+        kt = kpi_table[kpi_table["priority"] == pr.id]
+        n_not_met = int((kt["status"] == "not met").sum())
+        n_with = int((kt["status"] != "no data").sum())
+        if n_with:
+            has_data = True
+            if n_not_met:
+                signals += 1
+                names = ", ".join(kt.loc[kt["status"] == "not met", "label"].str.lower())
+                evidence.append(f"{n_not_met} of {n_with} KPI(s) not met ({names})")
+            else:
+                evidence.append(f"all {n_with} KPI(s) met")
+        survey_worse = False
+        for ref in pr.survey_questions:
+            c = compare_shares(dataset.survey, ref.question, current_wave=period,
+                               previous_wave=prev, survey_name=ref.survey).iloc[0]
+            if pd.notna(c.current):
+                has_data = True
+            if c.significant and (c.difference < 0) == ref.higher_is_better:
+                survey_worse = True
+        if (kt["measure"].eq("survey_share") & kt["direction_of_travel"].eq("worsening")).any():
+            survey_worse = True
+        if survey_worse:
+            signals += 1
+            evidence.append("residents' perceptions have worsened significantly (community "
+                            "impact escalating)")
+        ind = dataset.indicators
+        for ind_id in pr.indicators:
+            v = ind[(ind["indicator_id"] == ind_id) & (ind["period"] == period)]["value"]
+            if len(v):
+                has_data = True
+        if pr.statutory_duty:
+            evidence.append(f"statutory duty: {pr.statutory_duty}")
+        if pr.connected_partnership:
+            evidence.append(f"in view of the {pr.connected_partnership}")
+        if not has_data:
+            rag = "grey"
+            rec = "high focus" if pr.statutory_duty else "maintain and monitor"
+            evidence.insert(0, "no data held for this priority in the dataset")
+        else:
+            rag = "red" if signals >= 2 else "amber" if signals == 1 else "green"
+            rec = "high focus" if (signals or pr.statutory_duty or survey_worse) else "maintain and monitor"
+        why = ("; ".join(evidence) or "no evidence available") + "."
+        rationale = f"{rec.capitalize()}: {why[0].upper() + why[1:]}" if why else rec
+        row = {"theme": th.id, "priority_id": pr.id, "priority": pr.title, "rag": rag,
+               "recommendation": rec, "rationale": rationale, "overridden": False,
+               "override_reason": "", "computed_rag": rag, "computed_recommendation": rec,
+               "concern_signals": signals, "trend_direction": trend_dir,
+               "annual_change_pct": change_pct, "current": cur, "previous": prv,
+               "yoy_change_pct": yoy_pct, "yoy_p_value": yoy_p, "kpis_not_met": n_not_met,
+               "kpis_total": n_with, "survey_worsening": survey_worse,
+               "statutory_duty": pr.statutory_duty or "",
+               "connected_partnership": pr.connected_partnership or ""}
+        if pr.override is not None:
+            row.update(rag=pr.override.rag, recommendation=pr.override.recommendation,
+                       overridden=True, override_reason=pr.override.reason,
+                       rationale=(f"{rationale} Analyst override to {pr.override.rag.upper()} / "
+                                  f"{pr.override.recommendation}: {pr.override.reason}"))
+        rows.append(row)
+    return pd.DataFrame(rows)

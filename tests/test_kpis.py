@@ -1,0 +1,163 @@
+
+import pandas as pd
+import pytest
+import yaml
+from scipy import stats
+
+from kcpp_analysis.config import Kpi, load_params
+from kcpp_analysis.dataset import Dataset, empty_table, normalise_table
+from kcpp_analysis.kpis import evaluate_kpis, priority_assessment
+
+
+def _incidents(n_by_fy: dict, category="robbery"):
+    rows = []
+    for fy, n in n_by_fy.items():
+        start = pd.Timestamp(int(fy[:4]), 4, 1)
+        for i in range(n):
+            rows.append({"incident_id": f"{fy}-{i}", "date": start + pd.Timedelta(days=i % 360),
+                         "date_precision": "day", "source": "police_crime", "category": category,
+                         "lsoa_code": "E01011004", "victim_id": None, "domestic_abuse": False,
+                         "hate_crime": False, "vawg": False, "knife_crime": False,
+                         "drug_related": False, "alcohol_related": False, "hate_strand": None,
+                         "severity": None})
+    return normalise_table(pd.DataFrame(rows), "incidents")
+
+
+def _ds(inc, survey=None, indicators=None):
+    return Dataset(incidents=inc, areas=empty_table("areas"),
+                   survey=survey if survey is not None else empty_table("survey"),
+                   indicators=indicators if indicators is not None else empty_table("indicators"),
+                   meta={"coverage": {"start": "2017-04-01", "end": "2026-03-31"}})
+
+
+def _kpi(**kw):
+    base = dict(id="k", label="Robbery", theme="asb", priority="neighbourhood_crime",
+                measure="count", select={"categories": ["robbery"]}, unit="crimes",
+                baseline=100, direction="lower", target={"rule": "below_baseline"})
+    base.update(kw)
+    return Kpi.model_validate(base)
+
+
+def test_count_kpi_met_and_travel_from_exact_test(params):
+    ds = _ds(_incidents({"2021/22": 100, "2023/24": 120, "2024/25": 80}))
+    r = evaluate_kpis(ds, [_kpi()], period="2024/25", params=params).iloc[0]
+    assert (r.current, r.previous, r.baseline) == (80, 120, 100)
+    assert r.status == "met" and r.change_vs_baseline == -20
+    assert r.travel_p_value == pytest.approx(stats.binomtest(80, 200, 0.5).pvalue)
+    assert r.direction_of_travel == "improving" and r.rag == "green"
+
+
+def test_not_met_and_worsening_is_red(params):
+    ds = _ds(_incidents({"2023/24": 100, "2024/25": 140}))
+    r = evaluate_kpis(ds, [_kpi()], period="2024/25", params=params).iloc[0]
+    assert r.status == "not met" and r.direction_of_travel == "worsening" and r.rag == "red"
+
+
+def test_not_met_but_improving_is_amber(params):
+    ds = _ds(_incidents({"2023/24": 200, "2024/25": 130}))
+    r = evaluate_kpis(ds, [_kpi()], period="2024/25", params=params).iloc[0]
+    assert r.status == "not met" and r.rag == "amber"
+
+
+def test_met_but_worsening_is_amber(params):
+    ds = _ds(_incidents({"2023/24": 40, "2024/25": 70}))
+    r = evaluate_kpis(ds, [_kpi()], period="2024/25", params=params).iloc[0]
+    assert r.status == "met" and r.direction_of_travel == "worsening" and r.rag == "amber"
+
+
+def test_reduce_by_per_year_target_and_measured_baseline(params):
+    ds = _ds(_incidents({"2021/22": 190, "2023/24": 170, "2024/25": 165}))
+    k = _kpi(baseline=None, target={"rule": "reduce_by_per_year", "value": 10})
+    r = evaluate_kpis(ds, [k], period="2024/25", params=params).iloc[0]
+    assert r.baseline == 190 and r.baseline_source == "measured"
+    assert r.target == 190 - 10 * 3
+    assert r.status == "not met"
+
+
+def test_kpi_without_data_is_kept_and_says_so(params):
+    ds = _ds(_incidents({"2024/25": 5}))
+    k = _kpi(id="x", measure="indicator", select=None, indicator_id="nope", baseline=None)
+    t = evaluate_kpis(ds, [k, _kpi()], period="2024/25", params=params)
+    assert len(t) == 2
+    r = t.set_index("kpi_id").loc["x"]
+    assert r.status == "no data" and r.rag == "grey"
+
+
+def test_survey_kpi_at_least_target(params):
+    s = pd.DataFrame({"survey": "residents", "wave": ["2024/25"] * 10 + ["2023/24"] * 10,
+                      "respondent_id": [str(i) for i in range(20)], "place": "Rural",
+                      "weight": 1.0, "question": "feel_safe_area",
+                      "positive": [True] * 8 + [False] * 2 + [True] * 9 + [False]})
+    k = _kpi(id="fs", measure="survey_share", select=None, survey="residents",
+             question="feel_safe_area", unit="%", baseline=None, direction="higher",
+             target={"rule": "at_least", "value": 80})
+    r = evaluate_kpis(_ds(_incidents({}), survey=normalise_table(s, "survey")), [k],
+                      period="2024/25", params=params).iloc[0]
+    assert r.current == pytest.approx(80) and r.status == "met"
+    assert r.previous == pytest.approx(90)
+
+
+@pytest.fixture(scope="module")
+def demo_kpis(demo, params):
+    return {fy: evaluate_kpis(demo, params, period=fy) for fy in ("2021/22", "2025/26")}
+
+
+def test_demo_kpi_table_reproduces_baselines(demo_kpis, params):
+    t = demo_kpis["2021/22"].set_index("kpi_id")
+    assert len(t) == len(params.kpis) == 23
+    assert abs(t.loc["repeat_domestic_abuse", "current"] - 47.9) <= 2
+    assert abs(t.loc["repeat_hate_crime", "current"] - 25.9) <= 2
+    for k in ["total_crime", "violence_with_injury", "nuisance_asb", "fly_tipping"]:
+        assert abs(t.loc[k, "current"] / t.loc[k, "baseline"] - 1) <= 0.03, k
+
+
+def test_demo_every_kpi_has_data_for_the_sia_year(demo_kpis):
+    t = demo_kpis["2025/26"]
+    assert (t["status"] != "no data").all(), t.loc[t.status == "no data", "kpi_id"].tolist()
+    assert set(t["rag"]) <= {"red", "amber", "green"}
+
+
+def test_demo_every_priority_rated_with_rationale(demo, params, demo_kpis):
+    n = 0
+    for th in params.themes:
+        kt = demo_kpis["2025/26"][demo_kpis["2025/26"].theme == th]
+        a = priority_assessment(demo, th, period="2025/26", params=params, kpi_table=kt)
+        assert len(a) == len(params.themes[th].priorities)
+        assert a["rag"].isin(["red", "amber", "green", "grey"]).all()
+        assert a["recommendation"].isin(["high focus", "maintain and monitor"]).all()
+        assert (a["rationale"].str.len() > 20).all()
+        n += len(a)
+    assert n == 16
+
+
+def test_statutory_duty_means_high_focus(demo, params, demo_kpis):
+    a = priority_assessment(demo, "communities", period="2025/26", params=params,
+                            kpi_table=demo_kpis["2025/26"]).set_index("priority_id")
+    assert a.loc["prevent", "recommendation"] == "high focus"
+    assert "statutory duty" in a.loc["prevent", "rationale"].lower()
+
+
+def test_analyst_override_is_shown(params_copy, demo):
+    path = params_copy / "themes" / "risk.yaml"
+    d = yaml.safe_load(path.read_text())
+    d["priorities"][2]["override"] = {"rag": "red", "recommendation": "high focus",
+                                      "reason": "Two drownings at Holmfirth reservoirs this summer."}
+    path.write_text(yaml.safe_dump(d, sort_keys=False))
+    p = load_params(params_copy)
+    a = priority_assessment(demo, "risk", period="2025/26", params=p).set_index("priority_id")
+    r = a.loc["water_safety"]
+    assert r.overridden and r.rag == "red" and r.recommendation == "high focus"
+    assert "Analyst override" in r.rationale and "Holmfirth" in r.rationale
+    assert r.computed_rag in ("red", "amber", "green")
+
+
+def test_significant_rise_makes_a_priority_high_focus(params):
+    inc = _incidents({fy: n for fy, n in zip(
+        ["2019/20", "2020/21", "2021/22", "2022/23", "2023/24", "2024/25"],
+        [300, 330, 360, 400, 440, 520], strict=True)}, category="drug_offences")
+    a = priority_assessment(_ds(inc), "risk", period="2024/25", params=params,
+                            kpi_table=pd.DataFrame(columns=["priority", "status", "measure",
+                                                            "direction_of_travel", "label"]))
+    r = a.set_index("priority_id").loc["drugs_alcohol"]
+    assert r.recommendation == "high focus" and r.concern_signals >= 2 and r.rag == "red"
+    assert "rose significantly" in r.rationale

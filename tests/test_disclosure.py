@@ -36,7 +36,7 @@ def test_missing_column_is_an_error():
 def _integer_range(values, mask, rows_pub, cols_pub, cell):
     """Independent attack: integer min and max of one suppressed cell given every published
     cell and the published row and column totals (mixed-integer programming)."""
-    cells = list(zip(*np.nonzero(mask)))
+    cells = list(zip(*np.nonzero(mask), strict=False))
     k = cells.index(cell)
     A, lo = [], []
     for r in np.flatnonzero(rows_pub):
@@ -69,7 +69,7 @@ def test_no_suppressed_value_can_be_recovered_by_subtraction(nr, nc, data):
     assert mask[(vals >= 1) & (vals < 5)].all()  # every small count is suppressed
     # a published total is never itself a small count
     assert not ((vals.sum(axis=1)[rows_pub] >= 1) & (vals.sum(axis=1)[rows_pub] < 5)).any()
-    for cell in zip(*np.nonzero(mask)):
+    for cell in zip(*np.nonzero(mask), strict=False):
         lo, hi = _integer_range(vals, mask, rows_pub, cols_pub, cell)
         assert hi > lo, (vals, mask, rows_pub, cols_pub, cell)
 

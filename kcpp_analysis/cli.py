@@ -65,6 +65,7 @@ def report(
     themes: Annotated[list[str] | None, typer.Option("--themes", help="Theme ids to run (repeatable; default all).")] = None,
     jobs: Annotated[int | None, typer.Option(help="Notebooks run in parallel (default: number of cores).")] = None,
     out: Annotated[Path | None, typer.Option(help="Outputs root (default: outputs/).")] = None,
+    notebooks: Annotated[Path | None, typer.Option(help="Folder with your own theme_report.ipynb and sia_overview.ipynb templates (default: notebooks/).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run every theme notebook and the overview, and export the HTML report set."""
@@ -73,7 +74,7 @@ def report(
 
     try:
         result = run_report(data=data, year=year, themes=themes, jobs=jobs, out=out,
-                            console=console)
+                            notebooks=notebooks, console=console)
     except KcppError as exc:
         console.print(f"[bold red]kcpp report failed before running any notebook:[/] {exc}")
         raise typer.Exit(2) from None

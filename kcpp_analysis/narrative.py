@@ -1,0 +1,176 @@
+"""Plain-English sentences generated from results (British English, hedged by significance).
+
+Numbers are formatted as analysts write them: counts with thousands separators
+("4,404"), percentages to whole numbers unless small ("47.9%" for rates), changes with a
+sign. Language follows the statistics: a change is described as a rise or fall only when
+its test is significant at 5%; otherwise "no clear change" / "broadly stable".
+
+Examples
+--------
+>>> fmt_count(45418)
+'45,418'
+>>> change_sentence("Residential burglary", 1088, 1134, p_value=0.33, period="2025/26")
+'Residential burglary showed no clear change in 2025/26 (1,088 against 1,134 the year before, -4%; the difference is within what chance alone would produce).'
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+
+def fmt_count(v) -> str:
+    """A count with thousands separators; 'n/a' for missing."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    return f"{float(v):,.0f}"
+
+
+def fmt_pct(v, dp: int = 0, sign: bool = False) -> str:
+    """A percentage, e.g. ``fmt_pct(12.34) -> '12%'``, ``fmt_pct(-3.2, sign=True) -> '-3%'``."""
+    if v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, float) and math.isinf(v)):
+        return "n/a"
+    s = f"{v:+.{dp}f}%" if sign else f"{v:.{dp}f}%"
+    return s.replace("+0%", "0%").replace("-0%", "0%")
+
+
+def fmt_value(v, unit: str) -> str:
+    """A KPI value in its unit (percentages to 1 decimal place)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    return fmt_pct(v, 1) if unit == "%" else fmt_count(v)
+
+
+def lower_first(s: str) -> str:
+    return s[:1].lower() + s[1:] if s and not s[:2].isupper() else s
+
+
+def change_sentence(label: str, current: float, previous: float, *, p_value: float,
+                    period: str, alpha: float = 0.05) -> str:
+    """Year-on-year change, hedged by the exact test's p-value."""
+    if previous == 0 and current == 0:
+        return f"No {lower_first(label)} incidents were recorded in {period} or the year before."
+    pct = 100 * (current - previous) / previous if previous else float("nan")
+    nums = f"{fmt_count(current)} against {fmt_count(previous)} the year before, {fmt_pct(pct, sign=True)}"
+    if p_value < alpha:
+        verb = "rose significantly" if current > previous else "fell significantly"
+        return f"{label} {verb} in {period} ({nums})."
+    return (f"{label} showed no clear change in {period} ({nums}; the difference is within what "
+            "chance alone would produce).")
+
+
+def trend_sentence(label: str, fit) -> str:
+    """The underlying trend of a :class:`~kcpp_analysis.trends.TrendFit`."""
+    if fit.direction == "insufficient data":
+        return f"There are too few months of {lower_first(label)} data to model a trend."
+    ci = f"95% CI {fmt_pct(fit.ci_low_pct, 1, True)} to {fmt_pct(fit.ci_high_pct, 1, True)} a year"
+    if fit.direction == "increasing":
+        return (f"Allowing for seasonality and the Covid-19 lockdowns, {lower_first(label)} has been "
+                f"rising by about {fmt_pct(fit.annual_change_pct, 1)} a year ({ci}).")
+    if fit.direction == "decreasing":
+        return (f"Allowing for seasonality and the Covid-19 lockdowns, {lower_first(label)} has been "
+                f"falling by about {fmt_pct(-fit.annual_change_pct, 1)} a year ({ci}).")
+    return (f"Allowing for seasonality and the Covid-19 lockdowns, there is no clear underlying "
+            f"trend in {lower_first(label)} ({ci}).")
+
+
+def trend_title(label: str, fit) -> str:
+    """Chart title stating the finding."""
+    if fit.direction == "increasing":
+        return f"{label}: rising about {fmt_pct(fit.annual_change_pct, 0)} a year"
+    if fit.direction == "decreasing":
+        return f"{label}: falling about {fmt_pct(-fit.annual_change_pct, 0)} a year"
+    if fit.direction == "no clear change":
+        return f"{label}: no clear underlying trend"
+    return f"{label}: monthly counts"
+
+
+def peak_sentence(fit) -> str:
+    if fit.peak_month is None:
+        return ""
+    si = fit.seasonal_index.set_index("month_of_year")["multiplier"]
+    amp = 100 * (si.max() - 1)
+    if amp < 5:
+        return "There is little seasonal variation."
+    month = pd.Timestamp(2000, fit.peak_month, 1).strftime("%B")
+    return f"Incidents peak in {month}, about {fmt_pct(amp)} above an average month."
+
+
+def gradient_sentence(label: str, rr_row, corr_row) -> str:
+    """Deprivation gradient from a rate-ratio row and a correlation row."""
+    if rr_row is None or pd.isna(rr_row.rate_ratio):
+        return f"There are too few {lower_first(label)} incidents to compare deprived and affluent areas."
+    ratio = rr_row.rate_ratio
+    sig = rr_row.ci_low > 1 or rr_row.ci_high < 1
+    rho = corr_row.rho
+    strength = ("strong" if abs(rho) >= 0.6 else "moderate" if abs(rho) >= 0.4 else
+                "weak" if abs(rho) >= 0.2 else "very weak")
+    if sig and ratio > 1:
+        s = (f"The rate of {lower_first(label)} in the most deprived fifth of neighbourhoods is "
+             f"{ratio:.1f} times that in the least deprived fifth (95% CI {rr_row.ci_low:.1f} to "
+             f"{rr_row.ci_high:.1f})")
+    elif sig:
+        s = (f"{label} is less common in the most deprived fifth of neighbourhoods than in the "
+             f"least deprived (rate ratio {ratio:.2f})")
+    else:
+        s = (f"There is no clear difference in {lower_first(label)} between the most and least "
+             f"deprived fifths of neighbourhoods (rate ratio {ratio:.1f})")
+    return s + f"; the {strength} Spearman correlation with the IMD score is {rho:.2f}."
+
+
+def repeat_sentence(label: str, r, definition: str = "incident") -> str:
+    """Repeat-victimisation sentence from a :func:`repeat_victimisation` row."""
+    if r.n_incidents == 0:
+        return f"No {lower_first(label)} incidents with a victim were recorded."
+    if definition == "incident":
+        return (f"{fmt_pct(100 * r.incident_repeat_rate, 1)} of {lower_first(label)} incidents "
+                f"involved a victim with another incident in the previous 12 months "
+                f"({fmt_count(r.n_repeat_incidents)} of {fmt_count(r.n_incidents)}).")
+    return (f"{fmt_pct(100 * r.victim_repeat_rate, 1)} of {lower_first(label)} victims had two or "
+            f"more incidents in the year ({fmt_count(r.n_repeat_victims)} of "
+            f"{fmt_count(r.n_victims)} victims).")
+
+
+def concentration_sentence(label: str, conc) -> str:
+    t = conc.top_shares.set_index("top_pct")["share"]
+    if np.isnan(conc.gini):
+        return ""
+    return (f"{label} is concentrated: the 10% of neighbourhoods with most incidents account for "
+            f"{fmt_pct(100 * t.get(10, np.nan))} of them (Gini {conc.gini:.2f}; "
+            f"{conc.gini_adjusted:.2f} after allowing for chance).")
+
+
+def kpi_sentence(row) -> str:
+    """One KPI against its target."""
+    val = fmt_value(row.current, row.unit)
+    tgt = fmt_value(row.target, row.unit)
+    if row.status == "no data":
+        return f"{row.label}: no data for this year."
+    met = "meeting" if row.status == "met" else "not meeting"
+    travel = {"improving": ", and improving", "worsening": ", and worsening",
+              "no significant change": ", with no significant change on last year"}.get(
+                  row.direction_of_travel, "")
+    return f"{row.label} was {val}, {met} the target ({tgt}){travel}."
+
+
+def headline(theme_title: str, period: str, assessments: pd.DataFrame, kpi_table: pd.DataFrame,
+             key_sentences: list[str]) -> list[str]:
+    """4-8 headline sentences for a theme from its assessment, KPIs and key findings."""
+    out = []
+    n = len(assessments)
+    hf = assessments[assessments["recommendation"] == "high focus"]
+    names = ", ".join(hf["priority"].str.lower()) if len(hf) else ""
+    if len(hf):
+        out.append(f"Of the {n} priorities of {lower_first(theme_title)}, {len(hf)} "
+                   f"{'needs' if len(hf) == 1 else 'need'} high focus in {period}: {names}.")
+    else:
+        out.append(f"None of the {n} priorities of {lower_first(theme_title)} needs high focus in "
+                   f"{period}; all can be maintained and monitored.")
+    k = kpi_table[kpi_table["status"] != "no data"]
+    if len(k):
+        met = int((k["status"] == "met").sum())
+        out.append(f"{met} of {len(k)} KPIs with data are meeting their targets.")
+    out.extend(s for s in key_sentences if s)
+    return out[:8]

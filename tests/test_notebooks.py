@@ -1,0 +1,38 @@
+"""The committed notebooks: no outputs, one parameters cell, no logic."""
+
+import ast
+import json
+
+import pytest
+
+from kcpp_analysis.paths import notebooks_dir
+
+NOTEBOOKS = sorted(notebooks_dir().glob("*.ipynb"))
+
+
+def test_both_templates_exist():
+    assert {p.name for p in NOTEBOOKS} == {"theme_report.ipynb", "sia_overview.ipynb"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_without_outputs(path):
+    nb = json.loads(path.read_text())
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell.get("outputs") == [], path.name
+            assert cell.get("execution_count") is None, path.name
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_single_tagged_parameters_cell_and_no_function_definitions(path):
+    nb = json.loads(path.read_text())
+    tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        tree = ast.parse("".join(cell["source"]))
+        defs = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.Lambda))]
+        assert not defs, f"{path.name} defines functions: logic belongs in kcpp_analysis"
+        src = "".join(cell["source"])
+        assert "sys.path" not in src

@@ -1,0 +1,166 @@
+"""End-to-end: `kcpp report` on the synthetic dataset, isolation of a failing theme."""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from typer.testing import CliRunner
+
+from kcpp_analysis.cli import app
+from kcpp_analysis.errors import ConfigError, KcppError
+from kcpp_analysis.paths import notebooks_dir
+from kcpp_analysis.pipeline import run_report
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def report_set(demo_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("outputs")
+    result = run_report(data=demo_dir, year="2025/26", out=out, jobs=2)
+    return result
+
+
+def _text(html):
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_every_report_succeeds_and_is_listed(report_set):
+    assert report_set.ok, report_set.failures
+    d = report_set.out_dir
+    assert d.name == "2025-26"
+    m = json.loads((d / "manifest.json").read_text())
+    assert m["status"] == "succeeded"
+    assert {n["name"] for n in m["notebooks"]} == {"violence", "asb", "communities", "risk", "overview"}
+    assert all(n["status"] == "succeeded" for n in m["notebooks"])
+    assert m["dataset"]["fingerprint"] and m["params_sha256"]["kpis.yaml"]
+    assert m["packages"]["pandas"]
+    index = (d / "index.html").read_text()
+    for name in ["violence", "asb", "communities", "risk", "overview"]:
+        assert f'href="{name}.html"' in index
+        assert (d / "notebooks" / f"{name}.ipynb").exists()
+    assert (d / "run.log").read_text().strip()
+    assert len(list((d / "tables").glob("*.csv"))) > 50
+
+
+@pytest.mark.parametrize("theme", ["violence", "asb", "communities", "risk"])
+def test_theme_html_has_every_section(report_set, theme, params):
+    th = params.themes[theme]
+    html = (report_set.out_dir / f"{theme}.html").read_text()
+    assert th.title in html
+    assert "Key performance indicators" in html and 'class="dataframe kcpp-table"' in html
+    assert "Headline summary" in html and "Appendix: data quality and methodology" in html
+    assert "SYNTHETIC DATA - NOT A REAL ASSESSMENT" in html
+    # one section per priority, each with at least one chart image with alt text
+    sections = re.split(r"<h2 id=", html)[1:]
+    ids = [s.split(">")[0].strip("'\"") for s in sections]
+    assert [p.id for p in th.priorities] == ids[: len(th.priorities)]
+    for pid, sec in zip(ids, sections, strict=False):
+        if pid in {p.id for p in th.priorities}:
+            imgs = re.findall(r"<img[^>]*>", sec)
+            assert any('src="data:image/png;base64,' in i and re.search(r'alt="[^"]{20,}"', i)
+                       for i in imgs), pid
+    # code hidden, no errors
+    assert "rep.show(" not in html and "import kcpp_analysis" not in html
+    assert "Traceback" not in html and 'data-mime-type="application/vnd.jupyter.stderr"' not in html
+    assert "jp-OutputArea-output jp-RenderedText" not in html or "Error" not in _text(html)
+
+
+def test_no_victim_identifier_in_any_output(report_set, demo):
+    victims = set(demo.incidents["victim_id"].dropna())
+    token = re.compile(r"[A-Za-z0-9_\-]{6,}")
+    for f in list(report_set.out_dir.glob("*.html")) + list((report_set.out_dir / "tables").glob("*.csv")):
+        hits = {t for t in token.findall(f.read_text()) if t in victims}
+        assert not hits, (f.name, list(hits)[:3])
+    assert json.loads((report_set.out_dir / "manifest.json").read_text())["privacy_check"] == "passed"
+
+
+def test_published_tables_hold_no_small_counts(report_set):
+    import pandas as pd
+
+    checked = 0
+    for f in (report_set.out_dir / "tables").glob("*_wards.csv"):
+        t = pd.read_csv(f, dtype=str)
+        vals = t["count"].str.replace(",", "")
+        small = vals[vals != "[c]"].astype(int).between(1, 4)
+        assert not small.any(), f.name
+        checked += 1
+    assert checked >= 5
+
+
+def test_overview_has_plan_on_a_page(report_set, params):
+    html = (report_set.out_dir / "overview.html").read_text()
+    for th in params.themes.values():
+        for p in th.priorities:
+            assert p.title in html
+    assert "KPI dashboard" in html and "Place profiles" in html
+    for place in params.sia.places:
+        assert place.replace("&", "&amp;") in html
+
+
+def _broken_templates(tmp_path):
+    d = tmp_path / "templates"
+    shutil.copytree(notebooks_dir(), d)
+    nb = nbformat.read(d / "theme_report.ipynb", as_version=4)
+    nb.cells.insert(2, nbformat.v4.new_code_cell(
+        'if theme == "risk":\n    raise RuntimeError("deliberately broken theme")'))
+    nbformat.write(nb, d / "theme_report.ipynb")
+    return d
+
+
+def test_broken_theme_is_isolated_and_run_exits_non_zero(demo_dir, tmp_path):
+    out = tmp_path / "out"
+    runner = CliRunner()
+    res = runner.invoke(app, ["report", "--data", str(demo_dir), "--themes", "asb", "--themes", "risk",
+                              "--jobs", "2", "--out", str(out), "--notebooks", str(_broken_templates(tmp_path))])
+    assert res.exit_code == 1
+    assert "risk" in res.output and "cell" in res.output and "deliberately broken theme" in res.output
+    d = out / "2025-26"
+    assert (d / "asb.html").exists() and (d / "overview.html").exists()
+    assert not (d / "risk.html").exists()
+    kept = nbformat.read(d / "notebooks" / "risk.ipynb", as_version=4)
+    assert any(o.get("output_type") == "error" for c in kept.cells for o in c.get("outputs", []))
+    m = json.loads((d / "manifest.json").read_text())
+    st = {n["name"]: n["status"] for n in m["notebooks"]}
+    assert st == {"asb": "succeeded", "risk": "failed", "overview": "succeeded"}
+    assert m["status"] == "failed"
+    assert "FAILED" in (d / "index.html").read_text()
+
+
+def test_invalid_parameters_fail_before_anything_runs(demo_dir, tmp_path):
+    out = tmp_path / "out"
+    (out / "2025-26").mkdir(parents=True)
+    (out / "2025-26" / "index.html").write_text("previous run")
+    with pytest.raises(ConfigError, match="--year"):
+        run_report(data=demo_dir, year="2025-26", out=out)
+    with pytest.raises(ConfigError, match="unknown theme"):
+        run_report(data=demo_dir, themes=["violance"], out=out)
+    with pytest.raises(ConfigError, match="not covered by the dataset"):
+        run_report(data=demo_dir, year="2030/31", out=out)
+    assert (out / "2025-26" / "index.html").read_text() == "previous run"
+    assert [p.name for p in out.iterdir()] == ["2025-26"]
+
+
+def test_tampered_dataset_is_rejected_before_running(demo_dir, tmp_path):
+    bad = tmp_path / "bad"
+    shutil.copytree(demo_dir, bad)
+    (bad / "areas.parquet").write_bytes(b"not parquet")
+    with pytest.raises(KcppError, match="does not match the hash"):
+        run_report(data=bad, out=tmp_path / "out")
+    assert not (tmp_path / "out" / "2025-26").exists()
+
+
+def test_plain_papermill_with_a_params_file(demo_dir, tmp_path):
+    pf = tmp_path / "risk.yaml"
+    pf.write_text(f'theme: risk\nyear: "2025/26"\ndata_dir: "{demo_dir}"\noutput_dir: "{tmp_path / "o"}"\n')
+    res = subprocess.run([sys.executable, "-m", "papermill", str(notebooks_dir() / "theme_report.ipynb"),
+                          str(tmp_path / "risk.ipynb"), "-f", str(pf), "-k", "python3", "--no-progress-bar"],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+    nb = nbformat.read(tmp_path / "risk.ipynb", as_version=4)
+    text = json.dumps([c.get("outputs") for c in nb.cells])
+    assert "Reducing risk" in text and (tmp_path / "o" / "tables" / "risk_kpis.csv").exists()

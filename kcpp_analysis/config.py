@@ -20,7 +20,7 @@ from .errors import ConfigError
 from .paths import params_dir
 
 FY_PATTERN = re.compile(r"^(\d{4})/(\d{2})$")
-SOURCES = ("police_crime", "police_asb", "council", "fire", "roads")
+SOURCES = ("police_crime", "police_asb", "council", "fire", "roads", "fixmystreet")
 FLAGS = (
     "domestic_abuse",
     "hate_crime",

@@ -1,0 +1,123 @@
+"""Partner extracts: the documented CSV layouts partners send (see docs/data_dictionary.md).
+
+Layouts (one row per incident; dates ``YYYY-MM-DD``; flags ``Y``/``N`` or blank):
+
+- ``police_crime``: ``crime_ref, recorded_date, offence_group, lsoa_code, victim_ref,
+  domestic_abuse, hate_crime, hate_strand, vawg, knife_crime, drug_related, alcohol_related``
+  (``offence_group``: a Home Office offence group of ``categories.yaml``)
+- ``police_asb``: ``incident_ref, date, asb_type, lsoa_code, victim_ref``
+  (``asb_type``: Personal / Nuisance / Environmental)
+- ``council_asb``: ``incident_ref, date, incident_type, lsoa_code`` (e.g. Fly-tipping)
+- ``fire``: ``incident_ref, date, incident_type, lsoa_code`` (Deliberate primary/secondary fire)
+
+Victim references are re-pseudonymised at prepare time with a keyed hash:
+``victim_id = "P" + HMAC-SHA256(key, victim_ref)[:24 hex]``, the key read from an
+environment variable (``KCPP_PSEUDONYM_KEY`` by default) and never written anywhere. The
+partner's own reference therefore never reaches the prepared dataset, and ids cannot be
+linked back without the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from ..config import FLAGS, HATE_STRANDS, Params
+from ..errors import SourceError
+from .common import read_csv_checked
+
+LAYOUTS = {
+    "police_crime": {"id": "crime_ref", "date": "recorded_date", "category": "offence_group",
+                     "scheme": "home_office", "source": "police_crime",
+                     "columns": ["crime_ref", "recorded_date", "offence_group", "lsoa_code",
+                                 "victim_ref", *FLAGS[:2], "hate_strand", *FLAGS[2:]]},
+    "police_asb": {"id": "incident_ref", "date": "date", "category": "asb_type",
+                   "scheme": "asb_type", "source": "police_asb",
+                   "columns": ["incident_ref", "date", "asb_type", "lsoa_code", "victim_ref"]},
+    "council_asb": {"id": "incident_ref", "date": "date", "category": "incident_type",
+                    "scheme": "council", "source": "council",
+                    "columns": ["incident_ref", "date", "incident_type", "lsoa_code"]},
+    "fire": {"id": "incident_ref", "date": "date", "category": "incident_type", "scheme": "fire",
+             "source": "fire", "columns": ["incident_ref", "date", "incident_type", "lsoa_code"]},
+}
+
+
+def pseudonymise(refs: pd.Series, key: bytes) -> pd.Series:
+    """Keyed hash of victim references (HMAC-SHA256); missing stays missing.
+
+    >>> pseudonymise(pd.Series(["abc", None]), b"k").tolist()[1] is None
+    True
+    """
+    def h(v):
+        if v is None or (isinstance(v, float) and pd.isna(v)) or str(v).strip() == "":
+            return None
+        return "P" + hmac.new(key, str(v).strip().encode(), hashlib.sha256).hexdigest()[:24]
+
+    return refs.map(h).astype(object)
+
+
+def _flag(s: pd.Series, path: Path, col: str, lines: pd.Series) -> pd.Series:
+    v = s.fillna("N").astype(str).str.strip().str.upper()
+    bad = ~v.isin(["Y", "N", "YES", "NO", "TRUE", "FALSE", "1", "0", ""])
+    if bad.any():
+        i = bad.idxmax()
+        raise SourceError(f"{path}: column '{col}' line {lines[i]}: {s[i]!r} is not Y/N")
+    return v.isin(["Y", "YES", "TRUE", "1"])
+
+
+def read_partner_extract(path: Path, extract: str, params: Params, *,
+                         key_env: str = "KCPP_PSEUDONYM_KEY") -> tuple[pd.DataFrame, dict]:
+    """Read one partner extract into canonical incident rows (and quality counts)."""
+    lay = LAYOUTS[extract]
+    df = read_csv_checked(path, lay["columns"], kind=f"partner extract ({extract})")
+    if df.empty:
+        raise SourceError(f"{path}: file has a header but no rows")
+    lines = df["_line"]
+    dates = pd.to_datetime(df[lay["date"]], format="%Y-%m-%d", errors="coerce")
+    bad = dates.isna()
+    if bad.any():
+        i = bad.idxmax()
+        raise SourceError(f"{path}: column '{lay['date']}' line {lines[i]}: {df.loc[i, lay['date']]!r} "
+                          "is not a YYYY-MM-DD date")
+    mapping = {n.lower(): code for code, c in params.categories.items()
+               for n in c.raw.get(lay["scheme"], [])}
+    cat = df[lay["category"]].fillna("").str.strip().str.lower().map(mapping)
+    if cat.isna().any():
+        i = cat.isna().idxmax()
+        raise SourceError(f"{path}: column '{lay['category']}' line {lines[i]}: unknown value "
+                          f"{df.loc[i, lay['category']]!r} (not in categories.yaml {lay['scheme']} names)")
+    ids = df[lay["id"]].fillna("").str.strip()
+    if (ids == "").any():
+        i = (ids == "").idxmax()
+        raise SourceError(f"{path}: column '{lay['id']}' line {lines[i]}: empty reference")
+    q = {"rows_read": len(df)}
+    dup = ids.duplicated()
+    q["duplicates_dropped"] = int(dup.sum())
+    out = pd.DataFrame({
+        "incident_id": (extract + "-" + ids).to_numpy(), "date": dates.to_numpy(),
+        "date_precision": "day", "source": lay["source"], "category": cat.to_numpy(),
+        "lsoa_code": df["lsoa_code"].fillna("").str.strip().to_numpy(),
+        "victim_id": None, "hate_strand": None, "severity": None})
+    for f in FLAGS:
+        out[f] = _flag(df[f], path, f, lines).to_numpy() if f in df.columns else False
+    if "victim_ref" in df.columns and df["victim_ref"].notna().any():
+        key = os.environ.get(key_env)
+        if not key:
+            raise SourceError(f"{path}: has victim references but the pseudonymisation key "
+                              f"environment variable {key_env} is not set")
+        out["victim_id"] = pseudonymise(df["victim_ref"], key.encode()).to_numpy()
+    if "hate_strand" in df.columns:
+        hs = df["hate_strand"].fillna("").str.strip().str.lower().str.replace(" ", "_")
+        bad = (hs != "") & ~hs.isin(HATE_STRANDS)
+        if bad.any():
+            i = bad.idxmax()
+            raise SourceError(f"{path}: column 'hate_strand' line {lines[i]}: {df.loc[i, 'hate_strand']!r} "
+                              f"is not one of {HATE_STRANDS}")
+        out["hate_strand"] = hs.where(hs != "", None).to_numpy()
+    out = out[~dup.to_numpy()].reset_index(drop=True)
+    q["rows_kept"] = len(out)
+    return out, q

@@ -1,0 +1,197 @@
+"""``kcpp prepare --sources FILE``: real inputs into the canonical tables.
+
+Order of work: validate the sources file (kinds, keys, every path exists); build ``areas``
+from IoD2019 File 7 + the ONS LSOA->ward lookup (+ the ward->place map and newer populations
+when given); read every incident source; read survey and indicators; drop and count
+incidents outside the coverage years; optionally fill the sources that have no real rows
+with synthetic data generated on the real geography (``--synthesise-missing``); validate
+everything and write the prepared dataset atomically. Any error leaves no dataset behind
+(the previous one, if any, is kept).
+
+Synthesis is per canonical source (``police_crime``, ``police_asb``, ``council``, ``fire``,
+``roads``) and per table (``survey``, ``indicators``): a source with any real rows is never
+topped up with synthetic ones, so real and synthetic records never mix within a source.
+``dataset.json`` lists the synthetic sources, and every report built from the dataset
+carries the synthetic-data banner.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from ..config import Params, load_params
+from ..dataset import Dataset, empty_table, normalise_table, write_dataset
+from ..demo import DEFAULT_SEED, FIRST_FY, LAST_FY, generate_demo
+from ..errors import ConfigError, SourceError
+from ..paths import PROJECT_ROOT
+from ..periods import fy_bounds, fy_start_year
+from .config import load_sources, resolve
+from .fixmystreet import read_fixmystreet
+from .geography import build_areas, read_iod2019_file7, read_ons_lsoa_ward, read_population
+from .partner import read_partner_extract
+from .policeuk import read_lsoa11_lsoa21, read_policeuk_street
+from .stats19 import read_stats19
+from .tables import read_indicators_csv, read_survey_csv
+
+log = logging.getLogger(__name__)
+
+INCIDENT_SOURCES = ("police_crime", "police_asb", "council", "fire", "roads")
+
+
+def _one(entries, kind):
+    es = [e for e in entries if e.kind == kind]
+    if len(es) > 1:
+        raise ConfigError(f"sources file: kind {kind!r} may appear only once")
+    return es[0] if es else None
+
+
+def _ward_place_csv(path: Path) -> dict[str, str]:
+    from .common import read_csv_checked
+
+    df = read_csv_checked(path, ["WD19CD", "place"], kind="ward to place mapping")
+    return dict(zip(df["WD19CD"], df["place"], strict=True))
+
+
+def prepare_from_sources(sources_file: str | Path, out: str | Path | None = None, *,
+                         synthesise_missing: bool = False, seed: int | None = None,
+                         params: Params | None = None) -> Path:
+    """Prepare a dataset from a sources file; returns the output folder."""
+    t0 = time.perf_counter()
+    params = params or load_params()
+    sf, base = load_sources(sources_file)
+    sources_file = Path(sources_file)
+    out = Path(out) if out else PROJECT_ROOT / "data" / "prepared" / sources_file.stem
+    entries = list(sf.sources)
+    first = sf.coverage.first_year if sf.coverage else params.sia.trend_start
+    last = sf.coverage.last_year if sf.coverage else params.sia.sia_year
+    if fy_start_year(last) < fy_start_year(first):
+        raise ConfigError(f"{sources_file}: coverage last_year {last} is before first_year {first}")
+    cov_start, _ = fy_bounds(first)
+    _, cov_end = fy_bounds(last)
+    src_meta: list[dict] = []
+    quality: dict[str, int] = {}
+
+    def record(entry, path_desc: str, q: dict, rows: int) -> None:
+        src_meta.append({"kind": entry.kind, "label": entry.label, "path": path_desc, "rows": rows,
+                         "quality": q})
+        for k, v in q.items():
+            if k in ("no_location", "outside_area", "duplicates_dropped", "lsoa21_remapped",
+                     "outside_coverage", "unmapped_category_rows"):
+                quality[k] = quality.get(k, 0) + int(v)
+
+    # --- areas ---------------------------------------------------------------------------
+    iod_e, ward_e = _one(entries, "iod2019"), _one(entries, "ons_lsoa_ward")
+    if iod_e is None or ward_e is None:
+        raise ConfigError(f"{sources_file}: the areas table needs both an 'iod2019' and an "
+                          "'ons_lsoa_ward' entry (real LSOAs, IMD and wards)")
+    iod_path = resolve(base, iod_e.path)[0]
+    iod = read_iod2019_file7(iod_path, lad_code=params.sia.lad_code)
+    if iod.empty:
+        raise SourceError(f"{iod_path}: no LSOAs of {params.sia.lad_code} ({params.sia.local_authority})")
+    lw = read_ons_lsoa_ward(resolve(base, ward_e.path)[0], lad_code=params.sia.lad_code)
+    pop_e = _one(entries, "population")
+    pop = read_population(resolve(base, pop_e.path)[0]) if pop_e else None
+    wp_e = _one(entries, "ward_place")
+    p_for_areas = params
+    if wp_e is not None:
+        mapping = _ward_place_csv(resolve(base, wp_e.path)[0])
+        bad = sorted(set(mapping.values()) - set(params.sia.places))
+        if bad:
+            raise SourceError(f"{wp_e.path}: places {bad} are not the places of params/sia.yaml")
+        from dataclasses import replace
+
+        from ..config import Ward
+
+        names = dict(zip(lw["ward_code"], lw["ward_name"], strict=False))
+        p_for_areas = replace(params, wards=[Ward(ward_code=c, ward_name=names.get(c, c), place=pl)
+                                             for c, pl in mapping.items()])
+    areas = build_areas(iod, lw, p_for_areas, pop, source=str(iod_path))
+    record(iod_e, str(iod_path), {"lsoas": len(areas)}, len(areas))
+    lsoa21_map = None
+    l21_e = _one(entries, "lsoa11_lsoa21")
+    if l21_e is not None:
+        lsoa21_map, merged = read_lsoa11_lsoa21(resolve(base, l21_e.path)[0], set(areas["lsoa_code"]))
+        record(l21_e, l21_e.path, {"lsoa21_merged_codes": merged}, len(lsoa21_map))
+
+    # --- incidents -------------------------------------------------------------------------
+    frames = []
+    for e in entries:
+        if e.kind == "policeuk_street":
+            paths = resolve(base, e.path)
+            df, q = read_policeuk_street(paths, params, areas, lsoa21_map)
+        elif e.kind == "partner_extract":
+            path = resolve(base, e.path)[0]
+            df, q = read_partner_extract(path, e.extract, params, key_env=e.victim_key_env)
+            outside = ~df["lsoa_code"].isin(set(areas["lsoa_code"]))
+            q["outside_area"] = int(outside.sum())
+            df = df[~outside]
+        elif e.kind == "stats19":
+            df, q = read_stats19(resolve(base, e.collisions)[0], resolve(base, e.casualties)[0],
+                                 params.sia.lad_code, areas)
+        elif e.kind == "fixmystreet":
+            df, q = read_fixmystreet(resolve(base, e.path)[0], params, areas)
+        else:
+            continue
+        inside = (df["date"] >= cov_start) & (df["date"] <= cov_end)
+        q["outside_coverage"] = int((~inside).sum())
+        df = df[inside]
+        frames.append(df)
+        record(e, getattr(e, "path", None) or f"{e.collisions} + {e.casualties}", q, len(df))
+    incidents = (pd.concat(frames, ignore_index=True) if frames else empty_table("incidents"))
+    dup = incidents["incident_id"].duplicated()
+    if dup.any():
+        quality["duplicates_dropped"] = quality.get("duplicates_dropped", 0) + int(dup.sum())
+        incidents = incidents[~dup]
+    survey_e, ind_e = _one(entries, "survey"), _one(entries, "indicators")
+    survey = read_survey_csv(resolve(base, survey_e.path)[0]) if survey_e else empty_table("survey")
+    indicators = (read_indicators_csv(resolve(base, ind_e.path)[0]) if ind_e
+                  else empty_table("indicators"))
+
+    # --- synthesise what is missing --------------------------------------------------------
+    synthetic_sources: list[str] = []
+    synthetic_tables: list[str] = []
+    if synthesise_missing:
+        if fy_start_year(first) < fy_start_year(FIRST_FY) or fy_start_year(last) > fy_start_year(LAST_FY):
+            raise ConfigError(f"synthetic data covers {FIRST_FY} to {LAST_FY}; the coverage "
+                              f"{first} to {last} is outside it")
+        present = set(incidents["source"]) if len(incidents) else set()
+        missing = [s for s in INCIDENT_SOURCES if s not in present]
+        fill_tables = [t for t, df in (("survey", survey), ("indicators", indicators)) if df.empty]
+        if missing or fill_tables:
+            synth = generate_demo(seed=seed if seed is not None else DEFAULT_SEED, params=params,
+                                  areas=areas)
+            si = synth.incidents
+            si = si[si["source"].isin(missing) & (si["date"] >= cov_start) & (si["date"] <= cov_end)]
+            if len(si):
+                incidents = pd.concat([incidents, si], ignore_index=True)
+                synthetic_sources = missing
+            if "survey" in fill_tables:
+                survey = synth.survey[synth.survey["wave"].map(fy_start_year).between(
+                    fy_start_year(first), fy_start_year(last))]
+            if "indicators" in fill_tables:
+                indicators = synth.indicators[synth.indicators["period"].map(fy_start_year).between(
+                    fy_start_year(first), fy_start_year(last))]
+            synthetic_tables = (["incidents"] if synthetic_sources else []) + fill_tables
+            src_meta.append({"kind": "synthetic", "label": "--synthesise-missing",
+                             "path": f"generated on the real geography (seed {seed or DEFAULT_SEED})",
+                             "rows": int(len(si)), "sources": missing, "tables": fill_tables})
+    meta = {
+        "kind": "prepared",
+        "title": f"Prepared from {sources_file.name}",
+        "sources_file": str(sources_file.resolve()),
+        "synthetic_tables": synthetic_tables,
+        "synthetic_sources": synthetic_sources,
+        "coverage": {"start": str(cov_start.date()), "end": str(cov_end.date())},
+        "sources": [{**s, "description": f"{s.get('label') or s['kind']}: {s['path']}"}
+                    for s in src_meta],
+        "quality": quality,
+        "timing_seconds": {"prepare": round(time.perf_counter() - t0, 2)},
+    }
+    ds = Dataset(incidents=normalise_table(incidents, "incidents"),
+                 areas=normalise_table(areas, "areas"), survey=normalise_table(survey, "survey"),
+                 indicators=normalise_table(indicators, "indicators"), meta=meta)
+    return write_dataset(ds, out, params=params)

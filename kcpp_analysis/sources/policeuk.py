@@ -79,29 +79,38 @@ def find_files(paths: list[Path], tmpdir: Path) -> list[Path]:
     return files
 
 
-def _read_group(files: list[Path], header: list[str]) -> pd.DataFrame:
-    cols = {c: TYPES.get(c, "VARCHAR") for c in header}
-    lst = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
-    sel = ", ".join(f'"{c}"' for c in COLUMNS)
-    q = (f"SELECT {sel}, filename AS _file FROM read_csv({lst}, header=true, columns={cols}, "
-         "auto_detect=false, filename=true, quote='\"', escape='\"', delim=',')")
-    try:
-        return duckdb.sql(q).df()
-    except duckdb.Error as exc:
-        msg = str(exc)
-        m = re.search(r"Line: (\d+)", msg)
-        where = f"line {m.group(1)}" if m else "unknown line"
-        fm = re.search(r"file[: ]+\"?([^\s\"]+\.csv)", msg)
-        fname = fm.group(1) if fm else (str(files[0]) if len(files) == 1 else f"one of {len(files)} files")
-        reason = msg.splitlines()[0][:200]
-        if "Expected Number of Columns" in msg or "Found:" in msg:
-            reason = "row has the wrong number of columns (truncated or malformed line)"
-        raise SourceError(f"{fname}: {where}: {reason}") from None
+def _sql_list(values) -> str:
+    return "[" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + "]"
+
+
+def _duck_error(exc: Exception, files: list[Path]) -> SourceError:
+    msg = str(exc)
+    m = re.search(r"Line: (\d+)", msg)
+    where = f"line {m.group(1)}" if m else "unknown line"
+    fm = re.search(r"file[: ]+\"?([^\s\"]+\.csv)", msg)
+    fname = fm.group(1) if fm else (str(files[0]) if len(files) == 1 else f"one of {len(files)} files")
+    reason = msg.splitlines()[0][:200]
+    if "Expected Number of Columns" in msg or "Found:" in msg:
+        reason = "row has the wrong number of columns (truncated or malformed line)"
+    return SourceError(f"{fname}: {where}: {reason}")
+
+
+def _line_of(path: str, column: str, value) -> int:
+    """Line number (header = 1) of the first row whose ``column`` equals ``value`` (error path)."""
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    hit = df.index[df[column].str.strip() == ("" if value is None else str(value).strip())]
+    return int(hit[0]) + 2 if len(hit) else -1
 
 
 def read_policeuk_street(paths: list[Path], params: Params, areas: pd.DataFrame,
                          lsoa21_map: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict]:
-    """Read police.uk street files into canonical incident rows plus quality counts."""
+    """Read police.uk street files into canonical incident rows plus quality counts.
+
+    The work happens in one DuckDB connection: explicit-schema CSV scan, month check, crime
+    type mapping (a join), derived ASB ids (SHA-256 in SQL), de-duplication, 2021->2011 LSOA
+    mapping and the area filter; only the kept rows come back to pandas (via Arrow).
+    """
+    con = duckdb.connect()
     with tempfile.TemporaryDirectory() as td:
         files = find_files(paths, Path(td))
         groups: dict[tuple, list[Path]] = {}
@@ -117,61 +126,82 @@ def read_policeuk_street(paths: list[Path], params: Params, areas: pd.DataFrame,
             if len(set(h)) != len(h):
                 raise SourceError(f"{f}: repeated column names in the header: {h}")
             groups.setdefault(tuple(h), []).append(f)
-        raw = pd.concat([_read_group(fs, list(h)) for h, fs in groups.items()], ignore_index=True)
-    raw["_line"] = raw.groupby("_file").cumcount() + 2
-    q: dict[str, int] = {"rows_read": len(raw), "files": len(files)}
-    bad = ~raw["Month"].fillna("").str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])")
-    if bad.any():
-        r = raw[bad].iloc[0]
-        raise SourceError(f"{r['_file']}: column 'Month' line {r['_line']}: {r['Month']!r} is not "
-                          f"a YYYY-MM month ({int(bad.sum())} such row(s))")
-    mapping = {n.lower(): code for code, c in params.categories.items()
-               for n in c.raw.get("police_uk", [])}
-    ctype = raw["Crime type"].fillna("").str.strip().str.lower()
-    raw["category"] = ctype.map(mapping)
-    unk = raw["category"].isna()
-    if unk.any():
-        r = raw[unk].iloc[0]
-        raise SourceError(f"{r['_file']}: column 'Crime type' line {r['_line']}: unknown crime type "
-                          f"{r['Crime type']!r} (not in categories.yaml police_uk names)")
-    raw["source"] = raw["category"].map(lambda c: params.categories[c].source)
-    # ids: Crime ID, or a stable derived id for ASB (no Crime ID published)
-    cid = raw["Crime ID"].fillna("").str.strip()
-    no_id = cid == ""
-    if no_id.any():
-        sub = raw.loc[no_id]
-        key = (sub["_file"].map(lambda s: Path(s).name) + "|" + sub["_line"].astype(str) + "|"
-               + sub[COLUMNS[1:]].astype(object).fillna("").astype(str).agg("|".join, axis=1))
-        import hashlib
-
-        cid = cid.copy()
-        cid[no_id] = "ASB-" + key.map(lambda k: hashlib.sha256(k.encode()).hexdigest()[:20])
-    raw["incident_id"] = cid
-    dup = raw["incident_id"].duplicated()
-    q["duplicates_dropped"] = int(dup.sum())
-    raw = raw[~dup]
-    lsoa = raw["LSOA code"].fillna("").str.strip()
-    no_loc = lsoa == ""
-    q["no_location"] = int(no_loc.sum())
-    raw, lsoa = raw[~no_loc], lsoa[~no_loc]
-    known = set(areas["lsoa_code"])
-    if lsoa21_map:
-        remap = ~lsoa.isin(known) & lsoa.isin(list(lsoa21_map))
-        q["lsoa21_remapped"] = int(remap.sum())
-        lsoa = lsoa.where(~remap, lsoa.map(lsoa21_map))
-    outside = ~lsoa.isin(known)
-    q["outside_area"] = int(outside.sum())
-    raw, lsoa = raw[~outside], lsoa[~outside]
+        sel = ", ".join(f'"{c}"' for c in COLUMNS)
+        scans = []
+        for h, fs in groups.items():
+            cols = {c: TYPES.get(c, "VARCHAR") for c in h}
+            scans.append(f"SELECT {sel}, filename AS _file FROM read_csv({_sql_list(fs)}, header=true, "
+                         f"columns={cols}, auto_detect=false, filename=true, quote='\"', "
+                         f"escape='\"', delim=',')")
+        q: dict[str, int] = {"files": len(files)}
+        cats = pd.DataFrame([(n.strip().lower(), code, c.source) for code, c in params.categories.items()
+                             for n in c.raw.get("police_uk", [])], columns=["ctype", "category", "source"])
+        con.register("cats", cats)
+        content = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in (f'"{x}"' for x in COLUMNS[1:]))
+        # One scan of the CSVs. ASB rows have no Crime ID: number identical ASB rows within a
+        # file (so each gets its own id), then hash file name + content + that number.
+        try:
+            con.execute(rf"""
+                CREATE TEMP TABLE mapped AS
+                WITH raw AS ({" UNION ALL ".join(scans)}),
+                t AS (
+                  SELECT raw.*, cats.category, cats.source, trim(coalesce("Crime ID", '')) AS cid,
+                         trim(coalesce("LSOA code", '')) AS lsoa_raw,
+                         regexp_full_match(coalesce("Month", ''), '\d{{4}}-(0[1-9]|1[0-2])') AS month_ok
+                  FROM raw LEFT JOIN cats ON lower(trim(coalesce("Crime type", ''))) = cats.ctype),
+                asb AS (
+                  SELECT *, row_number() OVER (PARTITION BY _file, {sel}) AS dup_no FROM t WHERE cid = '')
+                SELECT 'ASB-' || substr(sha256(concat_ws('|', regexp_extract(_file, '[^/\\]+$'),
+                       {content}, CAST(dup_no AS VARCHAR))), 1, 20) AS incident_id,
+                       "Month", category, source, lsoa_raw, month_ok, _file, "Crime type" AS ctype_raw
+                FROM asb
+                UNION ALL
+                SELECT cid, "Month", category, source, lsoa_raw, month_ok, _file, "Crime type"
+                FROM t WHERE cid <> ''""")
+        except duckdb.Error as exc:
+            raise _duck_error(exc, files) from None
+        q["rows_read"] = con.execute("SELECT count(*) FROM mapped").fetchall()[0][0]
+        bad = con.execute("""SELECT _file, "Month", count(*) OVER () FROM mapped
+                             WHERE NOT month_ok LIMIT 1""").fetchall()
+        if bad:
+            f, v, n = bad[0]
+            raise SourceError(f"{f}: column 'Month' line {_line_of(f, 'Month', v)}: {v!r} is not a "
+                              f"YYYY-MM month ({n} such row(s))")
+        unk = con.execute("SELECT _file, ctype_raw FROM mapped WHERE category IS NULL LIMIT 1").fetchall()
+        if unk:
+            f, v = unk[0]
+            raise SourceError(f"{f}: column 'Crime type' line {_line_of(f, 'Crime type', v)}: "
+                              f"unknown crime type {v!r} (not in categories.yaml police_uk names)")
+        con.register("known", pd.DataFrame({"lsoa": sorted(set(areas["lsoa_code"]))}))
+        remap = pd.DataFrame(list((lsoa21_map or {}).items()), columns=["lsoa21", "lsoa11"])
+        con.register("remap", remap if len(remap) else pd.DataFrame({"lsoa21": pd.Series(dtype=str),
+                                                                     "lsoa11": pd.Series(dtype=str)}))
+        q["duplicates_dropped"] = con.execute(
+            "SELECT count(*) - count(DISTINCT incident_id) FROM mapped").fetchall()[0][0]
+        res = con.sql("""
+            WITH d AS (SELECT DISTINCT ON (incident_id) * FROM mapped),
+            r AS (SELECT d.*, coalesce(k1.lsoa, remap.lsoa11, d.lsoa_raw) AS lsoa_code,
+                         (k1.lsoa IS NULL AND remap.lsoa11 IS NOT NULL) AS remapped
+                  FROM d LEFT JOIN known k1 ON d.lsoa_raw = k1.lsoa
+                         LEFT JOIN remap ON d.lsoa_raw = remap.lsoa21)
+            SELECT incident_id, "Month" || '-01' AS month, category, source, lsoa_code, remapped,
+                   lsoa_raw = '' AS no_location,
+                   lsoa_code IN (SELECT lsoa FROM known) AS inside
+            FROM r ORDER BY incident_id""").to_arrow_table().to_pandas()
+    q["no_location"] = int(res["no_location"].sum())
+    q["lsoa21_remapped"] = int(res["remapped"].sum())
+    q["outside_area"] = int((~res["inside"] & ~res["no_location"]).sum())
+    res = res[res["inside"]].reset_index(drop=True)
     out = pd.DataFrame({
-        "incident_id": raw["incident_id"].to_numpy(),
-        "date": pd.to_datetime(raw["Month"] + "-01").to_numpy(),
-        "date_precision": "month", "source": raw["source"].to_numpy(),
-        "category": raw["category"].to_numpy(), "lsoa_code": lsoa.to_numpy(), "victim_id": None,
-        "hate_strand": None, "severity": None})
+        "incident_id": res["incident_id"],
+        "date": pd.to_datetime(res["month"], format="%Y-%m-%d"),
+        "date_precision": "month", "source": res["source"],
+        "category": res["category"], "lsoa_code": res["lsoa_code"],
+        "victim_id": None, "hate_strand": None, "severity": None})
     for f in ("domestic_abuse", "hate_crime", "vawg", "knife_crime", "drug_related", "alcohol_related"):
         out[f] = False
     q["rows_kept"] = len(out)
-    return out, q
+    return out.reset_index(drop=True), q
 
 
 def read_lsoa11_lsoa21(path: Path, known_2011: set[str]) -> tuple[dict[str, str], int]:

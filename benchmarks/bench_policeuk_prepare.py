@@ -1,0 +1,164 @@
+"""police.uk ingest: `kcpp prepare` on a force-sized archive vs pandas read_csv + concat.
+
+A generator writes a police.uk-format archive (folder tree YYYY-MM/YYYY-MM-<force>-street.csv,
+the 12 published columns, 64-hex Crime IDs, ASB rows without an id, some rows with no
+location) on the real Kirklees LSOA codes when ../shared/data/real is present (otherwise on
+the demo geography). Sizes: 36 months x 25,000 rows (a force the size of West Yorkshire) and a
+5,000,000-row variant. Measured side by side in one run:
+
+- baseline: the common approach, ``pandas.read_csv`` per file + ``pandas.concat`` (reading
+  only: no mapping, no validation, no output);
+- kcpp: ``kcpp prepare --sources`` end to end (DuckDB ingest, mapping, de-duplication, area
+  filter, full schema validation, parquet + dataset.json written atomically), and its ingest
+  step alone.
+
+Peak memory is the peak resident set size of a fresh process doing each task (Linux
+``ru_maxrss``). Usage: ``python benchmarks/bench_policeuk_prepare.py [--big]``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+CRIME_TYPES = ["Anti-social behaviour", "Violence and sexual offences", "Criminal damage and arson",
+               "Public order", "Other theft", "Vehicle crime", "Burglary", "Shoplifting", "Drugs",
+               "Other crime", "Possession of weapons", "Robbery", "Bicycle theft",
+               "Theft from the person"]
+SHARE = np.array([0.17, 0.33, 0.08, 0.10, 0.06, 0.06, 0.04, 0.05, 0.03, 0.02, 0.015, 0.01,
+                  0.01, 0.015])
+
+
+def write_archive(root: Path, lsoas: list[str], months: int = 36, per_month: int = 25_000,
+                  seed: int = 7) -> int:
+    rng = np.random.default_rng(seed)
+    total = 0
+    for i in range(months):
+        y, m = 2022 + (3 + i) // 12, (3 + i) % 12 + 1
+        month = f"{y}-{m:02d}"
+        n = per_month
+        ctype = rng.choice(CRIME_TYPES, n, p=SHARE / SHARE.sum())
+        asb = ctype == "Anti-social behaviour"
+        parts = rng.integers(0, 2**63, (n, 4), dtype=np.int64)
+        ids = np.array([f"{a:016x}{b:016x}{c:016x}{d:016x}" for a, b, c, d in parts])
+        ids[asb] = ""
+        lsoa = rng.choice(lsoas, n)
+        noloc = rng.random(n) < 0.02
+        lsoa[noloc] = ""
+        df = pd.DataFrame({
+            "Crime ID": ids, "Month": month, "Reported by": "West Yorkshire Police",
+            "Falls within": "West Yorkshire Police",
+            "Longitude": np.where(noloc, np.nan, -1.78 + rng.random(n) * 0.3).round(6),
+            "Latitude": np.where(noloc, np.nan, 53.6 + rng.random(n) * 0.15).round(6),
+            "Location": np.where(noloc, "No Location", "On or near High Street"),
+            "LSOA code": lsoa, "LSOA name": np.where(noloc, "", "Kirklees 001A"),
+            "Crime type": ctype,
+            "Last outcome category": np.where(asb, "", "Investigation complete; no suspect identified"),
+            "Context": ""})
+        d = root / month
+        d.mkdir(parents=True, exist_ok=True)
+        df.to_csv(d / f"{month}-west-yorkshire-street.csv", index=False)
+        total += n
+    return total
+
+
+def _child(code: str) -> dict:
+    """Run ``code`` in a fresh interpreter; it prints a JSON dict; add its peak RSS."""
+    wrapper = code + textwrap.dedent("""
+        import resource, json as _j
+        _r["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print("RESULT" + _j.dumps(_r))
+    """)
+    out = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, check=True)
+    line = next(ln for ln in out.stdout.splitlines() if ln.startswith("RESULT"))
+    return json.loads(line[6:])
+
+
+def measure(root: Path, sources: Path, out: Path) -> dict:
+    base = _child(textwrap.dedent(f"""
+        import glob, time, pandas as pd
+        t = time.perf_counter()
+        files = sorted(glob.glob("{root}/*/*-street.csv"))
+        df = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+        _r = {{"seconds": time.perf_counter() - t, "rows": len(df)}}
+    """))
+    ingest = _child(textwrap.dedent(f"""
+        import time
+        from pathlib import Path
+        from kcpp_analysis.config import load_params
+        from kcpp_analysis.dataset import load_dataset
+        from kcpp_analysis.sources.policeuk import read_policeuk_street
+        p = load_params()
+        areas = load_dataset("{out}_areas").areas
+        t = time.perf_counter()
+        df, q = read_policeuk_street([Path("{root}")], p, areas)
+        _r = {{"seconds": time.perf_counter() - t, "rows": len(df)}}
+    """))
+    full = _child(textwrap.dedent(f"""
+        import time
+        from kcpp_analysis.sources.prepare import prepare_from_sources
+        t = time.perf_counter()
+        prepare_from_sources("{sources}", "{out}")
+        _r = {{"seconds": time.perf_counter() - t}}
+    """))
+    return {"baseline": base, "ingest": ingest, "prepare": full}
+
+
+def main(big: bool = False) -> None:
+    from kcpp_analysis.paths import real_data_dir
+
+    real = real_data_dir()
+    with tempfile.TemporaryDirectory() as td:
+        td = Path(td)
+        # areas: the real Kirklees geography (or the demo's when the shared data is absent)
+        if real.exists():
+            src_areas = [
+                {"kind": "iod2019", "path": str(real / "iod2019_kirklees_lsoa_all_domains.csv")},
+                {"kind": "ons_lsoa_ward", "path": str(real / "ons_lsoa11_ward2019_lad2019_lookup_west_yorkshire.csv")}]
+        else:
+            raise SystemExit("needs ../shared/data/real for the real Kirklees geography")
+        import yaml
+
+        from kcpp_analysis.sources.prepare import prepare_from_sources
+
+        sa = td / "areas.yaml"
+        sa.write_text(yaml.safe_dump({"sources": src_areas}))
+        prepare_from_sources(sa, td / "prep_areas")
+        lsoas = pd.read_parquet(td / "prep_areas" / "areas.parquet")["lsoa_code"].tolist()
+        sizes = [("36 months x 25,000 rows", 36, 25_000)]
+        if big:
+            sizes.append(("5,000,000 rows (50 months x 100,000)", 50, 100_000))
+        for label, months, per in sizes:
+            root = td / f"archive_{months}"
+            t = time.perf_counter()
+            n = write_archive(root, lsoas, months, per)
+            print(f"\n{label}: wrote {n:,} rows in {time.perf_counter() - t:.1f} s")
+            src = td / f"sources_{months}.yaml"
+            src.write_text(yaml.safe_dump({"sources": src_areas + [
+                {"kind": "policeuk_street", "path": str(root)}],
+                "coverage": {"first_year": "2022/23", "last_year": "2026/27"}}))
+            out = td / f"prep_{months}"
+            (td / f"prep_{months}_areas").symlink_to(td / "prep_areas")
+            r = measure(root, src, out)
+            mrows = n / 1e6
+            b, i, f = r["baseline"], r["ingest"], r["prepare"]
+            print(f"  baseline pandas read_csv per file + concat: {b['seconds']:.2f} s "
+                  f"({b['seconds'] / mrows:.2f} s per million rows), peak RSS {b['peak_rss_mb']:.0f} MB")
+            print(f"  kcpp police.uk ingest (DuckDB, mapped, filtered): {i['seconds']:.2f} s "
+                  f"({i['seconds'] / mrows:.2f} s per million rows), peak RSS {i['peak_rss_mb']:.0f} MB; "
+                  f"{b['seconds'] / i['seconds']:.1f}x the baseline's speed")
+            print(f"  kcpp prepare end to end (ingest + validation + parquet): {f['seconds']:.2f} s "
+                  f"({f['seconds'] / mrows:.2f} s per million rows), peak RSS {f['peak_rss_mb']:.0f} MB; "
+                  f"{b['seconds'] / f['seconds']:.1f}x the baseline's speed")
+
+
+if __name__ == "__main__":
+    main(big="--big" in sys.argv)

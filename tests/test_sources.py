@@ -1,0 +1,312 @@
+"""Real-data loaders (tested on ../shared/data/real) and bad-input handling."""
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kcpp_analysis.dataset import load_dataset
+from kcpp_analysis.errors import ConfigError, SourceError
+from kcpp_analysis.sources.config import load_sources
+from kcpp_analysis.sources.fixmystreet import read_fixmystreet
+from kcpp_analysis.sources.geography import (
+    build_areas,
+    read_iod2019_file7,
+    read_ons_lsoa_ward,
+    read_population,
+)
+from kcpp_analysis.sources.partner import read_partner_extract
+from kcpp_analysis.sources.policeuk import read_lsoa11_lsoa21, read_policeuk_street
+from kcpp_analysis.sources.prepare import prepare_from_sources
+from kcpp_analysis.sources.stats19 import read_stats19
+
+POLICE = "policeuk_street_2020-04_kirklees_sample_police_uk_layout.csv"
+
+
+@pytest.fixture(scope="module")
+def real_areas(real_dir, params):
+    iod = read_iod2019_file7(real_dir / "iod2019_kirklees_lsoa_all_domains.csv", lad_code="E08000034")
+    lw = read_ons_lsoa_ward(real_dir / "ons_lsoa11_ward2019_lad2019_lookup_west_yorkshire.csv",
+                            lad_code="E08000034")
+    pop = read_population(real_dir / "ons_mid2018_lsoa_population_density_west_yorkshire.csv")
+    return build_areas(iod, lw, params, pop)
+
+
+def test_real_areas(real_areas):
+    assert len(real_areas) == 259 and real_areas["ward_code"].nunique() == 23
+    assert real_areas["population"].sum() == 438727  # mid-2018 estimates, PROVENANCE.md
+    assert set(real_areas["place"]) == {"Batley & Spen", "Dewsbury & Mirfield", "Huddersfield", "Rural"}
+
+
+# ---------------------------------------------------------------- police.uk
+
+def _police(real_dir, params, areas, path=None, **kw):
+    return read_policeuk_street([Path(path or real_dir / POLICE)], params, areas, **kw)
+
+
+def test_policeuk_real_sample(real_dir, params, real_areas):
+    df, q = _police(real_dir, params, real_areas)
+    raw = pd.read_csv(real_dir / POLICE)
+    assert len(df) == len(raw) == 73 and q["rows_kept"] == 73
+    asb = raw["Crime type"].eq("Anti-social behaviour")
+    assert (df["source"] == "police_asb").sum() == asb.sum() == 21
+    assert df.loc[df.source == "police_asb", "incident_id"].str.match(r"ASB-[0-9a-f]{20}$").all()
+    assert set(df.loc[df.source == "police_crime", "incident_id"]) == set(raw.loc[~asb, "Crime ID"])
+    assert (df["date"] == pd.Timestamp("2020-04-01")).all() and (df.date_precision == "month").all()
+    vs = raw["Crime type"].eq("Violence and sexual offences").sum()
+    assert (df["category"] == "violence_and_sexual_offences").sum() == vs
+    again, _ = _police(real_dir, params, real_areas)
+    assert again["incident_id"].tolist() == df["incident_id"].tolist()  # stable derived ids
+
+
+def test_policeuk_zip_and_folder_tree_read_the_same(real_dir, params, real_areas, tmp_path):
+    tree = tmp_path / "archive" / "2020-04"
+    tree.mkdir(parents=True)
+    shutil.copy(real_dir / POLICE, tree / "2020-04-west-yorkshire-street.csv")
+    (tree / "2020-04-west-yorkshire-outcomes.csv").write_text("not,a,street,file\n")
+    z = tmp_path / "download.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.write(tree / "2020-04-west-yorkshire-street.csv", "2020-04/2020-04-west-yorkshire-street.csv")
+    a, _ = read_policeuk_street([tmp_path / "archive"], params, real_areas)
+    b, _ = read_policeuk_street([z], params, real_areas)
+    assert len(a) == len(b) == 73
+    assert sorted(a.incident_id[a.source == "police_crime"]) == sorted(b.incident_id[b.source == "police_crime"])
+
+
+def _variant(real_dir, tmp_path, fn, name="v.csv", mode="w"):
+    text = (real_dir / POLICE).read_text()
+    p = tmp_path / name
+    out = fn(text)
+    if isinstance(out, bytes):
+        p.write_bytes(out)
+    else:
+        p.write_text(out, newline="")
+    return p
+
+
+def test_bad_missing_column(real_dir, params, real_areas, tmp_path):
+    p = real_dir / "policeuk_street_2020-04_kirklees_SAMPLE_73rows.csv"  # repo author's layout
+    with pytest.raises(SourceError, match=r"SAMPLE_73rows.csv: missing column\(s\) \['Reported by'\]"):
+        _police(real_dir, params, real_areas, p)
+
+
+def test_extra_unknown_column_is_ignored(real_dir, params, real_areas, tmp_path):
+    def add(t):
+        lines = t.splitlines()
+        return "\n".join([lines[0] + ",Extra"] + [ln + ",x" for ln in lines[1:]]) + "\n"
+    df, _ = _police(real_dir, params, real_areas, _variant(real_dir, tmp_path, add))
+    assert len(df) == 73
+
+
+def test_bad_month_format_names_file_column_line(real_dir, params, real_areas, tmp_path):
+    def bad(t):
+        lines = t.splitlines()
+        lines[5] = lines[5].replace(",2020-04,", ",04/2020,", 1)
+        return "\n".join(lines) + "\n"
+    with pytest.raises(SourceError, match=r"v.csv: column 'Month' line 6: '04/2020'"):
+        _police(real_dir, params, real_areas, _variant(real_dir, tmp_path, bad))
+
+
+def test_not_a_csv(real_dir, params, real_areas, tmp_path):
+    p = tmp_path / "2020-04-west-yorkshire-street.csv"
+    p.write_bytes(b"PK\x03\x04\x00\x00binary")
+    with pytest.raises(SourceError, match="not a CSV text file"):
+        _police(real_dir, params, real_areas, p)
+
+
+def test_empty_file(real_dir, params, real_areas, tmp_path):
+    p = tmp_path / "e.csv"
+    p.write_text("")
+    with pytest.raises(SourceError, match="e.csv: file is empty"):
+        _police(real_dir, params, real_areas, p)
+
+
+def test_bom_and_windows_line_endings_are_read(real_dir, params, real_areas, tmp_path):
+    bom = _variant(real_dir, tmp_path, lambda t: b"\xef\xbb\xbf" + t.encode(), "bom.csv")
+    crlf = _variant(real_dir, tmp_path, lambda t: t.replace("\n", "\r\n"), "crlf.csv")
+    assert len(_police(real_dir, params, real_areas, bom)[0]) == 73
+    assert len(_police(real_dir, params, real_areas, crlf)[0]) == 73
+
+
+def test_duplicated_crime_ids_are_dropped_and_counted(real_dir, params, real_areas, tmp_path):
+    def dup(t):
+        lines = t.splitlines()
+        return "\n".join(lines + [lines[1], lines[2]]) + "\n"
+    df, q = _police(real_dir, params, real_areas, _variant(real_dir, tmp_path, dup))
+    assert q["duplicates_dropped"] == 2 and len(df) == 73
+
+
+def test_lsoa_of_another_district_and_no_location_are_counted(real_dir, params, real_areas, tmp_path):
+    def f(t):
+        lines = t.splitlines()
+        lines[1] = lines[1].replace("E01011029", "E01010652")  # a Bradford LSOA
+        parts = lines[2].split(",")
+        parts[4:9] = ["", "", "No Location", "", ""]
+        lines[2] = ",".join(parts)
+        return "\n".join(lines) + "\n"
+    df, q = _police(real_dir, params, real_areas, _variant(real_dir, tmp_path, f))
+    assert q["outside_area"] == 1 and q["no_location"] == 1 and len(df) == 71
+
+
+def test_truncated_last_line_names_the_line(real_dir, params, real_areas, tmp_path):
+    p = _variant(real_dir, tmp_path, lambda t: t[: t.rindex("\n", 0, len(t) - 1) + 30])
+    with pytest.raises(SourceError, match=r"v.csv: line 74: row has the wrong number of columns"):
+        _police(real_dir, params, real_areas, p)
+
+
+def test_2021_lsoa_codes_map_through_the_ons_lookup(real_dir, params, real_areas, tmp_path):
+    m, merged = read_lsoa11_lsoa21(real_dir / "ons_lsoa11_lsoa21_lad22_lookup_west_yorkshire.csv",
+                                   set(real_areas.lsoa_code))
+    assert m["E01034584"] == "E01033542" and m["E01034585"] == "E01033542"  # split
+    assert m["E01034588"] in {"E01011171", "E01011172"} and merged == 2  # merged
+    p = _variant(real_dir, tmp_path, lambda t: t.replace("E01011029", "E01034584", 1))
+    df, q = _police(real_dir, params, real_areas, p, lsoa21_map=m)
+    assert q["lsoa21_remapped"] == 1 and (df.lsoa_code == "E01033542").sum() == 1
+
+
+# ---------------------------------------------------------------- STATS19, FixMyStreet
+
+def test_stats19_one_incident_per_kirklees_casualty(real_dir, real_areas):
+    df, q = read_stats19(real_dir / "dft_stats19_2024_collisions_EXCERPT.csv",
+                         real_dir / "dft_stats19_2024_casualties_EXCERPT.csv", "E08000034", real_areas)
+    col = pd.read_csv(real_dir / "dft_stats19_2024_collisions_EXCERPT.csv")
+    cas = pd.read_csv(real_dir / "dft_stats19_2024_casualties_EXCERPT.csv")
+    k = cas.merge(col[col.local_authority_ons_district == "E08000034"], on="collision_index")
+    assert len(df) == len(k) and df.incident_id.is_unique
+    assert (df.severity.isin(["fatal", "serious"])).sum() == k.casualty_severity.isin([1, 2]).sum()
+    assert (df.source == "roads").all() and (df.category == "road_casualty").all()
+
+
+def test_fixmystreet_reports_become_incidents(real_dir, params, real_areas):
+    df, q = read_fixmystreet(real_dir / "fixmystreet_reports_kirklees_lsoa_month_2007_2020.csv",
+                             params, real_areas)
+    raw = pd.read_csv(real_dir / "fixmystreet_reports_kirklees_lsoa_month_2007_2020.csv")
+    mapped = raw[raw.category_code.isin(["A1", "A20", "A28", "A33", "A29", "A22"])]
+    assert len(df) == mapped.reports.sum()
+    assert (df.category == "fly_tipping").sum() == mapped[mapped.category_code.isin(["A29", "A22"])].reports.sum()
+    assert df.incident_id.is_unique and (df.source == "fixmystreet").all()
+
+
+# ---------------------------------------------------------------- partner extracts
+
+def _partner(tmp_path, rows):
+    p = tmp_path / "crime.csv"
+    head = ("crime_ref,recorded_date,offence_group,lsoa_code,victim_ref,domestic_abuse,hate_crime,"
+            "hate_strand,vawg,knife_crime,drug_related,alcohol_related\n")
+    p.write_text(head + "".join(r + "\n" for r in rows))
+    return p
+
+
+def test_partner_extract_pseudonymises_victims(tmp_path, params, monkeypatch):
+    monkeypatch.setenv("KCPP_PSEUDONYM_KEY", "secret-key")
+    p = _partner(tmp_path, ["C1,2024-05-01,Violence with injury,E01011004,PERSON-42,Y,N,,Y,N,N,Y",
+                            "C2,2024-06-01,Stalking and harassment,E01011004,PERSON-42,Y,N,,Y,N,N,N",
+                            "C3,2024-06-02,Public order offences,E01011004,,N,Y,Race,N,N,N,N"])
+    df, _ = read_partner_extract(p, "police_crime", params)
+    assert df.victim_id[0] == df.victim_id[1] and df.victim_id[0].startswith("P")
+    assert "PERSON-42" not in df.to_csv() and pd.isna(df.victim_id[2])
+    assert df.domestic_abuse.tolist() == [True, True, False] and df.hate_strand[2] == "race"
+    monkeypatch.setenv("KCPP_PSEUDONYM_KEY", "other-key")
+    df2, _ = read_partner_extract(p, "police_crime", params)
+    assert df2.victim_id[0] != df.victim_id[0]
+
+
+def test_partner_extract_needs_the_key(tmp_path, params, monkeypatch):
+    monkeypatch.delenv("KCPP_PSEUDONYM_KEY", raising=False)
+    p = _partner(tmp_path, ["C1,2024-05-01,Violence with injury,E01011004,V1,Y,N,,Y,N,N,Y"])
+    with pytest.raises(SourceError, match="KCPP_PSEUDONYM_KEY is not set"):
+        read_partner_extract(p, "police_crime", params)
+
+
+def test_partner_extract_bad_date_and_category(tmp_path, params, monkeypatch):
+    monkeypatch.setenv("KCPP_PSEUDONYM_KEY", "k")
+    p = _partner(tmp_path, ["C1,2024-05-01,Violence with injury,E01011004,,N,N,,N,N,N,N",
+                            "C2,01/06/2024,Robbery,E01011004,,N,N,,N,N,N,N"])
+    with pytest.raises(SourceError, match=r"crime.csv: column 'recorded_date' line 3: '01/06/2024'"):
+        read_partner_extract(p, "police_crime", params)
+    p = _partner(tmp_path, ["C1,2024-05-01,Violence wiht injury,E01011004,,N,N,,N,N,N,N"])
+    with pytest.raises(SourceError, match=r"column 'offence_group' line 2: unknown value 'Violence wiht injury'"):
+        read_partner_extract(p, "police_crime", params)
+
+
+# ---------------------------------------------------------------- sources file
+
+def _sources(tmp_path, real_dir, extra=None, coverage=None):
+    d = {"sources": [
+        {"kind": "iod2019", "path": str(real_dir / "iod2019_kirklees_lsoa_all_domains.csv")},
+        {"kind": "ons_lsoa_ward", "path": str(real_dir / "ons_lsoa11_ward2019_lad2019_lookup_west_yorkshire.csv")},
+        {"kind": "population", "path": str(real_dir / "ons_mid2018_lsoa_population_density_west_yorkshire.csv")},
+        {"kind": "policeuk_street", "path": str(real_dir / POLICE)},
+        {"kind": "stats19", "collisions": str(real_dir / "dft_stats19_2024_collisions_EXCERPT.csv"),
+         "casualties": str(real_dir / "dft_stats19_2024_casualties_EXCERPT.csv")},
+        {"kind": "fixmystreet", "path": str(real_dir / "fixmystreet_reports_kirklees_lsoa_month_2007_2020.csv")},
+    ] + (extra or [])}
+    if coverage:
+        d["coverage"] = coverage
+    import yaml
+
+    p = tmp_path / "sources.yaml"
+    p.write_text(yaml.safe_dump(d))
+    return p
+
+
+def test_sources_file_errors_name_the_entry(tmp_path, real_dir):
+    import yaml
+
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump({"sources": [{"kind": "iod2019", "path": "x.csv"}]}))
+    with pytest.raises(ConfigError, match=r"sources\[0\] \(iod2019\): key 'path': file not found: x.csv"):
+        load_sources(p)
+    p.write_text(yaml.safe_dump({"sources": [{"kind": "police_uk", "path": "x"}]}))
+    with pytest.raises(ConfigError, match=r"sources\[0\]: unknown kind 'police_uk'"):
+        load_sources(p)
+    p.write_text(yaml.safe_dump({"sources": [{"kind": "fixmystreet", "path": str(tmp_path / "*.nothing")}]}))
+    with pytest.raises(ConfigError, match="glob matches no file"):
+        load_sources(p)
+    p.write_text(yaml.safe_dump({"sources": [{"kind": "iod2019", "path": str(real_dir / POLICE), "sheet": 1}]}))
+    with pytest.raises(ConfigError, match=r"sources\[0\]: key 'sheet': unknown key"):
+        load_sources(p)
+
+
+def test_example_sources_file_is_valid(real_dir):
+    from kcpp_analysis.paths import PROJECT_ROOT
+
+    sf, _ = load_sources(PROJECT_ROOT / "params" / "sources.example.yaml")
+    assert {e.kind for e in sf.sources} >= {"iod2019", "policeuk_street", "stats19", "fixmystreet"}
+
+
+def test_bad_file_leaves_no_prepared_dataset(tmp_path, real_dir, params):
+    bad = tmp_path / "2020-04-west-yorkshire-street.csv"
+    bad.write_text((real_dir / POLICE).read_text().replace(",2020-04,", ",2020-4,", 1))
+    s = _sources(tmp_path, real_dir)
+    s.write_text(s.read_text().replace(str(real_dir / POLICE), str(bad)))
+    with pytest.raises(SourceError, match="column 'Month' line 2"):
+        prepare_from_sources(s, tmp_path / "prepared", params=params)
+    assert not (tmp_path / "prepared").exists()
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+
+
+@pytest.mark.slow
+def test_real_geography_prepare_and_report_set(tmp_path, real_dir, params):
+    from kcpp_analysis.pipeline import run_report
+
+    s = _sources(tmp_path, real_dir, coverage={"first_year": "2019/20", "last_year": "2020/21"})
+    out = prepare_from_sources(s, tmp_path / "prepared", synthesise_missing=True, params=params)
+    ds = load_dataset(out)
+    meta = json.loads((out / "dataset.json").read_text())
+    assert ds.areas.lsoa_code.str.startswith("E01").all() and len(ds.areas) == 259
+    # police.uk (April 2020) is real; the STATS19 excerpt is 2024, outside this coverage, so roads
+    # are synthesised like council and fire
+    assert set(meta["synthetic_sources"]) == {"council", "fire", "roads"}
+    assert {"survey", "indicators"} <= set(meta["synthetic_tables"])
+    assert (ds.incidents.source == "fixmystreet").sum() > 0
+    assert meta["quality"]["outside_coverage"] > 0  # STATS19 2024 and older FixMyStreet rows
+    real_police = ds.incidents[ds.incidents.incident_id.str.len() == 64]
+    assert len(real_police) == 52
+    r = run_report(data=out, year="2020/21", out=tmp_path / "outputs", jobs=2)
+    assert r.ok, r.failures
+    html = (r.out_dir / "violence.html").read_text()
+    assert "SYNTHETIC DATA" in html and "Tackling violence" in html

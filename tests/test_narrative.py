@@ -1,0 +1,45 @@
+from types import SimpleNamespace
+
+import pandas as pd
+
+from kcpp_analysis import narrative as n
+from kcpp_analysis.trends import fit_trend
+
+
+def test_numbers_as_analysts_write_them():
+    assert n.fmt_count(4404) == "4,404" and n.fmt_count(float("nan")) == "n/a"
+    assert n.fmt_pct(47.94, 1) == "47.9%" and n.fmt_pct(-3.2, sign=True) == "-3%"
+    assert n.fmt_pct(0.2, sign=True) == "0%"
+    assert n.fmt_value(25.93, "%") == "25.9%" and n.fmt_value(1054.0, "incidents") == "1,054"
+
+
+def test_change_language_is_hedged_by_significance():
+    assert "rose significantly" in n.change_sentence("Burglary", 150, 100, p_value=0.001, period="2025/26")
+    assert "fell significantly" in n.change_sentence("Burglary", 60, 100, p_value=0.002, period="2025/26")
+    s = n.change_sentence("Burglary", 108, 100, p_value=0.6, period="2025/26")
+    assert "no clear change" in s and "rose" not in s
+
+
+def test_trend_sentence_follows_the_interval():
+    months = pd.date_range("2018-01-01", periods=60, freq="MS")
+    up = fit_trend(pd.DataFrame({"month": months, "count": [int(100 * 1.01 ** i) for i in range(60)]}),
+                   seasonal=False)
+    assert up.direction == "increasing" and "rising" in n.trend_sentence("Robbery", up)
+    flat = fit_trend(pd.DataFrame({"month": months, "count": [100, 104] * 30}), seasonal=False)
+    assert "no clear underlying trend" in n.trend_sentence("Robbery", flat)
+
+
+def test_headline_between_4_and_8_sentences():
+    a = pd.DataFrame({"priority": ["A", "B"], "recommendation": ["high focus", "maintain and monitor"]})
+    k = pd.DataFrame({"status": ["met", "not met", "no data"]})
+    out = n.headline("Reducing risk", "2025/26", a, k, [f"Finding {i}." for i in range(10)])
+    assert 4 <= len(out) <= 8
+    assert out[0].startswith("Of the 2 priorities") and "1 needs high focus" in out[0]
+    assert out[1] == "1 of 2 KPIs with data are meeting their targets."
+
+
+def test_kpi_sentence():
+    r = SimpleNamespace(label="Fly-tipping incidents", current=6022.0, target=6017.0, unit="incidents",
+                        status="not met", direction_of_travel="no significant change")
+    assert n.kpi_sentence(r) == ("Fly-tipping incidents was 6,022, not meeting the target (6,017), "
+                                 "with no significant change on last year.")

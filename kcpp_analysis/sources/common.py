@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..config import FLAGS
 from ..errors import SourceError
 
 log = logging.getLogger(__name__)
@@ -76,4 +77,11 @@ def numeric(df: pd.DataFrame, col: str, path: Path, *, integer: bool = False) ->
             i = (out % 1 != 0).idxmax()
             raise SourceError(f"{path}: column '{col}' line {df.loc[i, '_line']}: "
                               f"{df.loc[i, col]!r} is not a whole number")
+    return out
+
+
+def with_default_flags(out: pd.DataFrame) -> pd.DataFrame:
+    """Add the canonical flag columns as False (sources that carry no flags)."""
+    for f in FLAGS:
+        out[f] = False
     return out

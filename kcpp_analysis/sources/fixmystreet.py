@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..config import Params
 from ..errors import SourceError
-from .common import numeric, read_csv_checked
+from .common import numeric, read_csv_checked, with_default_flags
 
 
 def read_fixmystreet(path: Path, params: Params, areas: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
@@ -47,7 +47,6 @@ def read_fixmystreet(path: Path, params: Params, areas: pd.DataFrame) -> tuple[p
         "source": "fixmystreet", "category": cat.to_numpy()[rep],
         "lsoa_code": d["lsoa11cd"].to_numpy()[rep], "victim_id": None, "hate_strand": None,
         "severity": None})
-    for f in ("domestic_abuse", "hate_crime", "vawg", "knife_crime", "drug_related", "alcohol_related"):
-        out[f] = False
+    out = with_default_flags(out)
     q["rows_kept"] = len(out)
     return out, q

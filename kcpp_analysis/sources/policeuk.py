@@ -38,7 +38,7 @@ import pandas as pd
 
 from ..config import Params
 from ..errors import SourceError
-from .common import sniff_text
+from .common import sniff_text, with_default_flags
 
 log = logging.getLogger(__name__)
 
@@ -198,8 +198,7 @@ def read_policeuk_street(paths: list[Path], params: Params, areas: pd.DataFrame,
         "date_precision": "month", "source": res["source"],
         "category": res["category"], "lsoa_code": res["lsoa_code"],
         "victim_id": None, "hate_strand": None, "severity": None})
-    for f in ("domestic_abuse", "hate_crime", "vawg", "knife_crime", "drug_related", "alcohol_related"):
-        out[f] = False
+    out = with_default_flags(out)
     q["rows_kept"] = len(out)
     return out.reset_index(drop=True), q
 

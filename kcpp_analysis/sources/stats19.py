@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import SourceError
-from .common import read_csv_checked
+from .common import read_csv_checked, with_default_flags
 
 SEVERITY = {"1": "fatal", "2": "serious", "3": "slight"}
 
@@ -53,7 +53,6 @@ def read_stats19(collisions: Path, casualties: Path, lad_code: str,
         "date": m["_date"].to_numpy(), "date_precision": "day", "source": "roads",
         "category": "road_casualty", "lsoa_code": lsoa.to_numpy(), "victim_id": None,
         "hate_strand": None, "severity": sev.to_numpy()})
-    for f in ("domestic_abuse", "hate_crime", "vawg", "knife_crime", "drug_related", "alcohol_related"):
-        out[f] = False
+    out = with_default_flags(out)
     q["rows_kept"] = len(out)
     return out, q

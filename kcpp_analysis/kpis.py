@@ -252,12 +252,14 @@ def priority_assessment(dataset, theme: str | Theme, *, period: str,
     - **trend**: the seasonal count model (:func:`kcpp_analysis.trends.fit_trend`, with the
       lockdown interruptions) over monthly counts from ``trend_start`` to ``period``;
     - **year on year**: the exact test of ``period`` against the previous year;
-    - **KPIs** of the priority not met (:func:`evaluate_kpis`);
+    - **KPIs** of the priority not met (:func:`evaluate_kpis`): a KPI counts as a concern
+      when it is rated red (missed by more than 5% and not significantly improving); a
+      narrow miss or an improving one is named in the rationale but is not a concern signal;
     - **community impact**: any survey measure of the priority (its ``survey_questions`` and
       survey KPIs) significantly worse than the previous wave.
 
     Concern signals are: a significant worsening year on year; an underlying trend in the
-    wrong direction; KPIs not met; community impact escalating. Following the plan's
+    wrong direction; KPIs rated red; community impact escalating. Following the plan's
     rationale, the recommendation is **high focus** where there is a current or emerging
     concern (any concern signal), a statutory duty, or escalating community impact;
     otherwise **maintain and monitor** (performance stable or improving, community impact
@@ -321,11 +323,16 @@ def priority_assessment(dataset, theme: str | Theme, *, period: str,
         n_with = int((kt["status"] != "no data").sum())
         if n_with:
             has_data = True
-            if n_not_met:
+            red = kt[(kt["status"] == "not met") & (kt["rag"] == "red")]
+            near = kt[(kt["status"] == "not met") & (kt["rag"] != "red")]
+            if len(red):
                 signals += 1
-                names = ", ".join(kt.loc[kt["status"] == "not met", "label"].str.lower())
-                evidence.append(f"{n_not_met} of {n_with} KPI(s) not met ({names})")
-            else:
+                evidence.append(f"{len(red)} of {n_with} KPI(s) missed and not improving "
+                                f"({', '.join(red['label'].str.lower())})")
+            if len(near):
+                evidence.append(f"{len(near)} KPI(s) narrowly missed or improving "
+                                f"({', '.join(near['label'].str.lower())})")
+            if not n_not_met:
                 evidence.append(f"all {n_with} KPI(s) met")
         survey_worse = False
         for ref in pr.survey_questions:

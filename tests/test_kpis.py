@@ -20,7 +20,7 @@ def _incidents(n_by_fy: dict, category="robbery"):
                          "hate_crime": False, "vawg": False, "knife_crime": False,
                          "drug_related": False, "alcohol_related": False, "hate_strand": None,
                          "severity": None})
-    return normalise_table(pd.DataFrame(rows), "incidents")
+    return normalise_table(pd.DataFrame(rows), "incidents") if rows else empty_table("incidents")
 
 
 def _ds(inc, survey=None, indicators=None):
@@ -161,3 +161,16 @@ def test_significant_rise_makes_a_priority_high_focus(params):
     r = a.set_index("priority_id").loc["drugs_alcohol"]
     assert r.recommendation == "high focus" and r.concern_signals >= 2 and r.rag == "red"
     assert "rose significantly" in r.rationale
+
+
+@pytest.mark.parametrize("kpi_rag,rag,rec", [("amber", "green", "maintain and monitor"),
+                                             ("red", "amber", "high focus")])
+def test_only_a_red_kpi_is_a_concern_signal(params, kpi_rag, rag, rec):
+    kt = pd.DataFrame([{"priority": "road_safety", "status": "not met", "rag": kpi_rag,
+                        "label": "People killed or seriously injured", "measure": "count",
+                        "direction_of_travel": "no significant change"}])
+    a = priority_assessment(_ds(_incidents({})), "risk", period="2024/25", params=params,
+                            kpi_table=kt).set_index("priority_id").loc["road_safety"]
+    assert (a.rag, a.recommendation) == (rag, rec)
+    word = "narrowly missed" if kpi_rag == "amber" else "missed and not improving"
+    assert word in a.rationale

@@ -8,7 +8,8 @@ Steps:
    with papermill, in parallel worker processes (default: one per core), each notebook with
    its own kernel and working directory;
 3. convert each executed notebook to self-contained HTML with code hidden (nbconvert);
-4. check that no victim identifier from the dataset appears in any HTML or table;
+4. check that no victim identifier from the dataset appears in any HTML, table or executed
+   notebook;
 5. write ``index.html``, ``manifest.json`` and ``run.log``.
 
 Everything is written into a staging folder beside the target; only when the run has
@@ -367,7 +368,7 @@ def _run(params, ds, data_path, year, themes, jobs, nb_dir, stage, final, consol
 
     # privacy: no victim identifier may appear in any output
     outputs = [stage / r.html for r in results if r.status == "succeeded"]
-    outputs += sorted((stage / "tables").glob("*.csv"))
+    outputs += sorted((stage / "tables").glob("*.csv")) + sorted((stage / "notebooks").glob("*.ipynb"))
     leaks = _leaks(outputs, _victim_tokens(ds))
     if leaks:
         for r in results:
@@ -376,9 +377,9 @@ def _run(params, ds, data_path, year, themes, jobs, nb_dir, stage, final, consol
                 (stage / r.html).unlink(missing_ok=True)
         for leak in leaks:
             log.error("privacy check failed: %s", leak)
-        for csv in (stage / "tables").glob("*.csv"):
-            if any(leak.startswith(csv.name) for leak in leaks):
-                csv.unlink()
+        for f in [*(stage / "tables").glob("*.csv"), *(stage / "notebooks").glob("*.ipynb")]:
+            if any(leak.startswith(f.name) for leak in leaks):
+                f.unlink()
     for r in results:
         if r.status != "succeeded":
             (stage / r.html).unlink(missing_ok=True)

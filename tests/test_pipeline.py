@@ -73,7 +73,8 @@ def test_theme_html_has_every_section(report_set, theme, params):
 def test_no_victim_identifier_in_any_output(report_set, demo):
     victims = set(demo.incidents["victim_id"].dropna())
     token = re.compile(r"[A-Za-z0-9_\-]{6,}")
-    for f in list(report_set.out_dir.glob("*.html")) + list((report_set.out_dir / "tables").glob("*.csv")):
+    d = report_set.out_dir
+    for f in [*d.glob("*.html"), *(d / "tables").glob("*.csv"), *(d / "notebooks").glob("*.ipynb")]:
         hits = {t for t in token.findall(f.read_text()) if t in victims}
         assert not hits, (f.name, list(hits)[:3])
     assert json.loads((report_set.out_dir / "manifest.json").read_text())["privacy_check"] == "passed"

@@ -87,6 +87,15 @@ def trend_title(label: str, fit) -> str:
     return f"{label}: monthly counts"
 
 
+def forecast_sentence(label: str, fc_row, current: float, period: str) -> str:
+    """Next-12-months expectation from :func:`kcpp_analysis.trends.forecast_total`."""
+    return (f"If the underlying trend and seasonal pattern continue, about "
+            f"{fmt_count(fc_row.expected)} {lower_first(label)} incidents would be expected in the "
+            f"next 12 months (95% range {fmt_count(fc_row.lower)} to {fmt_count(fc_row.upper)}), "
+            f"against {fmt_count(current)} in {period}. This is a projection, not a prediction of "
+            "the effect of any action.")
+
+
 def peak_sentence(fit) -> str:
     if fit.peak_month is None:
         return ""

@@ -44,7 +44,7 @@ from .periods import fy_bounds, fy_labels, fy_range, previous_fy
 from .repeats import repeat_victimisation, time_to_repeat
 from .selection import select_incidents
 from .surveys import compare_shares, weighted_share
-from .trends import compare_periods, fit_trend, spc_xmr
+from .trends import compare_periods, fit_trend, forecast_total, spc_xmr
 
 log = logging.getLogger(__name__)
 
@@ -329,11 +329,14 @@ class ThemeReport:
         out.append(c.chart(charts.trend_chart(
             fit.fitted, title=narrative.trend_title(pr.title, fit), ylabel="Incidents per month",
             interruptions=labels, alt=alt, name=f"{self.theme.id}_{pr.id}_trend")))
-        out.append(f"<p>{_e(trend_txt)} {_e(narrative.peak_sentence(fit))}</p>")
         # year on year
         fy = fy_labels(series["month"])
         cur = float(series.loc[fy == c.year, "count"].sum())
         prev = float(series.loc[fy == c.previous, "count"].sum())
+        fc = forecast_total(fit, horizon=12)
+        fc_txt = (narrative.forecast_sentence(pr.title, fc.iloc[0], cur, c.year)
+                  if len(fc) and cur >= 20 else "")
+        out.append(f"<p>{_e(trend_txt)} {_e(narrative.peak_sentence(fit))} {_e(fc_txt)}</p>")
         cmp_ = compare_periods(cur, prev).iloc[0]
         out.append("<h3>Change on the previous year</h3>")
         out.append(f"<p>{_e(narrative.change_sentence(pr.title, cur, prev, p_value=cmp_.p_value if pd.notna(cmp_.p_value) else 1.0, period=c.year))}</p>")

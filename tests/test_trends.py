@@ -233,3 +233,23 @@ def test_demo_burglary_trend_has_the_built_in_decline(demo, params):
     assert fit.ci_low_pct <= -7 * 0.9 and fit.ci_high_pct < -3  # generator: about -7% a year
     assert fit.peak_month in (11, 12, 1)  # winter peak built in
     assert (fit.interruptions.level_change_pct < 0).all()
+
+
+def test_forecast_total_interval_matches_parametric_simulation():
+    """Independent check: simulate future totals by drawing the coefficients from their
+    sampling distribution and then Poisson counts; compare with the analytic interval."""
+    from kcpp_analysis.trends import _design, forecast_total
+
+    rng = np.random.default_rng(11)
+    years = np.arange(60) / 12
+    fit = fit_trend(_series(rng.poisson(120 * 0.97 ** years * SEASON[:60]), MONTHS[:60]))
+    assert fit.family == "poisson"
+    r = forecast_total(fit, horizon=12).iloc[0]
+    m = fit._model
+    fut = pd.date_range(MONTHS[60], periods=12, freq="MS")
+    X = _design(fut, m["t0"], m["seasonal"], m["intr"])[m["params"].index].to_numpy()
+    betas = rng.multivariate_normal(m["params"].to_numpy(), m["cov"].to_numpy(), size=20000)
+    totals = rng.poisson(np.exp(betas @ X.T)).sum(axis=1)
+    assert r.expected == pytest.approx(np.exp(X @ m["params"].to_numpy()).sum())
+    lo, hi = np.percentile(totals, [2.5, 97.5])
+    assert r.lower == pytest.approx(lo, rel=0.02) and r.upper == pytest.approx(hi, rel=0.02)

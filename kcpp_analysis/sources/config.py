@@ -116,8 +116,8 @@ def resolve(base: Path, value: str) -> list[Path]:
     if not p.is_absolute():
         p = base / p
     if any(ch in value for ch in "*?["):
-        return sorted(Path(x) for x in globmod.glob(str(p), recursive=True))
-    return [p] if p.exists() else []
+        return sorted(Path(x).resolve() for x in globmod.glob(str(p), recursive=True))
+    return [p.resolve()] if p.exists() else []
 
 
 def load_sources(path: str | Path) -> tuple[SourcesFile, Path]:

@@ -115,7 +115,8 @@ def prepare_from_sources(sources_file: str | Path, out: str | Path | None = None
     l21_e = _one(entries, "lsoa11_lsoa21")
     if l21_e is not None:
         lsoa21_map, merged = read_lsoa11_lsoa21(resolve(base, l21_e.path)[0], set(areas["lsoa_code"]))
-        record(l21_e, l21_e.path, {"lsoa21_merged_codes": merged}, len(lsoa21_map))
+        record(l21_e, str(resolve(base, l21_e.path)[0]), {"lsoa21_merged_codes": merged},
+               len(lsoa21_map))
 
     # --- incidents -------------------------------------------------------------------------
     frames = []
@@ -140,7 +141,9 @@ def prepare_from_sources(sources_file: str | Path, out: str | Path | None = None
         q["outside_coverage"] = int((~inside).sum())
         df = df[inside]
         frames.append(df)
-        record(e, getattr(e, "path", None) or f"{e.collisions} + {e.casualties}", q, len(df))
+        where = (" + ".join(str(resolve(base, v)[0]) for v in (e.collisions, e.casualties))
+                 if e.kind == "stats19" else " + ".join(str(x) for x in resolve(base, e.path)))
+        record(e, where, q, len(df))
     incidents = (pd.concat(frames, ignore_index=True) if frames else empty_table("incidents"))
     dup = incidents["incident_id"].duplicated()
     if dup.any():
@@ -186,7 +189,9 @@ def prepare_from_sources(sources_file: str | Path, out: str | Path | None = None
         "synthetic_tables": synthetic_tables,
         "synthetic_sources": synthetic_sources,
         "coverage": {"start": str(cov_start.date()), "end": str(cov_end.date())},
-        "sources": [{**s, "description": f"{s.get('label') or s['kind']}: {s['path']}"}
+        "sources": [{**s, "description": (s.get("label") + ": " if s.get("label") else "")
+                     + ", ".join(Path(x.strip()).name for x in str(s["path"]).split(" + "))}
+                    if s["kind"] != "synthetic" else {**s, "description": s["path"]}
                     for s in src_meta],
         "quality": quality,
         "timing_seconds": {"prepare": round(time.perf_counter() - t0, 2)},

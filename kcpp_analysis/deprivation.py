@@ -118,6 +118,13 @@ def lsoa_rates(incidents: pd.DataFrame, areas: pd.DataFrame, *, per: float = 100
     ValueError
         If an incident's LSOA is missing from ``areas`` (the codes are listed) or a
         population is zero.
+
+    Examples
+    --------
+    >>> areas = pd.DataFrame({"lsoa_code": ["E01000001", "E01000002"], "population": [1000, 2000]})
+    >>> inc = pd.DataFrame({"lsoa_code": ["E01000001"] * 3, "date": pd.to_datetime(["2024-05-01"] * 3)})
+    >>> lsoa_rates(inc, areas)[["lsoa_code", "count", "rate"]].values.tolist()
+    [['E01000001', 3, 3.0], ['E01000002', 0, 0.0]]
     """
     _check_cols(incidents, ["lsoa_code"], "lsoa_rates", "incidents")
     _check_cols(areas, ["lsoa_code", "population"], "lsoa_rates", "areas")
@@ -170,6 +177,13 @@ def rates_by_decile(lsoa_table: pd.DataFrame, *, decile_col: str = "imd_decile",
     DataFrame
         ``quantile`` (1 = most deprived), ``n_lsoas``, ``count``, ``population``, ``rate``,
         ``ci_low``, ``ci_high``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"imd_decile": [1, 1, 10], "count": [6, 4, 2], "population": [1000, 1000, 2000]})
+    >>> r = rates_by_decile(t)
+    >>> r.loc[r["quantile"] == 1, ["count", "rate"]].values.tolist(), int(r["rate"].isna().sum())
+    ([[10.0, 5.0]], 8)
     """
     _check_cols(lsoa_table, [decile_col, "count", "population"], "rates_by_decile", "LSOA")
     _check_population(lsoa_table, "rates_by_decile")
@@ -202,6 +216,12 @@ def deprivation_correlation(lsoa_table: pd.DataFrame, *, x: str = "imd_score", y
     DataFrame
         One row: ``method``, ``x``, ``y``, ``rho``, ``ci_low``, ``ci_high``, ``p_value``, ``n``.
         With fewer than 4 LSOAs, or a constant column, NaNs.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"imd_score": [10, 20, 30, 40, 50], "rate": [1, 3, 2, 5, 4]})
+    >>> round(float(deprivation_correlation(t).loc[0, "rho"]), 2)
+    0.8
     """
     _check_cols(lsoa_table, [x, y], "deprivation_correlation", "LSOA")
     if method not in ("spearman", "pearson"):
@@ -250,6 +270,13 @@ def rate_ratio(lsoa_table: pd.DataFrame, *,
         One row: ``group``, ``reference``, ``rate_group``, ``rate_reference``, ``rate_ratio``,
         ``ci_low``, ``ci_high``, ``p_value``, ``family``, ``n_lsoas``. NaN when a group has no
         LSOAs or no incidents in both groups.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"imd_decile": [1, 2, 9, 10], "count": [40, 40, 20, 20],
+    ...                   "population": [1000] * 4})
+    >>> round(float(rate_ratio(t).loc[0, "rate_ratio"]), 3)
+    2.0
     """
     import statsmodels.api as sm
 
@@ -428,6 +455,12 @@ def concentration(lsoa_table: pd.DataFrame, *, value: str = "count",
     Returns
     -------
     ConcentrationResult
+
+    Examples
+    --------
+    >>> r = concentration(pd.DataFrame({"count": [0, 0, 0, 10], "population": [1000] * 4}))
+    >>> r.gini, float(r.top_shares.set_index("top_pct").loc[20, "share"])
+    (0.75, 1.0)
     """
     _check_cols(lsoa_table, [value], "concentration", "LSOA")
     v = lsoa_table[value].to_numpy(dtype=float)
@@ -467,7 +500,15 @@ class HotspotResult:
 
 
 def ward_rates(lsoa_table: pd.DataFrame, *, per: float = 1000) -> pd.DataFrame:
-    """Aggregate an LSOA table to wards: count, population, rate with exact Poisson CI."""
+    """Aggregate an LSOA table to wards: count, population, rate with exact Poisson CI.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"ward_code": ["w1", "w1"], "ward_name": ["W1", "W1"], "place": ["P", "P"],
+    ...                   "count": [3, 1], "population": [1000, 1000]})
+    >>> ward_rates(t)[["count", "population", "rate"]].values.tolist()
+    [[4.0, 2000.0, 2.0]]
+    """
     _check_cols(lsoa_table, ["ward_code", "ward_name", "place", "count", "population"],
                 "ward_rates", "LSOA")
     w = lsoa_table.groupby(["ward_code", "ward_name", "place"], as_index=False).agg(
@@ -495,6 +536,17 @@ def hotspots(lsoa_table: pd.DataFrame, *, top: int = 10, by: str = "rate",
         ``lsoas``: ``rank``, ``lsoa_code``, ``lsoa_name``, ``ward_name``, ``place``,
         ``imd_decile``, ``count``, ``population``, ``rate``, ``years_in_top``, ``n_years``;
         ``wards``: the top wards by ``by`` from :func:`ward_rates`.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"lsoa_code": ["a", "b", "c"], "lsoa_name": ["A", "B", "C"],
+    ...                   "ward_code": ["w1", "w1", "w2"], "ward_name": ["W1", "W1", "W2"],
+    ...                   "place": ["P"] * 3, "imd_decile": [1, 5, 9], "count": [9, 2, 5],
+    ...                   "population": [1000, 1000, 500]})
+    >>> t["rate"] = t["count"] / t["population"] * 1000
+    >>> h = hotspots(t, top=2, min_population=600)
+    >>> h.lsoas["lsoa_code"].tolist(), h.wards["ward_name"].tolist()
+    (['a', 'b'], ['W2', 'W1'])
     """
     if by not in ("rate", "count"):
         raise ValueError("hotspots: by must be 'rate' or 'count'")
@@ -549,6 +601,12 @@ def imd_without_crime(areas: pd.DataFrame, *, include_crime: bool = False) -> pd
     DataFrame
         ``lsoa_code``, ``imd_score_no_crime`` (or ``imd_score_recomputed`` when
         ``include_crime``), and its local rank (1 = most deprived).
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"lsoa_code": ["x", "y", "z"], **{c: [3.0, 2.0, 1.0] for c in IMD_WEIGHTS}})
+    >>> imd_without_crime(a)["imd_rank_no_crime"].tolist()
+    [1, 2, 3]
     """
     cols = list(IMD_WEIGHTS) if include_crime else [c for c in IMD_WEIGHTS if c != "crime_score"]
     _check_cols(areas, ["lsoa_code", *cols], "imd_without_crime", "areas")

@@ -172,6 +172,14 @@ def time_to_repeat(incidents: pd.DataFrame, *, victim_col: str = "victim_id",
     DataFrame
         ``[*by]``, ``n_gaps``, ``median_days``, ``q1_days``, ``q3_days``, ``share_within_7``,
         ``share_within_30``, ``share_within_90`` (proportions of the gaps).
+
+    Examples
+    --------
+    >>> inc = pd.DataFrame({"incident_id": list("abc"), "victim_id": ["v", "v", "v"],
+    ...                     "date": pd.to_datetime(["2024-05-01", "2024-05-06", "2024-08-04"])})
+    >>> r = time_to_repeat(inc).iloc[0]
+    >>> int(r.n_gaps), float(r.median_days), float(r.share_within_7)  # gaps of 5 and 90 days
+    (2, 47.5, 0.5)
     """
     by = _norm_by(by)
     inc = incidents[incidents[victim_col].notna()].reset_index(drop=True)

@@ -83,6 +83,15 @@ def compare_shares(survey: pd.DataFrame, question: str, *, current_wave: str, pr
         ``[*by]``, ``previous_wave``, ``current_wave``, ``previous``, ``current``,
         ``difference`` (current - previous, proportion points), ``ci_low``, ``ci_high``,
         ``z``, ``p_value``, ``significant``. NaN when either wave has no responses.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"survey": "r", "question": "q", "weight": 1.0,
+    ...                   "wave": ["2023/24"] * 100 + ["2024/25"] * 100,
+    ...                   "positive": [True] * 80 + [False] * 20 + [True] * 60 + [False] * 40})
+    >>> r = compare_shares(s, "q", current_wave="2024/25", previous_wave="2023/24").iloc[0]
+    >>> round(float(r.difference), 2), bool(r.significant)
+    (-0.2, True)
     """
     by = [by] if isinstance(by, str) else list(by or [])
     ws = weighted_share(survey, question, by=by, wave=[current_wave, previous_wave],

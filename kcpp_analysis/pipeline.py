@@ -118,6 +118,12 @@ def _execute_one(job: dict) -> dict:
     t0 = time.perf_counter()
     work = Path(job["workdir"])
     work.mkdir(parents=True, exist_ok=True)
+    # the kernel inherits this worker's stderr: keep its chatter out of the terminal and put
+    # it in the run log instead (returned below)
+    errlog = work / "kernel-stderr.log"
+    fd = os.open(errlog, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(fd, 2)
+    os.close(fd)
     (work / ".started").write_text("1")
     out = {"name": job["name"], "status": "succeeded", "error": "", "seconds": 0.0}
     try:
@@ -147,6 +153,7 @@ def _execute_one(job: dict) -> dict:
         except Exception as exc:
             out.update(status="failed", error=f"HTML export failed: {exc}")
     out["seconds"] = round(time.perf_counter() - t0, 2)
+    out["kernel_stderr"] = errlog.read_text(errors="replace")[-4000:] if errlog.exists() else ""
     return out
 
 
@@ -311,6 +318,13 @@ def run_report(*, data: str | Path | None = None, year: str | None = None,
 
 def _run(params, ds, data_path, year, themes, jobs, nb_dir, stage, final, console, t_start,
          t_data, handler: logging.Handler) -> RunResult:
+    # kernels' own stderr goes to run.log only, never to the console
+    kernel_log = logging.getLogger("kcpp_analysis.kernels")
+    kernel_log.propagate = False
+    kernel_log.setLevel(logging.INFO)
+    for h in list(kernel_log.handlers):
+        kernel_log.removeHandler(h)
+    kernel_log.addHandler(handler)
     log.info("kcpp report %s: dataset %s (%s), themes %s, %d job(s)", year, data_path,
              ds.fingerprint[:12], themes, jobs)
     results, jobs_list = [], []
@@ -351,6 +365,9 @@ def _run(params, ds, data_path, year, themes, jobs, nb_dir, stage, final, consol
                     try:
                         res = f.result()
                         r.status, r.error, r.seconds = res["status"], res["error"], res["seconds"]
+                        if res.get("kernel_stderr", "").strip():
+                            kernel_log.info("%s kernel stderr:\n%s", r.name,
+                                            res["kernel_stderr"].strip())
                     except Exception as exc:  # worker process died
                         r.status, r.error = "failed", f"worker crashed: {exc}"
                     log.info("%s: %s in %.1fs %s", r.name, r.status, r.seconds, r.error)

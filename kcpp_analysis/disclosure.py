@@ -48,23 +48,17 @@ def _bounds_of(values: np.ndarray, supp: np.ndarray, rows_pub: np.ndarray, cols_
         return {}
     idx = {c: i for i, c in enumerate(cells)}
     A, b = [], []
-    nr, nc = values.shape
-    for r in np.flatnonzero(rows_pub):
-        if True:
-            cs = [idx[(r, c)] for c in range(nc) if supp[r, c]]
-            if cs:
-                row = np.zeros(len(cells))
-                row[cs] = 1
-                A.append(row)
-                b.append(values[r, supp[r]].sum())
-    for c in np.flatnonzero(cols_pub):
-        if True:
-            rs = [idx[(r, c)] for r in range(nr) if supp[r, c]]
-            if rs:
-                row = np.zeros(len(cells))
-                row[rs] = 1
-                A.append(row)
-                b.append(values[supp[:, c], c].sum())
+    # one equation per published row / column total: sum of its suppressed cells is known
+    lines = [(supp[r, :], values[r, :], [(r, c) for c in range(supp.shape[1])])
+             for r in np.flatnonzero(rows_pub)]
+    lines += [(supp[:, c], values[:, c], [(r, c) for r in range(supp.shape[0])])
+              for c in np.flatnonzero(cols_pub)]
+    for line_supp, line_vals, line_cells in lines:
+        if line_supp.any():
+            row = np.zeros(len(cells))
+            row[[idx[cell] for cell, s_ in zip(line_cells, line_supp, strict=True) if s_]] = 1
+            A.append(row)
+            b.append(line_vals[line_supp].sum())
     out = {}
     for cell, i in idx.items():
         if not A:

@@ -40,7 +40,7 @@ from .deprivation import (
 )
 from .disclosure import suppress_small_counts
 from .kpis import evaluate_kpis, priority_assessment, priority_series
-from .periods import fy_bounds, fy_labels, fy_range, previous_fy
+from .periods import fy_bounds, fy_label, fy_labels, fy_range, previous_fy
 from .repeats import repeat_victimisation, time_to_repeat
 from .selection import select_incidents
 from .surveys import compare_shares, weighted_share
@@ -546,14 +546,15 @@ class ThemeReport:
         return data_quality_appendix(self.ctx)
 
 
+def next_fy(label: str) -> str:
+    return previous_fy(label, -1)
+
+
 def narrative_first_fy(ctx: ReportContext) -> str:
-    """First financial year fully inside the data's coverage."""
+    """First financial year that lies wholly inside the data's coverage."""
     lo, _ = ctx.dataset.coverage
-    y = lo.year if lo.month < 4 or (lo.month == 4 and lo.day == 1) else lo.year + 1
-    if lo.month < 4:
-        y = lo.year
-    first = f"{y}/{(y + 1) % 100:02d}"
-    return first if fy_bounds(first)[0] >= lo else f"{y + 1}/{(y + 2) % 100:02d}"
+    first = fy_label(lo)
+    return first if fy_bounds(first)[0] >= lo else next_fy(first)
 
 
 METHODS = [

@@ -36,3 +36,19 @@ def test_single_tagged_parameters_cell_and_no_function_definitions(path):
         assert not defs, f"{path.name} defines functions: logic belongs in kcpp_analysis"
         src = "".join(cell["source"])
         assert "sys.path" not in src
+
+
+@pytest.mark.slow
+def test_theme_notebook_runs_as_is_with_its_default_parameters(tmp_path):
+    """What an analyst gets from "Run all" in JupyterLab: no parameters injected at all
+    (the defaults use the demo dataset and write tables to outputs/interactive/)."""
+    import nbformat
+    import papermill as pm
+
+    out = tmp_path / "theme.ipynb"
+    pm.execute_notebook(str(notebooks_dir() / "theme_report.ipynb"), str(out), kernel_name="python3",
+                        cwd=str(tmp_path), progress_bar=False)
+    nb = nbformat.read(out, as_version=4)
+    text = json.dumps([c.get("outputs") for c in nb.cells])
+    assert "Tackling violence, abuse and exploitation" in text and "SYNTHETIC DATA" in text
+    assert not any(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))

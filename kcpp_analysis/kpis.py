@@ -58,12 +58,10 @@ def _count(dataset, kpi: Kpi, params: Params, fy: str) -> float:
     cs, ce = dataset.coverage if dataset.meta.get("coverage") else (s, e)
     if s < cs or e > ce:
         return np.nan
-    if dataset.incidents.empty:
+    if inc.empty:
+        # nothing of this kind anywhere in the dataset: the source is absent (e.g. no council
+        # extract, or police.uk data without the Home Office split), not a count of zero
         return np.nan
-    if kpi.select and kpi.select.categories and isinstance(kpi.select.categories, list):
-        # a category never present in the data (e.g. police.uk has no HO split): no data
-        if not dataset.incidents["category"].isin(kpi.select.categories).any():
-            return np.nan
     return float(((inc["date"] >= s) & (inc["date"] <= e)).sum())
 
 

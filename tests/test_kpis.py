@@ -1,4 +1,5 @@
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -174,3 +175,11 @@ def test_only_a_red_kpi_is_a_concern_signal(params, kpi_rag, rag, rec):
     assert (a.rag, a.recommendation) == (rag, rec)
     word = "narrowly missed" if kpi_rag == "amber" else "missed and not improving"
     assert word in a.rationale
+
+
+def test_absent_source_is_no_data_not_a_zero_count(params):
+    inc = _incidents({"2023/24": 30, "2024/25": 20}, category="fly_tipping")
+    inc["source"] = "fixmystreet"  # citizen reports only; no council extract
+    k = next(k for k in params.kpis if k.id == "fly_tipping")
+    r = evaluate_kpis(_ds(inc), [k], period="2024/25", params=params).iloc[0]
+    assert np.isnan(r.current) and r.status == "no data" and r.rag == "grey"

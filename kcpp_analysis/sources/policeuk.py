@@ -110,6 +110,13 @@ def read_policeuk_street(paths: list[Path], params: Params, areas: pd.DataFrame,
     type mapping (a join), derived ASB ids (SHA-256 in SQL), de-duplication, 2021->2011 LSOA
     mapping and the area filter; only the kept rows come back to pandas (via Arrow).
     """
+    import time
+
+    t0 = time.perf_counter()
+
+    def step(label: str) -> None:
+        log.debug("police.uk %s: %.2fs", label, time.perf_counter() - t0)
+
     con = duckdb.connect()
     with tempfile.TemporaryDirectory() as td:
         files = find_files(paths, Path(td))
@@ -160,6 +167,7 @@ def read_policeuk_street(paths: list[Path], params: Params, areas: pd.DataFrame,
                 FROM t WHERE cid <> ''""")
         except duckdb.Error as exc:
             raise _duck_error(exc, files) from None
+        step("scan + map")
         q["rows_read"] = con.execute("SELECT count(*) FROM mapped").fetchall()[0][0]
         bad = con.execute("""SELECT _file, "Month", count(*) OVER () FROM mapped
                              WHERE NOT month_ok LIMIT 1""").fetchall()
@@ -176,30 +184,32 @@ def read_policeuk_street(paths: list[Path], params: Params, areas: pd.DataFrame,
         remap = pd.DataFrame(list((lsoa21_map or {}).items()), columns=["lsoa21", "lsoa11"])
         con.register("remap", remap if len(remap) else pd.DataFrame({"lsoa21": pd.Series(dtype=str),
                                                                      "lsoa11": pd.Series(dtype=str)}))
+        step("checks")
         q["duplicates_dropped"] = con.execute(
             "SELECT count(*) - count(DISTINCT incident_id) FROM mapped").fetchall()[0][0]
+        con.execute("""
+            CREATE TEMP TABLE r AS
+            WITH d AS (SELECT DISTINCT ON (incident_id) * FROM mapped)
+            SELECT d.incident_id, d."Month", d.category, d.source, d.lsoa_raw,
+                   coalesce(k1.lsoa, remap.lsoa11, d.lsoa_raw) AS lsoa_code,
+                   (k1.lsoa IS NULL AND remap.lsoa11 IS NOT NULL) AS remapped
+            FROM d LEFT JOIN known k1 ON d.lsoa_raw = k1.lsoa
+                   LEFT JOIN remap ON d.lsoa_raw = remap.lsoa21""")
+        n_noloc, n_remap, n_out = con.execute("""
+            SELECT count(*) FILTER (WHERE lsoa_raw = ''), count(*) FILTER (WHERE remapped),
+                   count(*) FILTER (WHERE lsoa_raw <> '' AND lsoa_code NOT IN (SELECT lsoa FROM known))
+            FROM r""").fetchall()[0]
         res = con.sql("""
-            WITH d AS (SELECT DISTINCT ON (incident_id) * FROM mapped),
-            r AS (SELECT d.*, coalesce(k1.lsoa, remap.lsoa11, d.lsoa_raw) AS lsoa_code,
-                         (k1.lsoa IS NULL AND remap.lsoa11 IS NOT NULL) AS remapped
-                  FROM d LEFT JOIN known k1 ON d.lsoa_raw = k1.lsoa
-                         LEFT JOIN remap ON d.lsoa_raw = remap.lsoa21)
-            SELECT incident_id, "Month" || '-01' AS month, category, source, lsoa_code, remapped,
-                   lsoa_raw = '' AS no_location,
-                   lsoa_code IN (SELECT lsoa FROM known) AS inside
-            FROM r ORDER BY incident_id""").to_arrow_table().to_pandas()
-    q["no_location"] = int(res["no_location"].sum())
-    q["lsoa21_remapped"] = int(res["remapped"].sum())
-    q["outside_area"] = int((~res["inside"] & ~res["no_location"]).sum())
-    res = res[res["inside"]].reset_index(drop=True)
-    out = pd.DataFrame({
-        "incident_id": res["incident_id"],
-        "date": pd.to_datetime(res["month"], format="%Y-%m-%d"),
-        "date_precision": "month", "source": res["source"],
-        "category": res["category"], "lsoa_code": res["lsoa_code"],
-        "victim_id": None, "hate_strand": None, "severity": None})
+            SELECT incident_id, CAST("Month" || '-01' AS DATE) AS date, category, source, lsoa_code
+            FROM r WHERE lsoa_code IN (SELECT lsoa FROM known)
+            ORDER BY incident_id""").to_arrow_table().to_pandas(date_as_object=False)
+        step("dedupe + remap + sort + to pandas")
+    q["no_location"], q["lsoa21_remapped"], q["outside_area"] = int(n_noloc), int(n_remap), int(n_out)
+    out = res.assign(date=res["date"].astype("datetime64[ns]"), date_precision="month",
+                     victim_id=None, hate_strand=None, severity=None)
     out = with_default_flags(out)
     q["rows_kept"] = len(out)
+    step("canonical frame")
     return out.reset_index(drop=True), q
 
 

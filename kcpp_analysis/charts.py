@@ -97,11 +97,18 @@ def trend_chart(fitted: pd.DataFrame, *, title: str, ylabel: str, interruptions=
 
 
 def decile_chart(by_decile: pd.DataFrame, *, title: str, ylabel: str, alt: str,
-                 name: str = "deciles") -> Chart:
-    """Rate per 1,000 by IMD decile with 95% confidence intervals."""
+                 name: str = "deciles", suppressed=None) -> Chart:
+    """Rate per 1,000 by IMD decile with 95% confidence intervals.
+
+    Deciles flagged in ``suppressed`` (small counts) get no bar, only a ``[c]`` label: a
+    rate bar times the decile's population would reveal the suppressed count.
+    """
     style()
     fig, ax = plt.subplots(figsize=(6.5, 3.3))
-    d = by_decile.dropna(subset=["rate"])
+    hide = np.zeros(len(by_decile), dtype=bool) if suppressed is None else np.asarray(suppressed)
+    for q in by_decile.loc[hide, "quantile"]:
+        ax.text(q, 0, "[c]", ha="center", va="bottom", fontsize=8)
+    d = by_decile[~hide].dropna(subset=["rate"])
     err = np.vstack([d["rate"] - d["ci_low"], d["ci_high"] - d["rate"]])
     ax.bar(d["quantile"], d["rate"], color=OKABE_ITO["blue"], alpha=0.85)
     ax.errorbar(d["quantile"], d["rate"], yerr=err, fmt="none", ecolor=OKABE_ITO["black"], capsize=3, lw=1)

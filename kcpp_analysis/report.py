@@ -135,6 +135,24 @@ class ReportContext:
                 f'This report was built from synthetic data ({_e(what)}); its figures describe no '
                 f'real people or places.</div>')
 
+    def suppress(self, table: pd.DataFrame, *, counts: list[str],
+                 derived: dict[str, list[str]] | None = None, row_totals: bool = False,
+                 column_totals: bool = True) -> pd.DataFrame:
+        """Small-number suppression of ``counts`` and of the ``derived`` columns (rates, CIs)
+        computed from a suppressed count; counts the suppressed cells for the appendix."""
+        marker = self.params.sia.disclosure.marker
+        t = table.reset_index(drop=True)
+        out = suppress_small_counts(t, columns=counts, threshold=self.params.sia.disclosure.threshold,
+                                    marker=marker, row_totals=row_totals and len(counts) > 1,
+                                    column_totals=column_totals)
+        self.suppressed_cells += out.attrs.get("suppressed", 0)
+        for cnt, cols in (derived or {}).items():
+            hidden = out[cnt] == marker
+            for c in cols:
+                out[c] = out[c].astype(object)
+                out.loc[hidden, c] = marker
+        return out
+
     def publish(self, table: pd.DataFrame, name: str, *, counts: list[str],
                 derived: dict[str, list[str]] | None = None, row_totals: bool = False,
                 column_totals: bool = True, formats: dict[str, str] | None = None) -> str:
@@ -145,38 +163,35 @@ class ReportContext:
         """
         marker = self.params.sia.disclosure.marker
         t = table.reset_index(drop=True)
-        out = suppress_small_counts(t, columns=counts, threshold=self.params.sia.disclosure.threshold,
-                                    marker=marker, row_totals=row_totals and len(counts) > 1,
-                                    column_totals=column_totals)
-        self.suppressed_cells += out.attrs.get("suppressed", 0)
+        out = self.suppress(t, counts=counts, derived=derived, row_totals=row_totals,
+                            column_totals=column_totals)
         for c in out.columns:
             if c in counts:
                 out[c] = [marker if v == marker else narrative.fmt_count(float(v)) for v in out[c]]
             elif formats and c in formats:
-                out[c] = [f"{v:{formats[c]}}" if isinstance(v, (int, float)) and not pd.isna(v)
-                          else ("" if pd.isna(v) else v) for v in t[c]]
-        for cnt, cols in (derived or {}).items():
-            hidden = out[cnt] == marker
-            for c in cols:
-                out[c] = out[c].astype(object)
-                out.loc[hidden, c] = marker
+                out[c] = [v if isinstance(v, str) else
+                          f"{v:{formats[c]}}" if isinstance(v, (int, float)) and not pd.isna(v)
+                          else "" for v in out[c]]
         csv = self.tables_dir / f"{name}.csv"
         out.to_csv(csv, index=False)
         self.tables.append(csv.name)
         shown = out.rename(columns=lambda col: COLUMN_LABELS.get(col, col))
         return shown.to_html(index=False, classes="kcpp-table", border=0, na_rep="", escape=True)
 
-    def chart(self, ch: charts.Chart) -> str:
-        """Write the chart's data as CSV (suppressing its count columns) and return the img HTML."""
+    def chart(self, ch: charts.Chart, *, counts: list[str] | None = None,
+              derived: dict[str, list[str]] | None = None) -> str:
+        """Write the chart's data as CSV (suppressed like a table) and return the img HTML.
+
+        Without ``counts``, a whole-number ``observed`` / ``count`` / ``value`` column is
+        treated as the count column (borough-wide series: primary suppression only).
+        """
         data = ch.data.copy()
-        count_cols = [c for c in ("observed", "count", "value") if c in data.columns
+        if counts is None:
+            counts = [c for c in ("observed", "count", "value") if c in data.columns
                       and pd.api.types.is_numeric_dtype(data[c])
-                      and np.allclose(data[c].dropna() % 1, 0)]
-        if count_cols:
-            data = suppress_small_counts(data, columns=count_cols[:1],
-                                         threshold=self.params.sia.disclosure.threshold,
-                                         marker=self.params.sia.disclosure.marker,
-                                         row_totals=False, column_totals=True)
+                      and np.allclose(data[c].dropna() % 1, 0)][:1]
+        if counts:
+            data = self.suppress(data, counts=counts, derived=derived)
         csv = self.tables_dir / f"chart_{ch.name}.csv"
         data.to_csv(csv, index=False)
         self.tables.append(csv.name)
@@ -422,10 +437,14 @@ class ThemeReport:
                      f" Against an IMD recomputed without its crime domain the correlation is {c2.rho:.2f}.")
         title = (f"{pr.title}: {rr.rate_ratio:.1f} times higher in the most deprived fifth"
                  if pd.notna(rr.rate_ratio) and rr.ci_low > 1 else f"{pr.title}: rate by deprivation decile")
+        hidden = (c.suppress(dec[["quantile", "count"]], counts=["count"])["count"]
+                  == c.params.sia.disclosure.marker).to_numpy()
+        c.suppressed_cells -= int(hidden.sum())  # counted once, with the table below
         out.append(c.chart(charts.decile_chart(
             dec, title=title, ylabel=f"Incidents per 1,000 residents, {c.year}",
             alt=f"Bar chart of {pr.title.lower()} rates by IMD decile with 95% intervals. {sent}",
-            name=f"{self.theme.id}_{pr.id}_deciles")))
+            name=f"{self.theme.id}_{pr.id}_deciles", suppressed=hidden),
+            counts=["count"], derived={"count": ["rate", "ci_low", "ci_high"]}))
         out.append(f"<p>{_e(sent)}</p>")
         out.append(c.publish(dec[["quantile", "n_lsoas", "count", "population", "rate", "ci_low", "ci_high"]].rename(columns={"quantile": "imd_decile"}),
                              f"{self.theme.id}_{pr.id}_deciles", counts=["count"],

@@ -110,7 +110,9 @@ def peak_sentence(fit) -> str:
 def gradient_sentence(label: str, rr_row, corr_row) -> str:
     """Deprivation gradient from a rate-ratio row and a correlation row."""
     if rr_row is None or pd.isna(rr_row.rate_ratio):
-        return f"There are too few {lower_first(label)} incidents to compare deprived and affluent areas."
+        return (f"There are too few {lower_first(label)} incidents in the most or least deprived "
+                f"fifth of neighbourhoods to compare them; the Spearman correlation with the IMD "
+                f"score is {corr_row.rho:.2f}.")
     ratio = rr_row.rate_ratio
     sig = rr_row.ci_low > 1 or rr_row.ci_high < 1
     rho = corr_row.rho

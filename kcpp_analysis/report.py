@@ -38,7 +38,7 @@ from .deprivation import (
     rates_by_decile,
     ward_rates,
 )
-from .disclosure import suppress_small_counts
+from .disclosure import protect, suppress_small_counts
 from .kpis import evaluate_kpis, priority_assessment, priority_series
 from .periods import fy_bounds, fy_label, fy_labels, fy_range, previous_fy
 from .repeats import repeat_victimisation, time_to_repeat
@@ -137,15 +137,21 @@ class ReportContext:
 
     def suppress(self, table: pd.DataFrame, *, counts: list[str],
                  derived: dict[str, list[str]] | None = None, row_totals: bool = False,
-                 column_totals: bool = True) -> pd.DataFrame:
+                 column_totals: bool = True, mask=None) -> pd.DataFrame:
         """Small-number suppression of ``counts`` and of the ``derived`` columns (rates, CIs)
         computed from a suppressed count; counts the suppressed cells for the appendix."""
         marker = self.params.sia.disclosure.marker
         t = table.reset_index(drop=True)
-        out = suppress_small_counts(t, columns=counts, threshold=self.params.sia.disclosure.threshold,
-                                    marker=marker, row_totals=row_totals and len(counts) > 1,
-                                    column_totals=column_totals)
-        self.suppressed_cells += out.attrs.get("suppressed", 0)
+        if mask is not None:  # suppression decided elsewhere (linked tables), one count column
+            out = t.copy()
+            out[counts[0]] = [marker if m else f"{v:.0f}" for v, m in zip(t[counts[0]], mask, strict=True)]
+            self.suppressed_cells += int(np.sum(mask))
+        else:
+            out = suppress_small_counts(t, columns=counts,
+                                        threshold=self.params.sia.disclosure.threshold,
+                                        marker=marker, row_totals=row_totals and len(counts) > 1,
+                                        column_totals=column_totals)
+            self.suppressed_cells += out.attrs.get("suppressed", 0)
         for cnt, cols in (derived or {}).items():
             hidden = out[cnt] == marker
             for c in cols:
@@ -155,7 +161,8 @@ class ReportContext:
 
     def publish(self, table: pd.DataFrame, name: str, *, counts: list[str],
                 derived: dict[str, list[str]] | None = None, row_totals: bool = False,
-                column_totals: bool = True, formats: dict[str, str] | None = None) -> str:
+                column_totals: bool = True, formats: dict[str, str] | None = None,
+                mask=None) -> str:
         """Suppress, write ``tables/<name>.csv`` and return the table as HTML.
 
         ``derived`` maps a count column to columns computed from it (rates, CIs) that are
@@ -164,7 +171,7 @@ class ReportContext:
         marker = self.params.sia.disclosure.marker
         t = table.reset_index(drop=True)
         out = self.suppress(t, counts=counts, derived=derived, row_totals=row_totals,
-                            column_totals=column_totals)
+                            column_totals=column_totals, mask=mask)
         for c in out.columns:
             if c in counts:
                 out[c] = [marker if v == marker else narrative.fmt_count(float(v)) for v in out[c]]
@@ -179,7 +186,7 @@ class ReportContext:
         return shown.to_html(index=False, classes="kcpp-table", border=0, na_rep="", escape=True)
 
     def chart(self, ch: charts.Chart, *, counts: list[str] | None = None,
-              derived: dict[str, list[str]] | None = None) -> str:
+              derived: dict[str, list[str]] | None = None, mask=None) -> str:
         """Write the chart's data as CSV (suppressed like a table) and return the img HTML.
 
         Without ``counts``, a whole-number ``observed`` / ``count`` / ``value`` column is
@@ -191,7 +198,9 @@ class ReportContext:
                       and pd.api.types.is_numeric_dtype(data[c])
                       and np.allclose(data[c].dropna() % 1, 0)][:1]
         if counts:
-            data = self.suppress(data, counts=counts, derived=derived)
+            before = self.suppressed_cells
+            data = self.suppress(data, counts=counts, derived=derived, mask=mask)
+            self.suppressed_cells = before  # the chart repeats a table's cells: count them once
         csv = self.tables_dir / f"chart_{ch.name}.csv"
         data.to_csv(csv, index=False)
         self.tables.append(csv.name)
@@ -420,6 +429,9 @@ class ThemeReport:
             return out + ["<p>No incidents in the year to analyse by deprivation.</p>"]
         dec = rates_by_decile(t)
         rr = rate_ratio(t).iloc[0]
+        q_tot = dec["count"].to_numpy().reshape(5, 2).sum(axis=1)
+        if any(1 <= q_tot[i] < c.params.sia.disclosure.threshold for i in (0, 4)):
+            rr = None  # a small quintile count would be revealed by the ratio: not published
         corr = deprivation_correlation(t).iloc[0]
         ii = inequality_indices(t).set_index("index")
         sent = narrative.gradient_sentence(pr.title, rr, corr)
@@ -436,19 +448,25 @@ class ThemeReport:
                      if c2.rho > 0.2 else
                      f" Against an IMD recomputed without its crime domain the correlation is {c2.rho:.2f}.")
         title = (f"{pr.title}: {rr.rate_ratio:.1f} times higher in the most deprived fifth"
-                 if pd.notna(rr.rate_ratio) and rr.ci_low > 1 else f"{pr.title}: rate by deprivation decile")
-        hidden = (c.suppress(dec[["quantile", "count"]], counts=["count"])["count"]
-                  == c.params.sia.disclosure.marker).to_numpy()
-        c.suppressed_cells -= int(hidden.sum())  # counted once, with the table below
+                 if rr is not None and pd.notna(rr.rate_ratio) and rr.ci_low > 1
+                 else f"{pr.title}: rate by deprivation decile")
+        # Linked tables: the quintile rate ratio publishes each quintile's total in effect, so
+        # the decile counts are protected as a 5 x 2 table whose row (quintile) totals are
+        # published; their sum, the grand total, adds nothing further.
+        thr = c.params.sia.disclosure.threshold
+        pairs = dec["count"].to_numpy().reshape(5, 2)
+        hidden2 = protect(pairs, threshold=thr, row_totals=True, column_totals=False)[0]
+        hidden2[hidden2.any(axis=1)] = True  # a quintile whose own total is small: hide both
+        hidden = hidden2.ravel()
         out.append(c.chart(charts.decile_chart(
             dec, title=title, ylabel=f"Incidents per 1,000 residents, {c.year}",
             alt=f"Bar chart of {pr.title.lower()} rates by IMD decile with 95% intervals. {sent}",
             name=f"{self.theme.id}_{pr.id}_deciles", suppressed=hidden),
-            counts=["count"], derived={"count": ["rate", "ci_low", "ci_high"]}))
+            counts=["count"], derived={"count": ["rate", "ci_low", "ci_high"]}, mask=hidden))
         out.append(f"<p>{_e(sent)}</p>")
         out.append(c.publish(dec[["quantile", "n_lsoas", "count", "population", "rate", "ci_low", "ci_high"]].rename(columns={"quantile": "imd_decile"}),
                              f"{self.theme.id}_{pr.id}_deciles", counts=["count"],
-                             derived={"count": ["rate", "ci_low", "ci_high"]},
+                             derived={"count": ["rate", "ci_low", "ci_high"]}, mask=hidden,
                              formats={"rate": ".1f", "ci_low": ".1f", "ci_high": ".1f",
                                       "population": ",.0f"}))
         conc = concentration(t)

@@ -176,5 +176,9 @@ def test_rates_are_hidden_wherever_their_count_is_suppressed(report_set):
         hidden = t["count"] == "[c]"
         for c in ("rate", "ci_low", "ci_high"):
             assert (t.loc[hidden, c] == "[c]").all(), (f.name, c)
+        # the quintile rate ratio reveals each quintile's total, so a quintile never has
+        # exactly one suppressed decile (it could be recovered by subtraction)
+        per_quintile = hidden.to_numpy().reshape(5, 2).sum(axis=1)
+        assert not (per_quintile == 1).any(), f.name
         seen += int(hidden.sum())
     assert seen > 0  # the demo has small counts in some deciles, so this checks something

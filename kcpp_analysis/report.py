@@ -162,16 +162,23 @@ class ReportContext:
     def publish(self, table: pd.DataFrame, name: str, *, counts: list[str],
                 derived: dict[str, list[str]] | None = None, row_totals: bool = False,
                 column_totals: bool = True, formats: dict[str, str] | None = None,
-                mask=None) -> str:
+                mask=None, total_row: pd.DataFrame | None = None) -> str:
         """Suppress, write ``tables/<name>.csv`` and return the table as HTML.
 
         ``derived`` maps a count column to columns computed from it (rates, CIs) that are
         hidden whenever that count is suppressed. ``formats`` maps columns to format specs.
+        ``total_row`` (the table's published total) is appended after suppressing it on its
+        own; the body is then protected with ``column_totals`` so no cell can be recovered as
+        the total minus the others.
         """
         marker = self.params.sia.disclosure.marker
         t = table.reset_index(drop=True)
         out = self.suppress(t, counts=counts, derived=derived, row_totals=row_totals,
                             column_totals=column_totals, mask=mask)
+        if total_row is not None:
+            tot = self.suppress(total_row, counts=counts, derived=derived, row_totals=row_totals,
+                                column_totals=False)
+            out = pd.concat([out, tot], ignore_index=True)
         for c in out.columns:
             if c in counts:
                 out[c] = [marker if v == marker else narrative.fmt_count(float(v)) for v in out[c]]
@@ -502,19 +509,24 @@ class ThemeReport:
         by = pr.repeat_by or "place"
         if by == "place":
             inc = inc.merge(c.dataset.areas[["lsoa_code", "place"]], on="lsoa_code", how="left")
-        r = repeat_victimisation(inc, period=c.year, by=by)
-        r = pd.concat([r, repeat_victimisation(inc, period=c.year).assign(**{by: "All"})], ignore_index=True)
-        tbl = r[[by, "n_incidents", "n_victims", "n_repeat_incidents", "incident_repeat_rate",
-                 "n_repeat_victims", "victim_repeat_rate"]].copy()
-        tbl["incident_repeat_rate"] *= 100
-        tbl["victim_repeat_rate"] *= 100
-        out.append(c.publish(tbl, f"{self.theme.id}_{pr.id}_repeats",
+        cols = [by, "n_incidents", "n_victims", "n_repeat_incidents", "incident_repeat_rate",
+                "n_repeat_victims", "victim_repeat_rate"]
+
+        def pct(t: pd.DataFrame) -> pd.DataFrame:
+            t = t[cols].copy()
+            t["incident_repeat_rate"] *= 100
+            t["victim_repeat_rate"] *= 100
+            return t
+
+        groups = pct(repeat_victimisation(inc, period=c.year, by=by))
+        total = pct(repeat_victimisation(inc, period=c.year).assign(**{by: "All"}))
+        out.append(c.publish(groups, f"{self.theme.id}_{pr.id}_repeats",
                              counts=["n_incidents", "n_victims", "n_repeat_incidents", "n_repeat_victims"],
                              derived={"n_repeat_incidents": ["incident_repeat_rate"],
                                       "n_repeat_victims": ["victim_repeat_rate"],
                                       "n_incidents": ["incident_repeat_rate"],
                                       "n_victims": ["victim_repeat_rate"]},
-                             row_totals=False, column_totals=False,
+                             row_totals=False, column_totals=True, total_row=total,
                              formats={"incident_repeat_rate": ".1f", "victim_repeat_rate": ".1f"}))
         ttr = time_to_repeat(inc, period=c.year).iloc[0]
         if ttr.n_gaps > 0:

@@ -400,6 +400,18 @@ def fit_trend(
                     len(s), pd.DataFrame(irows), dispersion, p_od, alpha, tuple(notes), model)
 
 
+def _future_design(fit: TrendFit, horizon: int) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """Design matrix of the ``horizon`` months after the series: trend continues, seasonal
+    pattern repeats, no interruption."""
+    m = fit._model
+    months = pd.date_range(m["last_month"] + pd.offsets.MonthBegin(1), periods=horizon, freq="MS")
+    X = _design(months, m["t0"], m["seasonal"], m["intr"])
+    for c in X.columns:
+        if c.startswith("intr"):
+            X[c] = 0.0
+    return months, X[m["params"].index].to_numpy()
+
+
 def forecast(fit: TrendFit, horizon: int = 12, level: float = 0.95) -> pd.DataFrame:
     """Expected counts for the months after the series, with intervals.
 
@@ -423,12 +435,7 @@ def forecast(fit: TrendFit, horizon: int = 12, level: float = 0.95) -> pd.DataFr
     if horizon < 1:
         raise ValueError("forecast: horizon must be at least 1 month")
     m = fit._model
-    months = pd.date_range(m["last_month"] + pd.offsets.MonthBegin(1), periods=horizon, freq="MS")
-    X = _design(months, m["t0"], m["seasonal"], m["intr"])
-    for c in X.columns:
-        if c.startswith("intr"):
-            X[c] = 0.0
-    Xa = X[m["params"].index].to_numpy()
+    months, Xa = _future_design(fit, horizon)
     eta = Xa @ m["params"].to_numpy() + m["last_offset"]
     var = np.einsum("ij,jk,ik->i", Xa, m["cov"].to_numpy(), Xa)
     z = stats.norm.ppf(0.5 + level / 2)
@@ -467,13 +474,10 @@ def forecast_total(fit: TrendFit, horizon: int = 12, level: float = 0.95) -> pd.
     cols = ["start", "end", "expected", "lower", "upper"]
     if fit.family == "none" or not fit._model:
         return pd.DataFrame(columns=cols)
+    if horizon < 1:
+        raise ValueError("forecast_total: horizon must be at least 1 month")
     m = fit._model
-    months = pd.date_range(m["last_month"] + pd.offsets.MonthBegin(1), periods=horizon, freq="MS")
-    X = _design(months, m["t0"], m["seasonal"], m["intr"])
-    for c in X.columns:
-        if c.startswith("intr"):
-            X[c] = 0.0
-    Xa = X[m["params"].index].to_numpy()
+    months, Xa = _future_design(fit, horizon)
     mu = np.exp(Xa @ m["params"].to_numpy() + m["last_offset"])
     g = Xa.T @ mu
     var = float(g @ m["cov"].to_numpy() @ g + (mu + fit.alpha * mu**2).sum())

@@ -65,10 +65,9 @@ def to_html(fig: plt.Figure, alt: str) -> str:
 
 
 def _shade(ax, interruptions, label_once=True) -> None:
-    for i, (a, b, lab) in enumerate(interruptions):
+    for i, (a, b, _label) in enumerate(interruptions):
         ax.axvspan(pd.Timestamp(a), pd.Timestamp(b) + pd.offsets.MonthEnd(0), color=OKABE_ITO["grey"],
                    alpha=0.18, lw=0, label="Covid-19 lockdown" if (i == 0 and label_once) else None)
-        _ = lab
 
 
 def trend_chart(fitted: pd.DataFrame, *, title: str, ylabel: str, interruptions=(),

@@ -125,26 +125,21 @@ def repeat_victimisation(incidents: pd.DataFrame, *, victim_col: str = "victim_i
     flags = _flag_repeats(inc[has_v], victim_col, date_col, id_col, window_days)
     cur = inc[has_v & in_p].join(flags[["is_repeat"]])
     no_v = inc[~has_v & in_p]
-    if by:
-        groups = pd.concat([cur[by], no_v[by]]).drop_duplicates().sort_values(by)
-        keys = [tuple(r) for r in groups.itertuples(index=False)]
-    else:
-        keys = [()]
-    rows = []
-    for key in keys:
-        if by:
-            m = np.logical_and.reduce([cur[c].eq(v) for c, v in zip(by, key, strict=True)]) if len(cur) else []
-            mv = np.logical_and.reduce([no_v[c].eq(v) for c, v in zip(by, key, strict=True)]) if len(no_v) else []
-            g, gv = cur[m] if len(cur) else cur, no_v[mv] if len(no_v) else no_v
-        else:
-            g, gv = cur, no_v
-        per_victim = g.groupby(victim_col).size()
-        rows.append({**dict(zip(by, key, strict=True)),
-                     "n_incidents": len(g), "n_victims": len(per_victim),
-                     "n_repeat_incidents": int(g["is_repeat"].sum()),
-                     "n_repeat_victims": int((per_victim >= 2).sum()),
-                     "n_without_victim": len(gv)})
-    out = pd.DataFrame(rows)
+    key = by or ["_all"]
+    cur, no_v = cur.assign(_all=0), no_v.assign(_all=0)
+    per_victim = cur.groupby([*key, victim_col], dropna=False).size()
+    counts = pd.concat([
+        cur.groupby(key, dropna=False).agg(n_incidents=("is_repeat", "size"),
+                                           n_repeat_incidents=("is_repeat", "sum")),
+        per_victim.ge(2).groupby(level=key, dropna=False).agg(n_victims="size",
+                                                               n_repeat_victims="sum"),
+        no_v.groupby(key, dropna=False).size().rename("n_without_victim"),
+    ], axis=1)
+    if counts.empty and not by:
+        counts = pd.DataFrame(0, index=pd.Index([0], name="_all"),
+                              columns=["n_incidents", "n_repeat_incidents", "n_victims",
+                                       "n_repeat_victims", "n_without_victim"])
+    out = counts.fillna(0).astype("int64").sort_index().reset_index()
     n_i, n_v = out["n_incidents"].to_numpy(float), out["n_victims"].to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["incident_repeat_rate"] = np.where(n_i > 0, out["n_repeat_incidents"] / n_i, np.nan)

@@ -29,8 +29,10 @@ def main() -> None:
             dep.hotspots(t, history=hist[hist.fy <= fy].tail(5 * len(ds.areas)))
             n += 1
     dt = time.perf_counter() - t0
-    print(f"{len(cats)} categories x {len(years)} years = {n} sets of 8 measures in {dt:.2f} s "
-          f"({1000 * dt / n:.0f} ms per category-year)")
+    print(
+        f"{len(cats)} categories x {len(years)} years = {n} sets of 8 measures in {dt:.2f} s "
+        f"({1000 * dt / n:.0f} ms per category-year)"
+    )
 
 
 if __name__ == "__main__":

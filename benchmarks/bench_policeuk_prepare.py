@@ -29,16 +29,30 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-CRIME_TYPES = ["Anti-social behaviour", "Violence and sexual offences", "Criminal damage and arson",
-               "Public order", "Other theft", "Vehicle crime", "Burglary", "Shoplifting", "Drugs",
-               "Other crime", "Possession of weapons", "Robbery", "Bicycle theft",
-               "Theft from the person"]
-SHARE = np.array([0.17, 0.33, 0.08, 0.10, 0.06, 0.06, 0.04, 0.05, 0.03, 0.02, 0.015, 0.01,
-                  0.01, 0.015])
+CRIME_TYPES = [
+    "Anti-social behaviour",
+    "Violence and sexual offences",
+    "Criminal damage and arson",
+    "Public order",
+    "Other theft",
+    "Vehicle crime",
+    "Burglary",
+    "Shoplifting",
+    "Drugs",
+    "Other crime",
+    "Possession of weapons",
+    "Robbery",
+    "Bicycle theft",
+    "Theft from the person",
+]
+SHARE = np.array(
+    [0.17, 0.33, 0.08, 0.10, 0.06, 0.06, 0.04, 0.05, 0.03, 0.02, 0.015, 0.01, 0.01, 0.015]
+)
 
 
-def write_archive(root: Path, lsoas: list[str], months: int = 36, per_month: int = 25_000,
-                  seed: int = 7) -> int:
+def write_archive(
+    root: Path, lsoas: list[str], months: int = 36, per_month: int = 25_000, seed: int = 7
+) -> int:
     rng = np.random.default_rng(seed)
     total = 0
     for i in range(months):
@@ -53,16 +67,24 @@ def write_archive(root: Path, lsoas: list[str], months: int = 36, per_month: int
         lsoa = rng.choice(lsoas, n)
         noloc = rng.random(n) < 0.02
         lsoa[noloc] = ""
-        df = pd.DataFrame({
-            "Crime ID": ids, "Month": month, "Reported by": "West Yorkshire Police",
-            "Falls within": "West Yorkshire Police",
-            "Longitude": np.where(noloc, np.nan, -1.78 + rng.random(n) * 0.3).round(6),
-            "Latitude": np.where(noloc, np.nan, 53.6 + rng.random(n) * 0.15).round(6),
-            "Location": np.where(noloc, "No Location", "On or near High Street"),
-            "LSOA code": lsoa, "LSOA name": np.where(noloc, "", "Kirklees 001A"),
-            "Crime type": ctype,
-            "Last outcome category": np.where(asb, "", "Investigation complete; no suspect identified"),
-            "Context": ""})
+        df = pd.DataFrame(
+            {
+                "Crime ID": ids,
+                "Month": month,
+                "Reported by": "West Yorkshire Police",
+                "Falls within": "West Yorkshire Police",
+                "Longitude": np.where(noloc, np.nan, -1.78 + rng.random(n) * 0.3).round(6),
+                "Latitude": np.where(noloc, np.nan, 53.6 + rng.random(n) * 0.15).round(6),
+                "Location": np.where(noloc, "No Location", "On or near High Street"),
+                "LSOA code": lsoa,
+                "LSOA name": np.where(noloc, "", "Kirklees 001A"),
+                "Crime type": ctype,
+                "Last outcome category": np.where(
+                    asb, "", "Investigation complete; no suspect identified"
+                ),
+                "Context": "",
+            }
+        )
         d = root / month
         d.mkdir(parents=True, exist_ok=True)
         df.to_csv(d / f"{month}-west-yorkshire-street.csv", index=False)
@@ -77,20 +99,25 @@ def _child(code: str) -> dict:
         _r["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print("RESULT" + _j.dumps(_r))
     """)
-    out = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", wrapper], capture_output=True, text=True, check=True
+    )
     line = next(ln for ln in out.stdout.splitlines() if ln.startswith("RESULT"))
     return json.loads(line[6:])
 
 
 def measure(root: Path, sources: Path, out: Path) -> dict:
-    base = _child(textwrap.dedent(f"""
+    base = _child(
+        textwrap.dedent(f"""
         import glob, time, pandas as pd
         t = time.perf_counter()
         files = sorted(glob.glob("{root}/*/*-street.csv"))
         df = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
         _r = {{"seconds": time.perf_counter() - t, "rows": len(df)}}
-    """))
-    ingest = _child(textwrap.dedent(f"""
+    """)
+    )
+    ingest = _child(
+        textwrap.dedent(f"""
         import time
         from pathlib import Path
         from kcpp_analysis.config import load_params
@@ -101,14 +128,17 @@ def measure(root: Path, sources: Path, out: Path) -> dict:
         t = time.perf_counter()
         df, q = read_policeuk_street([Path("{root}")], p, areas)
         _r = {{"seconds": time.perf_counter() - t, "rows": len(df)}}
-    """))
-    full = _child(textwrap.dedent(f"""
+    """)
+    )
+    full = _child(
+        textwrap.dedent(f"""
         import time
         from kcpp_analysis.sources.prepare import prepare_from_sources
         t = time.perf_counter()
         prepare_from_sources("{sources}", "{out}")
         _r = {{"seconds": time.perf_counter() - t}}
-    """))
+    """)
+    )
     return {"baseline": base, "ingest": ingest, "prepare": full}
 
 
@@ -122,7 +152,11 @@ def main(big: bool = False) -> None:
         if real.exists():
             src_areas = [
                 {"kind": "iod2019", "path": str(real / "iod2019_kirklees_lsoa_all_domains.csv")},
-                {"kind": "ons_lsoa_ward", "path": str(real / "ons_lsoa11_ward2019_lad2019_lookup_west_yorkshire.csv")}]
+                {
+                    "kind": "ons_lsoa_ward",
+                    "path": str(real / "ons_lsoa11_ward2019_lad2019_lookup_west_yorkshire.csv"),
+                },
+            ]
         else:
             raise SystemExit("needs ../shared/data/real for the real Kirklees geography")
         import yaml
@@ -142,22 +176,33 @@ def main(big: bool = False) -> None:
             n = write_archive(root, lsoas, months, per)
             print(f"\n{label}: wrote {n:,} rows in {time.perf_counter() - t:.1f} s")
             src = td / f"sources_{months}.yaml"
-            src.write_text(yaml.safe_dump({"sources": src_areas + [
-                {"kind": "policeuk_street", "path": str(root)}],
-                "coverage": {"first_year": "2022/23", "last_year": "2026/27"}}))
+            src.write_text(
+                yaml.safe_dump(
+                    {
+                        "sources": src_areas + [{"kind": "policeuk_street", "path": str(root)}],
+                        "coverage": {"first_year": "2022/23", "last_year": "2026/27"},
+                    }
+                )
+            )
             out = td / f"prep_{months}"
             (td / f"prep_{months}_areas").symlink_to(td / "prep_areas")
             r = measure(root, src, out)
             mrows = n / 1e6
             b, i, f = r["baseline"], r["ingest"], r["prepare"]
-            print(f"  baseline pandas read_csv per file + concat: {b['seconds']:.2f} s "
-                  f"({b['seconds'] / mrows:.2f} s per million rows), peak RSS {b['peak_rss_mb']:.0f} MB")
-            print(f"  kcpp police.uk ingest (DuckDB, mapped, filtered): {i['seconds']:.2f} s "
-                  f"({i['seconds'] / mrows:.2f} s per million rows), peak RSS {i['peak_rss_mb']:.0f} MB; "
-                  f"{b['seconds'] / i['seconds']:.1f}x the baseline's speed")
-            print(f"  kcpp prepare end to end (ingest + validation + parquet): {f['seconds']:.2f} s "
-                  f"({f['seconds'] / mrows:.2f} s per million rows), peak RSS {f['peak_rss_mb']:.0f} MB; "
-                  f"{b['seconds'] / f['seconds']:.1f}x the baseline's speed")
+            print(
+                f"  baseline pandas read_csv per file + concat: {b['seconds']:.2f} s "
+                f"({b['seconds'] / mrows:.2f} s per million rows), peak RSS {b['peak_rss_mb']:.0f} MB"
+            )
+            print(
+                f"  kcpp police.uk ingest (DuckDB, mapped, filtered): {i['seconds']:.2f} s "
+                f"({i['seconds'] / mrows:.2f} s per million rows), peak RSS {i['peak_rss_mb']:.0f} MB; "
+                f"{b['seconds'] / i['seconds']:.1f}x the baseline's speed"
+            )
+            print(
+                f"  kcpp prepare end to end (ingest + validation + parquet): {f['seconds']:.2f} s "
+                f"({f['seconds'] / mrows:.2f} s per million rows), peak RSS {f['peak_rss_mb']:.0f} MB; "
+                f"{b['seconds'] / f['seconds']:.1f}x the baseline's speed"
+            )
 
 
 if __name__ == "__main__":

@@ -22,8 +22,10 @@ def main(repeats: int = 3) -> None:
         gen.append(t1 - t0)
         write.append(t2 - t1)
     print(f"demo dataset: {len(ds.incidents):,} incidents, {len(ds.survey):,} survey rows")
-    print(f"generate: best {min(gen):.2f} s; validate + write parquet: best {min(write):.2f} s; "
-          f"total best {min(g + w for g, w in zip(gen, write, strict=True)):.2f} s over {repeats} runs")
+    print(
+        f"generate: best {min(gen):.2f} s; validate + write parquet: best {min(write):.2f} s; "
+        f"total best {min(g + w for g, w in zip(gen, write, strict=True)):.2f} s over {repeats} runs"
+    )
 
 
 if __name__ == "__main__":

@@ -21,18 +21,33 @@ from kcpp_analysis.prepare import prepare_demo
 
 
 def floor(jobs: int, tmp: Path) -> float:
-    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                           "language": "python"}})
+    nb = nbformat.v4.new_notebook(
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        }
+    )
     p = nbformat.v4.new_code_cell('theme = ""\nyear = ""\ndata_dir = ""\noutput_dir = ""')
     p.metadata["tags"] = ["parameters"]
-    nb.cells = [p, nbformat.v4.new_code_cell(
-        "import kcpp_analysis.report as rep\nimport pandas, statsmodels.api, matplotlib.pyplot, scipy.stats")]
+    nb.cells = [
+        p,
+        nbformat.v4.new_code_cell(
+            "import kcpp_analysis.report as rep\nimport pandas, statsmodels.api, matplotlib.pyplot, scipy.stats"
+        ),
+    ]
     tpl = tmp / "empty.ipynb"
     nbformat.write(nb, tpl)
-    jobs_list = [{"name": n, "title": n, "template": str(tpl), "ipynb": str(tmp / f"{n}.ipynb"),
-                  "html": str(tmp / f"{n}.html"), "workdir": str(tmp / "work" / n),
-                  "parameters": {"year": "2025/26"}}
-                 for n in ["violence", "asb", "communities", "risk", "overview"]]
+    jobs_list = [
+        {
+            "name": n,
+            "title": n,
+            "template": str(tpl),
+            "ipynb": str(tmp / f"{n}.ipynb"),
+            "html": str(tmp / f"{n}.html"),
+            "workdir": str(tmp / "work" / n),
+            "parameters": {"year": "2025/26"},
+        }
+        for n in ["violence", "asb", "communities", "risk", "overview"]
+    ]
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
         res = list(pool.map(_execute_one, jobs_list))
@@ -54,8 +69,12 @@ def main(repeats: int = 2) -> None:
             floors.append(floor(jobs, Path(tempfile.mkdtemp(dir=d))))
     full, fl = min(fulls), min(floors)
     print(f"{jobs} core(s), {repeats} runs each (best shown); python {sys.version.split()[0]}")
-    print(f"full demo report set (4 themes + overview): {full:.1f} s (runs: {', '.join(f'{x:.1f}' for x in fulls)})")
-    print(f"floor (5 notebooks importing the same libraries): {fl:.1f} s (runs: {', '.join(f'{x:.1f}' for x in floors)})")
+    print(
+        f"full demo report set (4 themes + overview): {full:.1f} s (runs: {', '.join(f'{x:.1f}' for x in fulls)})"
+    )
+    print(
+        f"floor (5 notebooks importing the same libraries): {fl:.1f} s (runs: {', '.join(f'{x:.1f}' for x in floors)})"
+    )
     print(f"ratio full / floor: {full / fl:.2f}")
 
 

@@ -29,8 +29,10 @@ def main() -> None:
             fams[f.family] = fams.get(f.family, 0) + 1
     t2 = time.perf_counter()
     print(f"{len(series)} series (category, category x place, category x ward), 108 months each")
-    print(f"monthly_counts: {t1 - t0:.2f} s; fit_trend: {t2 - t1:.2f} s = "
-          f"{len(series) / (t2 - t1):.1f} series per second; families {fams}")
+    print(
+        f"monthly_counts: {t1 - t0:.2f} s; fit_trend: {t2 - t1:.2f} s = "
+        f"{len(series) / (t2 - t1):.1f} series per second; families {fams}"
+    )
 
 
 if __name__ == "__main__":

@@ -7,8 +7,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # benchmarks import their shared _common helpers
 
-for name in ["bench_prepare_demo", "bench_repeats", "bench_trends", "bench_deprivation",
-             "bench_policeuk_prepare", "bench_report"]:
+for name in [
+    "bench_prepare_demo",
+    "bench_repeats",
+    "bench_trends",
+    "bench_deprivation",
+    "bench_policeuk_prepare",
+    "bench_report",
+]:
     path = HERE / f"{name}.py"
     if path.exists():
         print(f"\n=== {name} ===", flush=True)

@@ -31,11 +31,26 @@ def _setup_logging(verbose: bool) -> None:
 
 @app.command()
 def prepare(
-    sources: Annotated[Path | None, typer.Option(help="Sources YAML (see params/sources.example.yaml). Omit for the demo dataset.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder for the prepared dataset.")] = None,
-    synthesise_missing: Annotated[bool, typer.Option("--synthesise-missing", help="Fill source kinds the sources file lacks with synthetic data on the real geography.")] = False,
+    sources: Annotated[
+        Path | None,
+        typer.Option(
+            help="Sources YAML (see params/sources.example.yaml). Omit for the demo dataset."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder for the prepared dataset.")
+    ] = None,
+    synthesise_missing: Annotated[
+        bool,
+        typer.Option(
+            "--synthesise-missing",
+            help="Fill source kinds the sources file lacks with synthetic data on the real geography.",
+        ),
+    ] = False,
     seed: Annotated[int | None, typer.Option(help="Seed for synthetic data.")] = None,
-    force: Annotated[bool, typer.Option(help="Regenerate the demo even if an identical one exists.")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Regenerate the demo even if an identical one exists.")
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Validate inputs and write a prepared dataset (parquet tables + dataset.json)."""
@@ -46,12 +61,15 @@ def prepare(
             from .demo import DEFAULT_SEED
             from .prepare import prepare_demo
 
-            path = prepare_demo(out, seed=seed if seed is not None else DEFAULT_SEED, reuse=not force)
+            path = prepare_demo(
+                out, seed=seed if seed is not None else DEFAULT_SEED, reuse=not force
+            )
         else:
             from .sources.prepare import prepare_from_sources
 
-            path = prepare_from_sources(sources, out, synthesise_missing=synthesise_missing,
-                                        seed=seed)
+            path = prepare_from_sources(
+                sources, out, synthesise_missing=synthesise_missing, seed=seed
+            )
     except KcppError as exc:
         console.print(f"[bold red]kcpp prepare failed:[/] {exc}")
         raise typer.Exit(2) from None
@@ -60,12 +78,30 @@ def prepare(
 
 @app.command()
 def report(
-    data: Annotated[Path | None, typer.Option(help="Prepared dataset folder. Omit to use (and build if needed) the demo dataset.")] = None,
-    year: Annotated[str | None, typer.Option(help="SIA financial year, e.g. 2025/26 (default: params/sia.yaml).")] = None,
-    themes: Annotated[list[str] | None, typer.Option("--themes", help="Theme ids to run (repeatable; default all).")] = None,
-    jobs: Annotated[int | None, typer.Option(help="Notebooks run in parallel (default: number of cores).")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="Prepared dataset folder. Omit to use (and build if needed) the demo dataset."
+        ),
+    ] = None,
+    year: Annotated[
+        str | None,
+        typer.Option(help="SIA financial year, e.g. 2025/26 (default: params/sia.yaml)."),
+    ] = None,
+    themes: Annotated[
+        list[str] | None,
+        typer.Option("--themes", help="Theme ids to run (repeatable; default all)."),
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option(help="Notebooks run in parallel (default: number of cores).")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Outputs root (default: outputs/).")] = None,
-    notebooks: Annotated[Path | None, typer.Option(help="Folder with your own theme_report.ipynb and sia_overview.ipynb templates (default: notebooks/).")] = None,
+    notebooks: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder with your own theme_report.ipynb and sia_overview.ipynb templates (default: notebooks/)."
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run every theme notebook and the overview, and export the HTML report set."""
@@ -73,8 +109,15 @@ def report(
     from .pipeline import run_report
 
     try:
-        result = run_report(data=data, year=year, themes=themes, jobs=jobs, out=out,
-                            notebooks=notebooks, console=console)
+        result = run_report(
+            data=data,
+            year=year,
+            themes=themes,
+            jobs=jobs,
+            out=out,
+            notebooks=notebooks,
+            console=console,
+        )
     except KcppError as exc:
         console.print(f"[bold red]kcpp report failed before running any notebook:[/] {exc}")
         raise typer.Exit(2) from None

@@ -62,6 +62,29 @@ class HotspotSettings(_Strict):
     min_population: int = Field(500, ge=0)
 
 
+DEFAULT_SECTIONS = (
+    "trend",
+    "year_on_year",
+    "spc",
+    "places",
+    "deprivation",
+    "concentration",
+    "repeats",
+    "survey",
+    "indicators",
+)
+
+
+class ReportSettings(_Strict):
+    """Which report sections run (in order) and their settings (``sia.yaml: report``).
+
+    A priority can override both with its own ``sections`` and ``section_settings``.
+    """
+
+    sections: list[str] = list(DEFAULT_SECTIONS)
+    settings: dict[str, dict[str, int | float | str | bool | None]] = {}
+
+
 class SiaSettings(_Strict):
     partnership: str
     local_authority: str
@@ -73,6 +96,8 @@ class SiaSettings(_Strict):
     interruptions: list[Interruption] = []
     disclosure: Disclosure = Disclosure()
     hotspots: HotspotSettings = HotspotSettings()
+    protective_marking: str = Field("OFFICIAL", min_length=1, max_length=60)
+    report: ReportSettings = ReportSettings()
 
     _fy = field_validator("sia_year", "baseline_period", "trend_start")(check_fy_label)
 
@@ -92,7 +117,9 @@ class Category(_Strict):
     source: Literal["police_crime", "police_asb", "council", "fire", "roads"]
     priority: str | None
     raw: dict[
-        Literal["police_uk", "home_office", "asb_type", "council", "fire", "stats19", "fixmystreet"],
+        Literal[
+            "police_uk", "home_office", "asb_type", "council", "fire", "stats19", "fixmystreet"
+        ],
         list[str],
     ] = {}
 
@@ -193,6 +220,8 @@ class Priority(_Strict):
     connected_partnership: str | None = None
     context: str | None = None
     override: Override | None = None
+    sections: list[str] | None = None
+    section_settings: dict[str, dict[str, int | float | str | bool | None]] = {}
 
 
 class Theme(_Strict):
@@ -231,6 +260,19 @@ class Params:
         if sel.categories == "catalogue":
             return [c for c, v in self.categories.items() if v.priority == priority.id]
         return list(sel.categories)
+
+    def theme_of(self, priority_id: str) -> str:
+        """The id of the theme a priority belongs to."""
+        for th in self.themes.values():
+            if any(pr.id == priority_id for pr in th.priorities):
+                return th.id
+        raise ConfigError(f"unknown priority {priority_id!r}")
+
+    def priority(self, priority_id: str) -> Priority:
+        """A priority by id, from whichever theme holds it."""
+        return next(
+            pr for pr in self.themes[self.theme_of(priority_id)].priorities if pr.id == priority_id
+        )
 
     def kpis_for_theme(self, theme_id: str) -> list[Kpi]:
         return [k for k in self.kpis if k.theme == theme_id]
@@ -368,3 +410,48 @@ def _cross_check(p: Params) -> None:
     for th in p.themes.values():
         for pr in th.priorities:
             check_sel(pr.selection, f"priorities.{pr.id}", f"themes/{th.id}.yaml")
+    _check_sections(p)
+
+
+def _check_sections(p: Params) -> None:
+    """Section names and settings in sia.yaml and the theme files exist and validate."""
+    from .report.sections import REGISTRY, validate_settings
+
+    def check(names, settings, fname, names_key, settings_key):
+        for n in names or []:
+            if n not in REGISTRY:
+                raise ConfigError(
+                    f"{p.root / fname}: key '{names_key}' names unknown section {n!r}; "
+                    f"known: {', '.join(REGISTRY)}"
+                )
+        for n, values in (settings or {}).items():
+            if n not in REGISTRY:
+                raise ConfigError(
+                    f"{p.root / fname}: key '{settings_key}.{n}' names unknown section {n!r}"
+                )
+            try:
+                validate_settings(n, values, partial=True)
+            except ValueError as exc:
+                raise ConfigError(f"{p.root / fname}: key '{settings_key}.{n}': {exc}") from None
+
+    check(
+        p.sia.report.sections,
+        p.sia.report.settings,
+        "sia.yaml",
+        "report.sections",
+        "report.settings",
+    )
+    for n in REGISTRY:
+        try:
+            validate_settings(n, p.sia.report.settings.get(n, {}))
+        except ValueError as exc:
+            raise ConfigError(f"{p.root / 'sia.yaml'}: key 'report.settings.{n}': {exc}") from None
+    for th in p.themes.values():
+        for pr in th.priorities:
+            check(
+                pr.sections,
+                pr.section_settings,
+                f"themes/{th.id}.yaml",
+                f"priorities.{pr.id}.sections",
+                f"priorities.{pr.id}.section_settings",
+            )

@@ -31,8 +31,16 @@ log = logging.getLogger(__name__)
 TABLES = ("incidents", "areas", "survey", "indicators")
 FORMAT_VERSION = 1
 _STRING_COLS = {
-    "incidents": ["incident_id", "date_precision", "source", "category", "lsoa_code",
-                  "victim_id", "hate_strand", "severity"],
+    "incidents": [
+        "incident_id",
+        "date_precision",
+        "source",
+        "category",
+        "lsoa_code",
+        "victim_id",
+        "hate_strand",
+        "severity",
+    ],
     "areas": ["lsoa_code", "lsoa_name", "ward_code", "ward_name", "place"],
     "survey": ["survey", "wave", "respondent_id", "place", "question"],
     "indicators": ["indicator_id", "period", "unit", "source"],
@@ -96,7 +104,9 @@ def normalise_table(df: pd.DataFrame, name: str) -> pd.DataFrame:
     df = df.copy()
     for c in _STRING_COLS[name]:
         if c in df.columns:
-            df[c] = df[c].astype("str").where(df[c].notna(), None) if len(df) else df[c].astype("str")
+            df[c] = (
+                df[c].astype("str").where(df[c].notna(), None) if len(df) else df[c].astype("str")
+            )
     if name == "incidents":
         if "date" in df.columns:
             df["date"] = pd.to_datetime(df["date"]).astype("datetime64[ns]")
@@ -129,7 +139,9 @@ def validate_dataset(ds: Dataset, params: Params | None = None) -> None:
     schemas.validate_table(ds.indicators, "indicators", schemas.indicators_schema())
     schemas.check_lsoas_in_areas(ds.incidents, ds.areas)
     if "coverage" in ds.meta and len(ds.incidents):
-        schemas.check_coverage(ds.incidents, ds.meta["coverage"]["start"], ds.meta["coverage"]["end"])
+        schemas.check_coverage(
+            ds.incidents, ds.meta["coverage"]["start"], ds.meta["coverage"]["end"]
+        )
 
 
 def _sha256(path: Path) -> str:
@@ -167,7 +179,9 @@ def write_dataset(ds: Dataset, out: str | Path, *, params: Params | None = None)
         meta = dict(ds.meta)
         meta.update(
             format_version=FORMAT_VERSION,
-            tables={t: {"file": f"{t}.parquet", "rows": rows[t], "sha256": hashes[t]} for t in TABLES},
+            tables={
+                t: {"file": f"{t}.parquet", "rows": rows[t], "sha256": hashes[t]} for t in TABLES
+            },
             fingerprint=fingerprint_of(hashes),
             validated=True,
         )
@@ -190,12 +204,15 @@ def read_meta(path: str | Path) -> dict:
     """Read ``dataset.json`` of a prepared dataset folder."""
     p = Path(path) / "dataset.json"
     if not p.exists():
-        raise KcppError(f"{Path(path)} is not a prepared dataset (no dataset.json); run `kcpp prepare`")
+        raise KcppError(
+            f"{Path(path)} is not a prepared dataset (no dataset.json); run `kcpp prepare`"
+        )
     return json.loads(p.read_text())
 
 
-def load_dataset(path: str | Path, *, validate: bool | None = None,
-                 params: Params | None = None) -> Dataset:
+def load_dataset(
+    path: str | Path, *, validate: bool | None = None, params: Params | None = None
+) -> Dataset:
     """Read a prepared dataset folder written by ``kcpp prepare``.
 
     Parameters
@@ -235,5 +252,7 @@ def load_dataset(path: str | Path, *, validate: bool | None = None,
         try:
             validate_dataset(ds, params)
         except DataValidationError as exc:
-            raise DataValidationError(f"{path}: {exc}", table=exc.table, failures=exc.failures) from None
+            raise DataValidationError(
+                f"{path}: {exc}", table=exc.table, failures=exc.failures
+            ) from None
     return ds

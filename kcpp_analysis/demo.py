@@ -65,14 +65,29 @@ IMD_DECILE_CUTS = np.array([43.9, 33.2, 26.6, 21.6, 17.5, 14.3, 11.3, 8.6, 6.2])
 # deprivation concentrated in central Dewsbury, Batley and Huddersfield) and a town-centre
 # hotspot weight.
 WARD_PROFILE = {
-    "Batley East": (40, 1.6), "Batley West": (36, 1.2), "Birstall and Birkenshaw": (17, 1.0),
-    "Cleckheaton": (19, 1.1), "Heckmondwike": (32, 1.2), "Liversedge and Gomersal": (16, 1.0),
-    "Dewsbury East": (35, 1.2), "Dewsbury South": (29, 1.1), "Dewsbury West": (44, 1.8),
-    "Mirfield": (13, 1.0), "Almondbury": (19, 1.0), "Ashbrow": (37, 1.2),
-    "Crosland Moor and Netherton": (34, 1.1), "Dalton": (31, 1.1), "Golcar": (21, 1.0),
-    "Greenhead": (39, 2.4), "Lindley": (12, 1.0), "Newsome": (33, 1.3),
-    "Colne Valley": (14, 1.0), "Denby Dale": (10, 1.0), "Holme Valley North": (12, 1.0),
-    "Holme Valley South": (11, 1.1), "Kirkburton": (10, 1.0),
+    "Batley East": (40, 1.6),
+    "Batley West": (36, 1.2),
+    "Birstall and Birkenshaw": (17, 1.0),
+    "Cleckheaton": (19, 1.1),
+    "Heckmondwike": (32, 1.2),
+    "Liversedge and Gomersal": (16, 1.0),
+    "Dewsbury East": (35, 1.2),
+    "Dewsbury South": (29, 1.1),
+    "Dewsbury West": (44, 1.8),
+    "Mirfield": (13, 1.0),
+    "Almondbury": (19, 1.0),
+    "Ashbrow": (37, 1.2),
+    "Crosland Moor and Netherton": (34, 1.1),
+    "Dalton": (31, 1.1),
+    "Golcar": (21, 1.0),
+    "Greenhead": (39, 2.4),
+    "Lindley": (12, 1.0),
+    "Newsome": (33, 1.3),
+    "Colne Valley": (14, 1.0),
+    "Denby Dale": (10, 1.0),
+    "Holme Valley North": (12, 1.0),
+    "Holme Valley South": (11, 1.1),
+    "Kirkburton": (10, 1.0),
 }
 
 SEASON = {  # multipliers January..December (normalised to mean 1 below)
@@ -101,8 +116,12 @@ class CategorySpec:
 
 CATEGORY_SPECS: dict[str, CategorySpec] = {
     "homicide": CategorySpec("police_crime", 6, 0.7, 0.0, 1.0, "flat"),
-    "violence_with_injury": CategorySpec("police_crime", 4404, 0.75, 0.035, 0.78, "violence", 1.2, True),
-    "violence_without_injury": CategorySpec("police_crime", 8900, 0.65, 0.02, 0.84, "violence", 1.0, True),
+    "violence_with_injury": CategorySpec(
+        "police_crime", 4404, 0.75, 0.035, 0.78, "violence", 1.2, True
+    ),
+    "violence_without_injury": CategorySpec(
+        "police_crime", 8900, 0.65, 0.02, 0.84, "violence", 1.0, True
+    ),
     "stalking_harassment": CategorySpec("police_crime", 6660, 0.55, 0.01, 1.18, "flat", 0.8, True),
     "sexual_offences": CategorySpec("police_crime", 1400, 0.55, 0.025, 0.80, "violence", 1.0, True),
     "robbery": CategorySpec("police_crime", 420, 0.7, -0.02, 0.55, "winter", 1.5),
@@ -131,50 +150,135 @@ CATEGORY_SPECS: dict[str, CategorySpec] = {
 RECORDING_RISE = {"2017/18": 0.86, "2018/19": 0.94}  # relative to the trend from 2019/20
 
 # Domestic abuse: share of each offence group flagged, and exact yearly totals.
-DA_PROPENSITY = {"violence_with_injury": 0.40, "violence_without_injury": 0.30,
-                 "stalking_harassment": 0.38, "criminal_damage_arson": 0.07,
-                 "sexual_offences": 0.18, "other_theft": 0.03, "homicide": 0.3}
-DA_TOTAL = {"2017/18": 6100, "2018/19": 6700, "2019/20": 7000, "2020/21": 7400,
-            "2021/22": 7300, "2022/23": 7450, "2023/24": 7600, "2024/25": 7700, "2025/26": 7850}
-HATE_PROPENSITY = {"public_order": 0.10, "violence_without_injury": 0.025,
-                   "stalking_harassment": 0.02, "violence_with_injury": 0.02,
-                   "criminal_damage_arson": 0.01}
-HATE_TOTAL = {"2017/18": 820, "2018/19": 900, "2019/20": 940, "2020/21": 1010,
-              "2021/22": 1000, "2022/23": 1100, "2023/24": 1120, "2024/25": 1150, "2025/26": 1190}
-HATE_STRAND_SHARE = {"race": 0.70, "religion": 0.10, "sexual_orientation": 0.11,
-                     "disability": 0.06, "transgender": 0.03}
+DA_PROPENSITY = {
+    "violence_with_injury": 0.40,
+    "violence_without_injury": 0.30,
+    "stalking_harassment": 0.38,
+    "criminal_damage_arson": 0.07,
+    "sexual_offences": 0.18,
+    "other_theft": 0.03,
+    "homicide": 0.3,
+}
+DA_TOTAL = {
+    "2017/18": 6100,
+    "2018/19": 6700,
+    "2019/20": 7000,
+    "2020/21": 7400,
+    "2021/22": 7300,
+    "2022/23": 7450,
+    "2023/24": 7600,
+    "2024/25": 7700,
+    "2025/26": 7850,
+}
+HATE_PROPENSITY = {
+    "public_order": 0.10,
+    "violence_without_injury": 0.025,
+    "stalking_harassment": 0.02,
+    "violence_with_injury": 0.02,
+    "criminal_damage_arson": 0.01,
+}
+HATE_TOTAL = {
+    "2017/18": 820,
+    "2018/19": 900,
+    "2019/20": 940,
+    "2020/21": 1010,
+    "2021/22": 1000,
+    "2022/23": 1100,
+    "2023/24": 1120,
+    "2024/25": 1150,
+    "2025/26": 1190,
+}
+HATE_STRAND_SHARE = {
+    "race": 0.70,
+    "religion": 0.10,
+    "sexual_orientation": 0.11,
+    "disability": 0.06,
+    "transgender": 0.03,
+}
 # Probability that an incident is linked to a victim seen in the previous 365 days.
 # Calibrated once (see tests/test_demo.py for the independent check of the outcomes).
 DA_LINK = 0.47
-HATE_LINK = {"race": 0.46, "religion": 0.47, "sexual_orientation": 0.49,
-             "disability": 0.75, "transgender": 0.85}
-KNIFE_PROPENSITY = {"violence_with_injury": 0.055, "robbery": 0.20, "possession_of_weapons": 0.45,
-                    "homicide": 0.4, "violence_without_injury": 0.008}
-DRUG_PROPENSITY = {"drug_offences": 1.0, "residential_burglary": 0.10, "shoplifting": 0.12,
-                   "robbery": 0.15, "possession_of_weapons": 0.10}
-ALCOHOL_PROPENSITY = {"violence_with_injury": 0.25, "violence_without_injury": 0.15,
-                      "public_order": 0.22, "criminal_damage_arson": 0.06}
-PERSON_CRIMES = ("homicide", "violence_with_injury", "violence_without_injury",
-                 "stalking_harassment", "sexual_offences", "robbery", "theft_from_person")
+HATE_LINK = {
+    "race": 0.46,
+    "religion": 0.47,
+    "sexual_orientation": 0.49,
+    "disability": 0.75,
+    "transgender": 0.85,
+}
+KNIFE_PROPENSITY = {
+    "violence_with_injury": 0.055,
+    "robbery": 0.20,
+    "possession_of_weapons": 0.45,
+    "homicide": 0.4,
+    "violence_without_injury": 0.008,
+}
+DRUG_PROPENSITY = {
+    "drug_offences": 1.0,
+    "residential_burglary": 0.10,
+    "shoplifting": 0.12,
+    "robbery": 0.15,
+    "possession_of_weapons": 0.10,
+}
+ALCOHOL_PROPENSITY = {
+    "violence_with_injury": 0.25,
+    "violence_without_injury": 0.15,
+    "public_order": 0.22,
+    "criminal_damage_arson": 0.06,
+}
+PERSON_CRIMES = (
+    "homicide",
+    "violence_with_injury",
+    "violence_without_injury",
+    "stalking_harassment",
+    "sexual_offences",
+    "robbery",
+    "theft_from_person",
+)
 ROAD_SEVERITY = {"fatal": 0.011, "serious": 0.165, "slight": 0.824}
 
 SURVEYS = {
     # survey: {question: (2021/22 share, change per year after 2021/22), first wave, n per wave}
-    "residents": ({"feel_safe_area": (0.815, -0.009), "satisfied_local_area": (0.73, -0.004),
-                   "get_along": (0.56, 0.003), "asb_concern": (0.585, 0.007)}, "2017/18", 1600),
+    "residents": (
+        {
+            "feel_safe_area": (0.815, -0.009),
+            "satisfied_local_area": (0.73, -0.004),
+            "get_along": (0.56, 0.003),
+            "asb_concern": (0.585, 0.007),
+        },
+        "2017/18",
+        1600,
+    ),
     "tenants": ({"housing_satisfaction": (0.68, 0.012)}, "2021/22", 800),
     "young_people": ({"feel_safe": (0.76, -0.006)}, "2017/18", 1200),
 }
-PLACE_SURVEY_SHIFT = {"Batley & Spen": -0.03, "Dewsbury & Mirfield": -0.04,
-                      "Huddersfield": -0.01, "Rural": 0.07}
+PLACE_SURVEY_SHIFT = {
+    "Batley & Spen": -0.03,
+    "Dewsbury & Mirfield": -0.04,
+    "Huddersfield": -0.01,
+    "Rural": 0.07,
+}
 SKIPPED_WAVES = {"2020/21"}  # no face-to-face fieldwork during the pandemic
 
 INDICATORS = {
     # id: (unit, source, value in 2017/18, annual change, noise sd, first FY)
     "nrm_referrals": ("referrals", "Home Office NRM statistics", 55, 8, 5, "2017/18"),
     "first_time_entrants": ("young people", "Youth Justice Board", 190, -9, 8, "2017/18"),
-    "water_incidents": ("incidents", "West Yorkshire Fire and Rescue Service", 34, -0.5, 4, "2017/18"),
-    "drug_reoffending_rate": ("%", "Ministry of Justice proven reoffending", 34.0, -0.3, 0.8, "2017/18"),
+    "water_incidents": (
+        "incidents",
+        "West Yorkshire Fire and Rescue Service",
+        34,
+        -0.5,
+        4,
+        "2017/18",
+    ),
+    "drug_reoffending_rate": (
+        "%",
+        "Ministry of Justice proven reoffending",
+        34.0,
+        -0.3,
+        0.8,
+        "2017/18",
+    ),
     "drug_treatment_referrals": ("people", "OHID NDTMS", 380, 12, 15, "2017/18"),
     "prevent_referrals": ("referrals", "Home Office Prevent statistics", 70, -2, 6, "2017/18"),
     "asylum_dispersal": ("people", "Home Office immigration statistics", 420, 45, 20, "2019/20"),
@@ -208,12 +312,16 @@ def _geography(rng: np.random.Generator, params: Params) -> pd.DataFrame:
         scores = mean_score * np.exp(rng.normal(0, 0.38, k) - 0.38**2 / 2)
         for j in range(k):
             n += 1
-            rows.append({
-                "lsoa_code": f"X01{n:06d}",
-                "lsoa_name": f"{w.ward_name} demo {j + 1:02d}",
-                "ward_code": w.ward_code, "ward_name": w.ward_name, "place": w.place,
-                "imd_score": float(np.clip(round(scores[j], 3), 2.0, 80.0)),
-            })
+            rows.append(
+                {
+                    "lsoa_code": f"X01{n:06d}",
+                    "lsoa_name": f"{w.ward_name} demo {j + 1:02d}",
+                    "ward_code": w.ward_code,
+                    "ward_name": w.ward_name,
+                    "place": w.place,
+                    "imd_score": float(np.clip(round(scores[j], 3), 2.0, 80.0)),
+                }
+            )
     areas = pd.DataFrame(rows)
     pop = np.clip(rng.normal(1690, 260, len(areas)), 1000, 3000)
     pop = np.round(pop / pop.sum() * TOTAL_POPULATION).astype("int64")
@@ -284,8 +392,9 @@ def _link_victims(rng, dates: np.ndarray, link_p: float, prefix: str, start_no: 
     return codes, home, next_no
 
 
-def generate_demo(seed: int = DEFAULT_SEED, params: Params | None = None,
-                  areas: pd.DataFrame | None = None) -> Dataset:
+def generate_demo(
+    seed: int = DEFAULT_SEED, params: Params | None = None, areas: pd.DataFrame | None = None
+) -> Dataset:
     """Generate the synthetic Kirklees-like demo dataset.
 
     Parameters
@@ -334,7 +443,7 @@ def generate_demo(seed: int = DEFAULT_SEED, params: Params | None = None,
     for code, spec in CATEGORY_SPECS.items():
         season = np.asarray(SEASON[spec.season])
         season = season / season.mean()
-        level = np.exp(spec.growth * t_years) * season[moy] * spec.covid ** covid_w
+        level = np.exp(spec.growth * t_years) * season[moy] * spec.covid**covid_w
         if spec.recording_rise:
             level = level * np.array([RECORDING_RISE.get(f, 1.0) for f in fy_of_month])
         level = level * spec.base / level[base_mask].sum()  # 2021/22 expectation = baseline
@@ -350,14 +459,16 @@ def generate_demo(seed: int = DEFAULT_SEED, params: Params | None = None,
             lam_y = lam[rows]
             total = round(spec.base) if fy == BASE_FY else rng.poisson(lam_y.sum())
             counts[rows] = rng.multinomial(total, (lam_y / lam_y.sum()).ravel()).reshape(
-                lam_y.shape)
+                lam_y.shape
+            )
         cell = np.repeat(np.arange(n_m * n_l), counts.ravel())
         m_i, l_i = np.divmod(cell, n_l)
         days_in = months[m_i].days_in_month.to_numpy()
         day = (rng.random(len(cell)) * days_in).astype(np.int64)
         dates = months[m_i].to_numpy() + day.astype("timedelta64[D]")
-        parts.append(pd.DataFrame({"date": dates, "category": code, "source": spec.source,
-                                   "lsoa_i": l_i}))
+        parts.append(
+            pd.DataFrame({"date": dates, "category": code, "source": spec.source, "lsoa_i": l_i})
+        )
     inc = pd.concat(parts, ignore_index=True)
     inc = inc.sort_values(["date", "category", "lsoa_i"], kind="stable").reset_index(drop=True)
     n = len(inc)
@@ -377,9 +488,17 @@ def generate_demo(seed: int = DEFAULT_SEED, params: Params | None = None,
     # --- domestic abuse: exact yearly totals, victims with repeats ---
     da_w = propensity(DA_PROPENSITY)
     fy_arr = inc["fy"].to_numpy()
-    da_idx = np.concatenate([
-        _choose_exact(rng, np.flatnonzero((fy_arr == fy) & (da_w > 0)),
-                      da_w[(fy_arr == fy) & (da_w > 0)], DA_TOTAL[fy]) for fy in fys])
+    da_idx = np.concatenate(
+        [
+            _choose_exact(
+                rng,
+                np.flatnonzero((fy_arr == fy) & (da_w > 0)),
+                da_w[(fy_arr == fy) & (da_w > 0)],
+                DA_TOTAL[fy],
+            )
+            for fy in fys
+        ]
+    )
     da_idx.sort()
     inc.loc[da_idx, "domestic_abuse"] = True
     codes, home, _ = _link_victims(rng, inc["date"].to_numpy()[da_idx], DA_LINK, "DA", 1)
@@ -388,9 +507,17 @@ def generate_demo(seed: int = DEFAULT_SEED, params: Params | None = None,
 
     # --- hate crime by strand ---
     hate_w = propensity(HATE_PROPENSITY) * (~inc["domestic_abuse"].to_numpy())
-    hate_idx = np.concatenate([
-        _choose_exact(rng, np.flatnonzero((fy_arr == fy) & (hate_w > 0)),
-                      hate_w[(fy_arr == fy) & (hate_w > 0)], HATE_TOTAL[fy]) for fy in fys])
+    hate_idx = np.concatenate(
+        [
+            _choose_exact(
+                rng,
+                np.flatnonzero((fy_arr == fy) & (hate_w > 0)),
+                hate_w[(fy_arr == fy) & (hate_w > 0)],
+                HATE_TOTAL[fy],
+            )
+            for fy in fys
+        ]
+    )
     hate_idx.sort()
     strands = np.array(list(HATE_STRAND_SHARE))
     strand = rng.choice(strands, size=len(hate_idx), p=list(HATE_STRAND_SHARE.values()))
@@ -400,7 +527,8 @@ def generate_demo(seed: int = DEFAULT_SEED, params: Params | None = None,
     for s in strands:
         sel = hate_idx[strand == s]
         codes, home, next_no = _link_victims(
-            rng, inc["date"].to_numpy()[sel], HATE_LINK[s], "HC", next_no)
+            rng, inc["date"].to_numpy()[sel], HATE_LINK[s], "HC", next_no
+        )
         inc.loc[sel, "victim_id"] = codes
         lsoa_i[sel] = lsoa_i[sel][home]
 
@@ -411,10 +539,22 @@ def generate_demo(seed: int = DEFAULT_SEED, params: Params | None = None,
 
     # --- other flags ---
     is_da = inc["domestic_abuse"].to_numpy()
-    vawg_p = np.where(is_da & np.isin(cat, ("violence_with_injury", "violence_without_injury",
-                                             "stalking_harassment", "homicide")), 0.76,
-                      propensity({"sexual_offences": 0.86, "stalking_harassment": 0.55,
-                                  "violence_with_injury": 0.12, "violence_without_injury": 0.14}))
+    vawg_p = np.where(
+        is_da
+        & np.isin(
+            cat,
+            ("violence_with_injury", "violence_without_injury", "stalking_harassment", "homicide"),
+        ),
+        0.76,
+        propensity(
+            {
+                "sexual_offences": 0.86,
+                "stalking_harassment": 0.55,
+                "violence_with_injury": 0.12,
+                "violence_without_injury": 0.14,
+            }
+        ),
+    )
     vawg_p = np.where(is_da & (cat == "sexual_offences"), 0.97, vawg_p)
     inc["vawg"] = rng.random(n) < vawg_p
     inc["knife_crime"] = rng.random(n) < propensity(KNIFE_PROPENSITY)
@@ -425,9 +565,13 @@ def generate_demo(seed: int = DEFAULT_SEED, params: Params | None = None,
     # seriousness falls a little over time on top of the falling total (KSI trending down)
     shift = (np.array([fys.index(f) for f in road_fy]) - fys.index(BASE_FY)) * 0.004
     u = rng.random(len(road))
-    sev = np.where(u < ROAD_SEVERITY["fatal"], "fatal",
-                   np.where(u < ROAD_SEVERITY["fatal"] + ROAD_SEVERITY["serious"] - shift,
-                            "serious", "slight"))
+    sev = np.where(
+        u < ROAD_SEVERITY["fatal"],
+        "fatal",
+        np.where(
+            u < ROAD_SEVERITY["fatal"] + ROAD_SEVERITY["serious"] - shift, "serious", "slight"
+        ),
+    )
     inc.loc[road, "severity"] = sev
 
     inc["lsoa_code"] = areas["lsoa_code"].to_numpy()[lsoa_i]
@@ -441,19 +585,35 @@ def generate_demo(seed: int = DEFAULT_SEED, params: Params | None = None,
     meta = {
         "kind": "demo",
         "title": "Synthetic Kirklees-like demo dataset",
-        "synthetic_tables": ["incidents", "areas", "survey", "indicators"] if synthetic_areas
+        "synthetic_tables": ["incidents", "areas", "survey", "indicators"]
+        if synthetic_areas
         else ["incidents", "survey", "indicators"],
         "generator": {"name": GENERATOR_NAME, "version": GENERATOR_VERSION, "seed": seed},
         "coverage": {"start": str(start.date()), "end": str(end.date())},
-        "sources": [{"kind": "demo", "description": "generated by kcpp_analysis.demo",
-                     "rows": len(incidents)}],
-        "quality": {"unmatched_lsoa": 0, "no_location": 0, "outside_area": 0,
-                    "duplicates_dropped": 0},
+        "sources": [
+            {
+                "kind": "demo",
+                "description": "generated by kcpp_analysis.demo",
+                "rows": len(incidents),
+            }
+        ],
+        "quality": {
+            "unmatched_lsoa": 0,
+            "no_location": 0,
+            "outside_area": 0,
+            "duplicates_dropped": 0,
+        },
     }
-    log.info("generated demo dataset: %d incidents in %.1fs", len(incidents),
-             time.perf_counter() - t0)
-    return Dataset(incidents=incidents, areas=normalise_table(areas, "areas"),
-                   survey=survey, indicators=indicators, meta=meta)
+    log.info(
+        "generated demo dataset: %d incidents in %.1fs", len(incidents), time.perf_counter() - t0
+    )
+    return Dataset(
+        incidents=incidents,
+        areas=normalise_table(areas, "areas"),
+        survey=survey,
+        indicators=indicators,
+        meta=meta,
+    )
 
 
 def _survey(rng, fys: list[str]) -> pd.DataFrame:
@@ -471,13 +631,28 @@ def _survey(rng, fys: list[str]) -> pd.DataFrame:
             rid = np.char.add(f"{survey[:3].upper()}{wave[:4]}-", np.arange(1, n + 1).astype(str))
             for q, (p0, slope) in questions.items():
                 shift = pd.Series(place).map(PLACE_SURVEY_SHIFT).to_numpy()
-                p = np.clip(p0 + slope * (yi - base_i) + shift * (0.5 if q != "asb_concern" else -0.5),
-                            0.02, 0.98)
+                p = np.clip(
+                    p0 + slope * (yi - base_i) + shift * (0.5 if q != "asb_concern" else -0.5),
+                    0.02,
+                    0.98,
+                )
                 # centre the place shifts so the weighted whole-area share stays near p0
-                p = np.clip(p - (shift * 0.5).mean() * (1 if q != "asb_concern" else -1), 0.02, 0.98)
-                frames.append(pd.DataFrame({
-                    "survey": survey, "wave": wave, "respondent_id": rid, "place": place,
-                    "weight": weight, "question": q, "positive": rng.random(n) < p}))
+                p = np.clip(
+                    p - (shift * 0.5).mean() * (1 if q != "asb_concern" else -1), 0.02, 0.98
+                )
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "survey": survey,
+                            "wave": wave,
+                            "respondent_id": rid,
+                            "place": place,
+                            "weight": weight,
+                            "question": q,
+                            "positive": rng.random(n) < p,
+                        }
+                    )
+                )
     return normalise_table(pd.concat(frames, ignore_index=True), "survey")
 
 
@@ -489,8 +664,15 @@ def _indicators(rng, fys: list[str]) -> pd.DataFrame:
                 continue
             v = v0 + slope * i + rng.normal(0, sd)
             v = round(v, 1) if unit == "%" else float(max(0, round(v)))
-            rows.append({"indicator_id": ind, "period": fy, "value": v, "unit": unit,
-                         "source": f"{source} (synthetic)"})
+            rows.append(
+                {
+                    "indicator_id": ind,
+                    "period": fy,
+                    "value": v,
+                    "unit": unit,
+                    "source": f"{source} (synthetic)",
+                }
+            )
     return normalise_table(pd.DataFrame(rows), "indicators")
 
 

@@ -38,11 +38,25 @@ from scipy import stats
 
 from .periods import as_period, fy_labels
 
-AREA_ATTRS = ["lsoa_name", "ward_code", "ward_name", "place", "population", "imd_score",
-              "imd_rank", "imd_decile"]
-IMD_WEIGHTS = {"income_score": 0.225, "employment_score": 0.225, "education_score": 0.135,
-               "health_score": 0.135, "crime_score": 0.093, "barriers_score": 0.093,
-               "living_env_score": 0.093}
+AREA_ATTRS = [
+    "lsoa_name",
+    "ward_code",
+    "ward_name",
+    "place",
+    "population",
+    "imd_score",
+    "imd_rank",
+    "imd_decile",
+]
+IMD_WEIGHTS = {
+    "income_score": 0.225,
+    "employment_score": 0.225,
+    "education_score": 0.135,
+    "health_score": 0.135,
+    "crime_score": 0.093,
+    "barriers_score": 0.093,
+    "living_env_score": 0.093,
+}
 
 
 def _check_cols(df: pd.DataFrame, cols: Sequence[str], fn: str, table: str) -> None:
@@ -55,8 +69,10 @@ def _check_population(df: pd.DataFrame, fn: str, pop_col: str = "population") ->
     bad = df[~(df[pop_col] > 0)]
     if len(bad):
         codes = ", ".join(map(str, bad.get("lsoa_code", bad.index)[:5]))
-        raise ValueError(f"{fn}: column {pop_col!r} must be positive; zero or missing for "
-                         f"{len(bad)} row(s) (e.g. {codes})")
+        raise ValueError(
+            f"{fn}: column {pop_col!r} must be positive; zero or missing for "
+            f"{len(bad)} row(s) (e.g. {codes})"
+        )
 
 
 def exact_poisson_ci(count, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -88,8 +104,9 @@ def _select(incidents: pd.DataFrame, period=None, category=None) -> pd.DataFrame
     return inc
 
 
-def lsoa_rates(incidents: pd.DataFrame, areas: pd.DataFrame, *, per: float = 1000,
-               period=None, category=None) -> pd.DataFrame:
+def lsoa_rates(
+    incidents: pd.DataFrame, areas: pd.DataFrame, *, per: float = 1000, period=None, category=None
+) -> pd.DataFrame:
     """Incidents and rate per ``per`` residents for every LSOA (zeros included).
 
     Parameters
@@ -132,8 +149,10 @@ def lsoa_rates(incidents: pd.DataFrame, areas: pd.DataFrame, *, per: float = 100
     inc = _select(incidents, period, category)
     missing = sorted(set(inc["lsoa_code"]) - set(areas["lsoa_code"]))
     if missing:
-        raise ValueError(f"lsoa_rates: {len(missing)} LSOA code(s) in incidents are missing "
-                         f"from areas: {', '.join(missing[:10])}")
+        raise ValueError(
+            f"lsoa_rates: {len(missing)} LSOA code(s) in incidents are missing "
+            f"from areas: {', '.join(missing[:10])}"
+        )
     counts = inc.groupby("lsoa_code").size()
     out = areas.copy()
     out["count"] = out["lsoa_code"].map(counts).fillna(0).astype("int64")
@@ -142,8 +161,9 @@ def lsoa_rates(incidents: pd.DataFrame, areas: pd.DataFrame, *, per: float = 100
     return out[first + [c for c in out.columns if c not in first]].reset_index(drop=True)
 
 
-def lsoa_counts_by_year(incidents: pd.DataFrame, areas: pd.DataFrame, years: Sequence[str],
-                        *, per: float = 1000) -> pd.DataFrame:
+def lsoa_counts_by_year(
+    incidents: pd.DataFrame, areas: pd.DataFrame, years: Sequence[str], *, per: float = 1000
+) -> pd.DataFrame:
     """Long table of ``lsoa_code``, ``fy``, ``count``, ``population``, ``rate`` for each year."""
     fy = fy_labels(incidents["date"])
     inc = incidents.assign(fy=fy)
@@ -164,8 +184,14 @@ def _quantile_col(t: pd.DataFrame, decile_col: str, quantiles: int) -> pd.Series
     raise ValueError("quantiles must be 10 (deciles) or 5 (quintiles)")
 
 
-def rates_by_decile(lsoa_table: pd.DataFrame, *, decile_col: str = "imd_decile",
-                    per: float = 1000, quantiles: int = 10, level: float = 0.95) -> pd.DataFrame:
+def rates_by_decile(
+    lsoa_table: pd.DataFrame,
+    *,
+    decile_col: str = "imd_decile",
+    per: float = 1000,
+    quantiles: int = 10,
+    level: float = 0.95,
+) -> pd.DataFrame:
     """Count, population and rate with exact Poisson CI per IMD decile (or quintile).
 
     rate = 1000 x count / population; CI = exact Poisson limits of the count (see
@@ -188,8 +214,9 @@ def rates_by_decile(lsoa_table: pd.DataFrame, *, decile_col: str = "imd_decile",
     _check_cols(lsoa_table, [decile_col, "count", "population"], "rates_by_decile", "LSOA")
     _check_population(lsoa_table, "rates_by_decile")
     t = lsoa_table.assign(quantile=_quantile_col(lsoa_table, decile_col, quantiles))
-    g = t.groupby("quantile").agg(n_lsoas=("count", "size"), count=("count", "sum"),
-                                  population=("population", "sum"))
+    g = t.groupby("quantile").agg(
+        n_lsoas=("count", "size"), count=("count", "sum"), population=("population", "sum")
+    )
     g = g.reindex(range(1, quantiles + 1))
     g["n_lsoas"] = g["n_lsoas"].fillna(0).astype(int)
     g["count"] = g["count"].fillna(0).astype("int64")
@@ -202,8 +229,14 @@ def rates_by_decile(lsoa_table: pd.DataFrame, *, decile_col: str = "imd_decile",
     return g.reset_index()
 
 
-def deprivation_correlation(lsoa_table: pd.DataFrame, *, x: str = "imd_score", y: str = "rate",
-                            method: str = "spearman", level: float = 0.95) -> pd.DataFrame:
+def deprivation_correlation(
+    lsoa_table: pd.DataFrame,
+    *,
+    x: str = "imd_score",
+    y: str = "rate",
+    method: str = "spearman",
+    level: float = 0.95,
+) -> pd.DataFrame:
     r"""Correlation between deprivation and a rate across LSOAs, with a Fisher-z CI.
 
     Spearman's :math:`\rho` (or Pearson's r) with the p-value from ``scipy.stats``; the CI
@@ -229,16 +262,28 @@ def deprivation_correlation(lsoa_table: pd.DataFrame, *, x: str = "imd_score", y
     d = lsoa_table[[x, y]].dropna()
     n = len(d)
     nan = float("nan")
-    row = {"method": method, "x": x, "y": y, "rho": nan, "ci_low": nan, "ci_high": nan,
-           "p_value": nan, "n": n}
+    row = {
+        "method": method,
+        "x": x,
+        "y": y,
+        "rho": nan,
+        "ci_low": nan,
+        "ci_high": nan,
+        "p_value": nan,
+        "n": n,
+    }
     if n >= 4 and d[x].nunique() > 1 and d[y].nunique() > 1:
         res = (stats.spearmanr if method == "spearman" else stats.pearsonr)(d[x], d[y])
         rho = float(res.statistic)
         se = np.sqrt((1 + rho**2 / 2) / (n - 3)) if method == "spearman" else 1 / np.sqrt(n - 3)
         z = stats.norm.ppf(0.5 + level / 2)
         zr = np.arctanh(np.clip(rho, -0.999999, 0.999999))
-        row.update(rho=rho, ci_low=float(np.tanh(zr - z * se)), ci_high=float(np.tanh(zr + z * se)),
-                   p_value=float(res.pvalue))
+        row.update(
+            rho=rho,
+            ci_low=float(np.tanh(zr - z * se)),
+            ci_high=float(np.tanh(zr + z * se)),
+            p_value=float(res.pvalue),
+        )
     return pd.DataFrame([row])
 
 
@@ -250,9 +295,12 @@ _GROUPS = {
 }
 
 
-def rate_ratio(lsoa_table: pd.DataFrame, *,
-               groups: tuple[str, str] = ("most deprived quintile", "least deprived quintile"),
-               level: float = 0.95) -> pd.DataFrame:
+def rate_ratio(
+    lsoa_table: pd.DataFrame,
+    *,
+    groups: tuple[str, str] = ("most deprived quintile", "least deprived quintile"),
+    level: float = 0.95,
+) -> pd.DataFrame:
     r"""Ratio of rates between two deprivation groups, from a count model.
 
     Fits :math:`\log E[\text{count}_i] = \log \text{pop}_i + \beta_0 + \beta_1 g_i` over the
@@ -292,11 +340,18 @@ def rate_ratio(lsoa_table: pd.DataFrame, *,
     a = lsoa_table[lsoa_table[col_a].isin(vals_a)]
     b = lsoa_table[lsoa_table[col_b].isin(vals_b)]
     nan = float("nan")
-    row = {"group": groups[0], "reference": groups[1],
-           "rate_group": a["count"].sum() / a["population"].sum() * 1000 if len(a) else nan,
-           "rate_reference": b["count"].sum() / b["population"].sum() * 1000 if len(b) else nan,
-           "rate_ratio": nan, "ci_low": nan, "ci_high": nan, "p_value": nan, "family": "none",
-           "n_lsoas": len(a) + len(b)}
+    row = {
+        "group": groups[0],
+        "reference": groups[1],
+        "rate_group": a["count"].sum() / a["population"].sum() * 1000 if len(a) else nan,
+        "rate_reference": b["count"].sum() / b["population"].sum() * 1000 if len(b) else nan,
+        "rate_ratio": nan,
+        "ci_low": nan,
+        "ci_high": nan,
+        "p_value": nan,
+        "family": "none",
+        "n_lsoas": len(a) + len(b),
+    }
     if len(a) == 0 or len(b) == 0 or a["count"].sum() == 0 or b["count"].sum() == 0:
         return pd.DataFrame([row])
     y = np.concatenate([a["count"], b["count"]]).astype(float)
@@ -314,15 +369,26 @@ def rate_ratio(lsoa_table: pd.DataFrame, *,
     b1 = float(m.params["group"])
     se = float(np.sqrt(m.cov_params().loc["group", "group"]))
     z = stats.norm.ppf(0.5 + level / 2)
-    row.update(rate_ratio=float(np.exp(b1)), ci_low=float(np.exp(b1 - z * se)),
-               ci_high=float(np.exp(b1 + z * se)), p_value=float(2 * stats.norm.sf(abs(b1 / se))),
-               family=family)
+    row.update(
+        rate_ratio=float(np.exp(b1)),
+        ci_low=float(np.exp(b1 - z * se)),
+        ci_high=float(np.exp(b1 + z * se)),
+        p_value=float(2 * stats.norm.sf(abs(b1 / se))),
+        family=family,
+    )
     return pd.DataFrame([row])
 
 
-def inequality_indices(lsoa_table: pd.DataFrame, *, quantiles: int = 10,
-                       decile_col: str = "imd_decile", per: float = 1000,
-                       n_sim: int = 10000, seed: int = 1, level: float = 0.95) -> pd.DataFrame:
+def inequality_indices(
+    lsoa_table: pd.DataFrame,
+    *,
+    quantiles: int = 10,
+    decile_col: str = "imd_decile",
+    per: float = 1000,
+    n_sim: int = 10000,
+    seed: int = 1,
+    level: float = 0.95,
+) -> pd.DataFrame:
     r"""Slope and relative index of inequality (SII, RII) by the PHE method.
 
     Quantiles (deciles or quintiles of IMD) are ordered from most deprived to least deprived;
@@ -359,8 +425,15 @@ def inequality_indices(lsoa_table: pd.DataFrame, *, quantiles: int = 10,
     by = rates_by_decile(lsoa_table, decile_col=decile_col, per=per, quantiles=quantiles)
     by = by[by["population"] > 0].sort_values("quantile")
     nan = float("nan")
-    empty = pd.DataFrame({"index": ["SII", "RII"], "value": nan, "ci_low": nan, "ci_high": nan,
-                          "quantiles": quantiles})
+    empty = pd.DataFrame(
+        {
+            "index": ["SII", "RII"],
+            "value": nan,
+            "ci_low": nan,
+            "ci_high": nan,
+            "quantiles": quantiles,
+        }
+    )
     if len(by) < 3:
         return empty
     a = (by["population"] / by["population"].sum()).to_numpy()
@@ -383,13 +456,15 @@ def inequality_indices(lsoa_table: pd.DataFrame, *, quantiles: int = 10,
     sims = y[None, :] + rng.standard_normal((n_sim, len(y))) * se[None, :]
     sii_s = -slope(sims)
     lo_q, hi_q = (1 - level) / 2 * 100, (1 + level) / 2 * 100
-    return pd.DataFrame({
-        "index": ["SII", "RII"],
-        "value": [sii, sii / overall],
-        "ci_low": [np.percentile(sii_s, lo_q), np.percentile(sii_s, lo_q) / overall],
-        "ci_high": [np.percentile(sii_s, hi_q), np.percentile(sii_s, hi_q) / overall],
-        "quantiles": quantiles,
-    })
+    return pd.DataFrame(
+        {
+            "index": ["SII", "RII"],
+            "value": [sii, sii / overall],
+            "ci_low": [np.percentile(sii_s, lo_q), np.percentile(sii_s, lo_q) / overall],
+            "ci_high": [np.percentile(sii_s, hi_q), np.percentile(sii_s, hi_q) / overall],
+            "quantiles": quantiles,
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -409,16 +484,23 @@ class ConcentrationResult:
     top_shares: pd.DataFrame
 
     def to_frame(self) -> pd.DataFrame:
-        row = {"gini": self.gini, "gini_chance": self.gini_chance,
-               "gini_adjusted": self.gini_adjusted, "total": self.total, "n_lsoas": self.n_lsoas}
+        row = {
+            "gini": self.gini,
+            "gini_chance": self.gini_chance,
+            "gini_adjusted": self.gini_adjusted,
+            "total": self.total,
+            "n_lsoas": self.n_lsoas,
+        }
         for r in self.top_shares.itertuples():
             row[f"share_top_{r.top_pct:g}pct"] = r.share
         return pd.DataFrame([row])
 
     def summary(self) -> str:
         t10 = self.top_shares.set_index("top_pct")["share"].get(10, np.nan)
-        return (f"The top 10% of LSOAs hold {100 * t10:.0f}% of incidents; Gini {self.gini:.2f} "
-                f"(chance alone {self.gini_chance:.2f}; adjusted {self.gini_adjusted:.2f}).")
+        return (
+            f"The top 10% of LSOAs hold {100 * t10:.0f}% of incidents; Gini {self.gini:.2f} "
+            f"(chance alone {self.gini_chance:.2f}; adjusted {self.gini_adjusted:.2f})."
+        )
 
 
 def gini(values: Sequence[float]) -> float:
@@ -437,9 +519,15 @@ def gini(values: Sequence[float]) -> float:
     return float(1 - ((y[1:] + y[:-1]) / len(v)).sum())
 
 
-def concentration(lsoa_table: pd.DataFrame, *, value: str = "count",
-                  weight: str | None = "population", top: Sequence[float] = (1, 5, 10, 20),
-                  n_sim: int = 200, seed: int = 1) -> ConcentrationResult:
+def concentration(
+    lsoa_table: pd.DataFrame,
+    *,
+    value: str = "count",
+    weight: str | None = "population",
+    top: Sequence[float] = (1, 5, 10, 20),
+    n_sim: int = 200,
+    seed: int = 1,
+) -> ConcentrationResult:
     r"""Lorenz curve, Gini and top-x% shares: how concentrated incidents are across LSOAs.
 
     The Gini uses LSOAs as equal units. Because counts are noisy, even a perfectly even
@@ -474,12 +562,13 @@ def concentration(lsoa_table: pd.DataFrame, *, value: str = "count",
     rows = []
     for p in top:
         k = max(1, int(np.ceil(p / 100 * n)))
-        rows.append({"top_pct": p, "n_lsoas": k,
-                     "share": desc[:k].sum() / total if total > 0 else np.nan})
+        rows.append(
+            {"top_pct": p, "n_lsoas": k, "share": desc[:k].sum() / total if total > 0 else np.nan}
+        )
     g = gini(v)
     g0 = float("nan")
     if total > 0 and float(total).is_integer():
-        w = (lsoa_table[weight].to_numpy(dtype=float) if weight else np.ones(n))
+        w = lsoa_table[weight].to_numpy(dtype=float) if weight else np.ones(n)
         rng = np.random.default_rng(seed)
         sims = rng.multinomial(int(total), w / w.sum(), size=n_sim)
         g0 = float(np.mean([gini(r) for r in sims]))
@@ -509,10 +598,12 @@ def ward_rates(lsoa_table: pd.DataFrame, *, per: float = 1000) -> pd.DataFrame:
     >>> ward_rates(t)[["count", "population", "rate"]].values.tolist()
     [[4.0, 2000.0, 2.0]]
     """
-    _check_cols(lsoa_table, ["ward_code", "ward_name", "place", "count", "population"],
-                "ward_rates", "LSOA")
+    _check_cols(
+        lsoa_table, ["ward_code", "ward_name", "place", "count", "population"], "ward_rates", "LSOA"
+    )
     w = lsoa_table.groupby(["ward_code", "ward_name", "place"], as_index=False).agg(
-        count=("count", "sum"), population=("population", "sum"), n_lsoas=("count", "size"))
+        count=("count", "sum"), population=("population", "sum"), n_lsoas=("count", "size")
+    )
     w["rate"] = w["count"] / w["population"] * per
     lo, hi = exact_poisson_ci(w["count"])
     w["ci_low"] = lo / w["population"] * per
@@ -520,9 +611,15 @@ def ward_rates(lsoa_table: pd.DataFrame, *, per: float = 1000) -> pd.DataFrame:
     return w.sort_values("rate", ascending=False).reset_index(drop=True)
 
 
-def hotspots(lsoa_table: pd.DataFrame, *, top: int = 10, by: str = "rate",
-             min_population: int = 500, history: pd.DataFrame | None = None,
-             top_share: float = 0.10) -> HotspotResult:
+def hotspots(
+    lsoa_table: pd.DataFrame,
+    *,
+    top: int = 10,
+    by: str = "rate",
+    min_population: int = 500,
+    history: pd.DataFrame | None = None,
+    top_share: float = 0.10,
+) -> HotspotResult:
     """Rank LSOAs and wards, with persistence of LSOA hotspots over years.
 
     LSOAs with population below ``min_population`` are left out of the ranking (a small
@@ -552,24 +649,49 @@ def hotspots(lsoa_table: pd.DataFrame, *, top: int = 10, by: str = "rate",
         raise ValueError("hotspots: by must be 'rate' or 'count'")
     _check_cols(lsoa_table, ["lsoa_code", "count", "population", by], "hotspots", "LSOA")
     t = lsoa_table[lsoa_table["population"] >= min_population]
-    ranked = t.sort_values([by, "count"], ascending=False).head(top).copy()
+    # an LSOA with no incidents is never a hotspot; ties are broken by count, then by code
+    ranked = (
+        t[t["count"] > 0]
+        .sort_values([by, "count", "lsoa_code"], ascending=[False, False, True])
+        .head(top)
+        .copy()
+    )
     ranked.insert(0, "rank", range(1, len(ranked) + 1))
     n_years = 0
     if history is not None and len(history):
         h = history[history["lsoa_code"].isin(t["lsoa_code"])]
         n_years = h["fy"].nunique()
         k = max(1, int(np.ceil(top_share * t["lsoa_code"].nunique())))
-        topk = h.sort_values(["fy", by], ascending=[True, False]).groupby("fy").head(k)
+        h = h[h["count"] > 0]  # zero-count LSOAs never count towards persistence
+        topk = (
+            h.sort_values(["fy", by, "lsoa_code"], ascending=[True, False, True])
+            .groupby("fy")
+            .head(k)
+        )
         persist = topk.groupby("lsoa_code").size()
         ranked["years_in_top"] = ranked["lsoa_code"].map(persist).fillna(0).astype(int)
     else:
         ranked["years_in_top"] = np.nan
     ranked["n_years"] = n_years
-    cols = ["rank", "lsoa_code", "lsoa_name", "ward_name", "place", "imd_decile", "count",
-            "population", "rate", "years_in_top", "n_years"]
+    cols = [
+        "rank",
+        "lsoa_code",
+        "lsoa_name",
+        "ward_name",
+        "place",
+        "imd_decile",
+        "count",
+        "population",
+        "rate",
+        "years_in_top",
+        "n_years",
+    ]
     wards = ward_rates(lsoa_table).sort_values(by, ascending=False).head(top)
-    return HotspotResult(ranked[[c for c in cols if c in ranked.columns]].reset_index(drop=True),
-                         wards.reset_index(drop=True), n_years)
+    return HotspotResult(
+        ranked[[c for c in cols if c in ranked.columns]].reset_index(drop=True),
+        wards.reset_index(drop=True),
+        n_years,
+    )
 
 
 def _exp_transform(scores: pd.Series) -> np.ndarray:

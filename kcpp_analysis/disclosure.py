@@ -40,8 +40,9 @@ from scipy.optimize import linprog
 log = logging.getLogger(__name__)
 
 
-def _bounds_of(values: np.ndarray, supp: np.ndarray, rows_pub: np.ndarray, cols_pub: np.ndarray
-               ) -> dict[tuple[int, int], tuple[float, float]]:
+def _bounds_of(
+    values: np.ndarray, supp: np.ndarray, rows_pub: np.ndarray, cols_pub: np.ndarray
+) -> dict[tuple[int, int], tuple[float, float]]:
     """Min and max feasible value of each suppressed cell given published info."""
     cells = list(zip(*np.nonzero(supp), strict=True))
     if not cells:
@@ -49,10 +50,14 @@ def _bounds_of(values: np.ndarray, supp: np.ndarray, rows_pub: np.ndarray, cols_
     idx = {c: i for i, c in enumerate(cells)}
     A, b = [], []
     # one equation per published row / column total: sum of its suppressed cells is known
-    lines = [(supp[r, :], values[r, :], [(r, c) for c in range(supp.shape[1])])
-             for r in np.flatnonzero(rows_pub)]
-    lines += [(supp[:, c], values[:, c], [(r, c) for r in range(supp.shape[0])])
-              for c in np.flatnonzero(cols_pub)]
+    lines = [
+        (supp[r, :], values[r, :], [(r, c) for c in range(supp.shape[1])])
+        for r in np.flatnonzero(rows_pub)
+    ]
+    lines += [
+        (supp[:, c], values[:, c], [(r, c) for r in range(supp.shape[0])])
+        for c in np.flatnonzero(cols_pub)
+    ]
     for line_supp, line_vals, line_cells in lines:
         if line_supp.any():
             row = np.zeros(len(cells))
@@ -74,8 +79,9 @@ def _bounds_of(values: np.ndarray, supp: np.ndarray, rows_pub: np.ndarray, cols_
     return out
 
 
-def protect(values, *, threshold: int = 5, row_totals: bool = True,
-            column_totals: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def protect(
+    values, *, threshold: int = 5, row_totals: bool = True, column_totals: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cells to suppress, and which row / column totals may be published.
 
     Returns ``(mask, rows_published, cols_published)``. A line (row or column) whose own
@@ -137,16 +143,25 @@ def protect(values, *, threshold: int = 5, row_totals: bool = True,
     return supp, rows_pub, cols_pub
 
 
-def suppression_mask(values, *, threshold: int = 5, row_totals: bool = True,
-                     column_totals: bool = True) -> np.ndarray:
+def suppression_mask(
+    values, *, threshold: int = 5, row_totals: bool = True, column_totals: bool = True
+) -> np.ndarray:
     """Boolean mask of the cells to suppress (primary and secondary); see :func:`protect`."""
-    return protect(values, threshold=threshold, row_totals=row_totals,
-                   column_totals=column_totals)[0]
+    return protect(values, threshold=threshold, row_totals=row_totals, column_totals=column_totals)[
+        0
+    ]
 
 
-def suppress_small_counts(table: pd.DataFrame, *, columns: Sequence[str], threshold: int = 5,
-                          marker: str = "[c]", row_totals: bool = True,
-                          column_totals: bool = True, add_totals: bool = False) -> pd.DataFrame:
+def suppress_small_counts(
+    table: pd.DataFrame,
+    *,
+    columns: Sequence[str],
+    threshold: int = 5,
+    marker: str = "[c]",
+    row_totals: bool = True,
+    column_totals: bool = True,
+    add_totals: bool = False,
+) -> pd.DataFrame:
     """Suppress small counts in ``columns`` of a published table, with secondary suppression.
 
     Parameters
@@ -185,15 +200,20 @@ def suppress_small_counts(table: pd.DataFrame, *, columns: Sequence[str], thresh
         raise ValueError(f"suppress_small_counts: column(s) {missing} not in the table")
     out = table.copy()
     vals = out[cols].to_numpy(dtype=float)
-    mask, rows_pub, cols_pub = protect(vals, threshold=threshold, row_totals=row_totals,
-                                       column_totals=column_totals)
-    text = np.where(mask, marker, np.vectorize(lambda x: f"{x:.0f}" if float(x).is_integer() else f"{x}")(vals))
+    mask, rows_pub, cols_pub = protect(
+        vals, threshold=threshold, row_totals=row_totals, column_totals=column_totals
+    )
+    text = np.where(
+        mask, marker, np.vectorize(lambda x: f"{x:.0f}" if float(x).is_integer() else f"{x}")(vals)
+    )
     for j, c in enumerate(cols):
         out[c] = text[:, j]
     if add_totals:
         if len(cols) > 1:
-            out["total"] = [f"{s:.0f}" if ok else marker
-                            for s, ok in zip(vals.sum(axis=1), rows_pub, strict=True)]
+            out["total"] = [
+                f"{s:.0f}" if ok else marker
+                for s, ok in zip(vals.sum(axis=1), rows_pub, strict=True)
+            ]
         total_row = {c: "" for c in out.columns}
         first = next((c for c in out.columns if c not in cols), None)
         if first is not None:
@@ -201,14 +221,192 @@ def suppress_small_counts(table: pd.DataFrame, *, columns: Sequence[str], thresh
         single = len(cols) == 1
         for j, c in enumerate(cols):
             ok = cols_pub[j] or (single and len(vals) == 1)
-            total_row[c] = f"{vals[:, j].sum():.0f}" if ok or single and not (
-                1 <= vals[:, j].sum() < threshold) else marker
+            total_row[c] = (
+                f"{vals[:, j].sum():.0f}"
+                if ok or single and not (1 <= vals[:, j].sum() < threshold)
+                else marker
+            )
         if len(cols) > 1:
             g = vals.sum()
             total_row["total"] = marker if 1 <= g < threshold else f"{g:.0f}"
         out = pd.concat([out, pd.DataFrame([total_row])], ignore_index=True)
     out.attrs["suppressed"] = int(mask.sum())
     if mask.any():
-        log.debug("suppressed %d cell(s) (%d primary)", mask.sum(),
-                  int(((vals >= 1) & (vals < threshold)).sum()))
+        log.debug(
+            "suppressed %d cell(s) (%d primary)",
+            mask.sum(),
+            int(((vals >= 1) & (vals < threshold)).sum()),
+        )
     return out
+
+
+# --------------------------------------------------------------------------------------
+# linked publications: any set of published numbers tied by linear relations
+# --------------------------------------------------------------------------------------
+class LinkedCells:
+    """Published counts tied together by linear relations, protected as one system.
+
+    Every number a set of linked publications shows (a ward's count, its place's total, the
+    borough total, a repeat-victim count, a difference that is itself a count of people) is
+    a *cell*. Relations are homogeneous: ``sum(a_i * x_i) == 0`` (``equal``) or
+    ``sum(a_i * x_i) <= 0`` (``at_most``), so a published total is simply another cell
+    (``places - total == 0``). An attacker knows every published cell, every relation,
+    that cells are whole numbers >= 0, and that a suppressed primary cell lies in
+    ``1..threshold-1`` only through the marker (we do not assume less).
+
+    :meth:`protect` applies primary suppression (cells 1..threshold-1; cells flagged
+    ``derived_count`` too: a difference such as incidents - victims is a count of
+    incidents), then secondary suppression: while an integer program
+    (:func:`scipy.optimize.milp`, HiGHS) can pin any suppressed cell to a single value,
+    the smallest published non-zero cell sharing a relation with it is suppressed too.
+    A ``derived_count`` cell is never published itself (it is implied), but it must stay
+    undetermined when small.
+
+    This is the audit of Hundepool et al. (2012, ch. 4.3) extended from row/column totals
+    to arbitrary linear relations, with exact integer bounds instead of LP bounds.
+    """
+
+    def __init__(self, threshold: int = 5):
+        self.threshold = threshold
+        self.values: list[float] = []
+        self.names: list[object] = []
+        self.implied: list[bool] = []
+        self.equal: list[dict[int, float]] = []
+        self.at_most: list[dict[int, float]] = []
+
+    def cell(self, name, value: float, *, implied: bool = False) -> int:
+        """Add a cell (``implied``: a count the publication reveals only through relations)."""
+        v = float(value)
+        if not np.isfinite(v) or v < 0:
+            raise ValueError(f"LinkedCells: cell {name!r} must be a count >= 0, got {value!r}")
+        self.values.append(v)
+        self.names.append(name)
+        self.implied.append(implied)
+        return len(self.values) - 1
+
+    def relate(self, terms: dict[int, float], kind: str = "equal") -> None:
+        """Add ``sum(coef * cell) == 0`` (``kind="equal"``) or ``<= 0`` (``"at_most"``)."""
+        terms = {int(k): float(c) for k, c in terms.items() if c}
+        check = sum(c * self.values[k] for k, c in terms.items())
+        if kind == "equal" and abs(check) > 1e-6:
+            raise ValueError(f"LinkedCells: relation {terms} does not hold ({check})")
+        if kind == "at_most" and check > 1e-6:
+            raise ValueError(f"LinkedCells: inequality {terms} does not hold ({check})")
+        (self.equal if kind == "equal" else self.at_most).append(terms)
+
+    def difference(self, name, a: int, b: int) -> int:
+        """An implied count ``a - b`` (e.g. incidents - victims): protected like a cell."""
+        d = self.cell(name, self.values[a] - self.values[b], implied=True)
+        self.relate({a: 1, b: -1, d: -1})
+        return d
+
+    # -- audit --------------------------------------------------------------------------
+    def bounds(self, hidden: np.ndarray, only=None) -> dict[int, tuple[float, float]]:
+        """Integer min and max of every hidden cell (or of ``only``) given what is published."""
+        from scipy.optimize import Bounds, LinearConstraint, milp
+
+        idx = np.flatnonzero(hidden)
+        if len(idx) == 0:
+            return {}
+        pos = {int(k): i for i, k in enumerate(idx)}
+        vals = np.asarray(self.values)
+        rows, lo, hi = [], [], []
+        for terms, kind in [(t, "eq") for t in self.equal] + [(t, "ub") for t in self.at_most]:
+            a = np.zeros(len(idx))
+            const = 0.0
+            for k, c in terms.items():
+                if k in pos:
+                    a[pos[k]] += c
+                else:
+                    const += c * vals[k]
+            if not a.any():
+                continue
+            rows.append(a)
+            lo.append(-const if kind == "eq" else -np.inf)
+            hi.append(-const)
+        out = {}
+        cons = [LinearConstraint(np.array(rows), lo, hi)] if rows else []
+        ub = max(1.0, vals.sum()) * 4 + 100  # a generous finite box keeps the MILP bounded
+        box = Bounds(np.zeros(len(idx)), np.full(len(idx), ub))
+        integ = np.ones(len(idx))
+        for k, i in pos.items():
+            if only is not None and k not in only:
+                continue
+            c = np.zeros(len(idx))
+            c[i] = 1
+            r_lo = milp(c, constraints=cons, bounds=box, integrality=integ)
+            r_hi = milp(-c, constraints=cons, bounds=box, integrality=integ)
+            low = r_lo.fun if r_lo.status == 0 else 0.0
+            high = -r_hi.fun if r_hi.status == 0 else np.inf
+            out[k] = (float(low), float(high) if high < ub - 0.5 else np.inf)
+        return out
+
+    def exposed(self, hidden: np.ndarray, cells=None) -> int | None:
+        """The first cell of ``cells`` (default: small and implied cells) that is hidden
+        but pinned to one value by what is published, else None."""
+        vals = np.asarray(self.values)
+        if cells is None:
+            cells = np.flatnonzero(
+                hidden
+                & (((vals >= 1) & (vals < self.threshold)) | np.asarray(self.implied, dtype=bool))
+            )
+        targets = [int(k) for k in cells if hidden[k]]
+        if not targets:
+            return None
+        for k in targets:
+            b = self._bounds_one(hidden, k)
+            if b[1] - b[0] < 0.5:
+                return k
+        return None
+
+    def _bounds_one(self, hidden: np.ndarray, k: int) -> tuple[float, float]:
+        return self.bounds(hidden, only=[k])[k]
+
+    def protect(self, *, locked=(), force_hidden=(), max_rounds: int | None = None) -> np.ndarray:
+        """Boolean mask over the cells: True = suppressed (implied cells always hidden).
+
+        ``locked`` cells are published elsewhere and may not be chosen to hide;
+        ``force_hidden`` cells are hidden from the start (e.g. hidden by another table).
+        A fast pass first gives every equality with a single hidden cell a partner (the
+        classic secondary-suppression rule); the integer-programming audit then runs
+        until no small or implied cell can be pinned down.
+        """
+        vals = np.asarray(self.values)
+        implied = np.asarray(self.implied, dtype=bool)
+        small = (vals >= 1) & (vals < self.threshold)
+        hidden = small | implied
+        hidden[list(force_hidden)] = True
+        locked = set(int(x) for x in locked)
+        protect_me = small | implied
+        partners: dict[int, set[int]] = {i: set() for i in range(len(vals))}
+        for terms in self.equal + self.at_most:
+            for k in terms:
+                partners[k].update(terms)
+
+        def pick(k: int) -> int | None:
+            cand = [j for j in partners[k] if not hidden[j] and j not in locked]
+            if not cand:
+                return None
+            nonzero = [j for j in cand if vals[j] > 0]
+            return min(nonzero or cand, key=lambda j: (vals[j], j))
+
+        changed = True
+        while changed:  # fast pass: no equality may hold exactly one hidden cell
+            changed = False
+            for terms in self.equal:
+                h = [k for k in terms if hidden[k]]
+                if len(h) == 1 and protect_me[h[0]]:
+                    j = pick(h[0])
+                    if j is not None:
+                        hidden[j] = changed = True
+        for _ in range(max_rounds or (2 * len(vals) + 2)):
+            k = self.exposed(hidden, np.flatnonzero(hidden & protect_me))
+            if k is None:
+                return hidden
+            j = pick(k)
+            if j is None:
+                raise ValueError(f"LinkedCells: cell {self.names[k]!r} cannot be protected")
+            hidden[j] = True
+        raise RuntimeError(
+            "LinkedCells: secondary suppression did not converge"
+        )  # pragma: no cover

@@ -32,24 +32,43 @@ target; **red** not met and not improving; **grey** no data.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from . import narrative
 from .config import Kpi, Params, Priority, Theme, load_params
 from .periods import fy_bounds, fy_labels, fy_start_year, previous_fy
 from .repeats import repeat_victimisation
 from .selection import select_incidents
 from .surveys import compare_shares, weighted_share
-from .trends import compare_periods, fit_trend, monthly_counts
+from .trends import TrendFit, compare_periods, fit_trend, monthly_counts
 
 log = logging.getLogger(__name__)
 
-KPI_COLUMNS = ["kpi_id", "theme", "priority", "label", "measure", "unit", "baseline_period",
-               "baseline", "baseline_source", "previous", "current", "change_vs_baseline",
-               "change_vs_baseline_pct", "target", "target_rule", "status",
-               "direction_of_travel", "travel_p_value", "rag", "note"]
+KPI_COLUMNS = [
+    "kpi_id",
+    "theme",
+    "priority",
+    "label",
+    "measure",
+    "unit",
+    "baseline_period",
+    "baseline",
+    "baseline_source",
+    "previous",
+    "current",
+    "change_vs_baseline",
+    "change_vs_baseline_pct",
+    "target",
+    "target_rule",
+    "status",
+    "direction_of_travel",
+    "travel_p_value",
+    "rag",
+    "note",
+]
 
 
 def _count(dataset, kpi: Kpi, params: Params, fy: str) -> float:
@@ -74,8 +93,11 @@ def _repeat(dataset, kpi: Kpi, params: Params, fy: str) -> tuple[float, float, f
     n = r.n_incidents if key == "incident" else r.n_victims
     if n == 0:
         return np.nan, np.nan, np.nan
-    return (100 * r[f"{key}_repeat_rate"], 100 * r[f"{key}_rate_ci_low"],
-            100 * r[f"{key}_rate_ci_high"])
+    return (
+        100 * r[f"{key}_repeat_rate"],
+        100 * r[f"{key}_rate_ci_low"],
+        100 * r[f"{key}_rate_ci_high"],
+    )
 
 
 def _survey(dataset, kpi: Kpi, fy: str) -> float:
@@ -121,8 +143,9 @@ def _met(kpi: Kpi, current: float, target: float) -> bool:
     return current >= target
 
 
-def _travel(dataset, kpi: Kpi, params: Params, fy: str, prev_fy: str,
-            current: float, previous: float) -> tuple[str, float]:
+def _travel(
+    dataset, kpi: Kpi, params: Params, fy: str, prev_fy: str, current: float, previous: float
+) -> tuple[str, float]:
     if np.isnan(current) or np.isnan(previous):
         return "no data", np.nan
     better_if_lower = kpi.direction == "lower"
@@ -130,8 +153,13 @@ def _travel(dataset, kpi: Kpi, params: Params, fy: str, prev_fy: str,
         r = compare_periods(current, previous).iloc[0]
         sig, up, p = bool(r.significant), current > previous, float(r.p_value)
     elif kpi.measure == "survey_share":
-        r = compare_shares(dataset.survey, kpi.question, current_wave=fy, previous_wave=prev_fy,
-                           survey_name=kpi.survey).iloc[0]
+        r = compare_shares(
+            dataset.survey,
+            kpi.question,
+            current_wave=fy,
+            previous_wave=prev_fy,
+            survey_name=kpi.survey,
+        ).iloc[0]
         sig, up, p = bool(r.significant), current > previous, float(r.p_value)
     elif kpi.measure in ("repeat_incident_rate", "repeat_victim_rate"):
         _, clo, chi = _repeat(dataset, kpi, params, fy)
@@ -166,8 +194,13 @@ def _kpi_list(kpi_definitions) -> list[Kpi]:
     return list(kpi_definitions)
 
 
-def evaluate_kpis(dataset, kpi_definitions: Params | Sequence[Kpi] | None = None, *,
-                  period: str, params: Params | None = None) -> pd.DataFrame:
+def evaluate_kpis(
+    dataset,
+    kpi_definitions: Params | Sequence[Kpi] | None = None,
+    *,
+    period: str,
+    params: Params | None = None,
+) -> pd.DataFrame:
     """Evaluate every KPI for the financial year ``period``.
 
     Parameters
@@ -200,33 +233,66 @@ def evaluate_kpis(dataset, kpi_definitions: Params | Sequence[Kpi] | None = None
             baseline, bsrc = float(k.baseline), "plan"
         else:
             baseline, bsrc = kpi_value(dataset, k, params, k.baseline_period), "measured"
-        target = _target(k, baseline, period) if not np.isnan(baseline) or k.target.rule in (
-            "at_most", "at_least") else np.nan
+        target = (
+            _target(k, baseline, period)
+            if not np.isnan(baseline) or k.target.rule in ("at_most", "at_least")
+            else np.nan
+        )
         if np.isnan(current) or np.isnan(target):
             status = "no data"
         else:
             status = "met" if _met(k, current, target) else "not met"
         travel, p = _travel(dataset, k, params, period, prev_fy, current, previous)
         notes = [n for n in (k.target.note, k.baseline_note) if n]
-        rows.append({
-            "kpi_id": k.id, "theme": k.theme, "priority": k.priority, "label": k.label,
-            "measure": k.measure, "unit": k.unit, "baseline_period": k.baseline_period,
-            "baseline": baseline, "baseline_source": bsrc, "previous": previous,
-            "current": current,
-            "change_vs_baseline": current - baseline,
-            "change_vs_baseline_pct": 100 * (current - baseline) / baseline if baseline else np.nan,
-            "target": target, "target_rule": k.target.rule, "status": status,
-            "direction_of_travel": travel, "travel_p_value": p,
-            "rag": _rag(status, travel, current, target), "note": " ".join(notes)})
+        rows.append(
+            {
+                "kpi_id": k.id,
+                "theme": k.theme,
+                "priority": k.priority,
+                "label": k.label,
+                "measure": k.measure,
+                "unit": k.unit,
+                "baseline_period": k.baseline_period,
+                "baseline": baseline,
+                "baseline_source": bsrc,
+                "previous": previous,
+                "current": current,
+                "change_vs_baseline": current - baseline,
+                "change_vs_baseline_pct": 100 * (current - baseline) / baseline
+                if baseline
+                else np.nan,
+                "target": target,
+                "target_rule": k.target.rule,
+                "status": status,
+                "direction_of_travel": travel,
+                "travel_p_value": p,
+                "rag": _rag(status, travel, current, target),
+                "note": " ".join(notes),
+            }
+        )
     return pd.DataFrame(rows, columns=KPI_COLUMNS)
 
 
 # --------------------------------------------------------------------------------------
 # priority assessment
 # --------------------------------------------------------------------------------------
-def priority_series(dataset, priority: Priority, params: Params, period: str) -> pd.DataFrame:
-    """Monthly counts of a priority's incidents from ``trend_start`` to the end of ``period``."""
-    inc = select_incidents(dataset.incidents, priority.selection, params, priority)
+def priority_series(
+    dataset,
+    priority: Priority,
+    params: Params,
+    period: str,
+    *,
+    incidents: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Monthly counts of a priority's incidents from ``trend_start`` to the end of ``period``.
+
+    ``incidents`` may pass the priority's already-selected incidents (computed once).
+    """
+    inc = (
+        incidents
+        if incidents is not None
+        else select_incidents(dataset.incidents, priority.selection, params, priority)
+    )
     start, _ = fy_bounds(params.sia.trend_start)
     cov_start = dataset.coverage[0] if dataset.meta.get("coverage") else start
     start = max(start, cov_start)
@@ -234,15 +300,16 @@ def priority_series(dataset, priority: Priority, params: Params, period: str) ->
     return monthly_counts(inc, start=start, end=end)
 
 
-def _fmt(v: float, unit: str) -> str:
-    if np.isnan(v):
-        return "n/a"
-    return f"{v:.1f}%" if unit == "%" else f"{v:,.0f}"
-
-
-def priority_assessment(dataset, theme: str | Theme, *, period: str,
-                        params: Params | None = None,
-                        kpi_table: pd.DataFrame | None = None) -> pd.DataFrame:
+def priority_assessment(
+    dataset,
+    theme: str | Theme,
+    *,
+    period: str,
+    params: Params | None = None,
+    kpi_table: pd.DataFrame | None = None,
+    series: Mapping[str, pd.DataFrame] | None = None,
+    fits: Mapping[str, TrendFit] | None = None,
+) -> pd.DataFrame:
     """Rate each priority of a theme and recommend high focus or maintain and monitor.
 
     Evidence gathered per priority:
@@ -266,6 +333,11 @@ def priority_assessment(dataset, theme: str | Theme, *, period: str,
     the priority has no data at all. An analyst override in the theme YAML replaces the
     rating and recommendation; the computed ones and the reason stay in the row.
 
+    ``series`` and ``fits`` may pass each priority's monthly series and trend fit, keyed by
+    priority id, when the caller has already computed them (the report does: computed
+    once, shared by the rating and the sections). The rationale's wording comes from
+    :func:`kcpp_analysis.narrative.rationale`.
+
     Returns
     -------
     DataFrame
@@ -273,69 +345,71 @@ def priority_assessment(dataset, theme: str | Theme, *, period: str,
         ``overridden``, ``override_reason``, ``computed_rag``, ``computed_recommendation``,
         ``concern_signals``, ``trend_direction``, ``annual_change_pct``, ``current``,
         ``previous``, ``yoy_change_pct``, ``yoy_p_value``, ``kpis_not_met``, ``kpis_total``,
-        ``survey_worsening``, ``statutory_duty``, ``connected_partnership``.
+        ``survey_worsening``, ``statutory_duty``, ``connected_partnership``,
+        ``kpis_red``, ``kpis_near`` (labels, "; "-separated), ``yoy_significant``.
     """
     params = params or load_params()
     th = params.theme(theme) if isinstance(theme, str) else theme
     if kpi_table is None:
-        kpi_table = evaluate_kpis(dataset, params.kpis_for_theme(th.id), period=period,
-                                  params=params)
+        kpi_table = evaluate_kpis(
+            dataset, params.kpis_for_theme(th.id), period=period, params=params
+        )
     prev = previous_fy(period)
     intr = [(i.start, i.end) for i in params.sia.interruptions]
     rows = []
+    thr = params.sia.disclosure.threshold
     for pr in th.priorities:
-        evidence: list[str] = []
         signals = 0
         worse_if_up = pr.improvement == "decrease"
-        trend_dir, change_pct, cur, prv, yoy_pct, yoy_p = "no data", np.nan, np.nan, np.nan, np.nan, np.nan
+        trend_dir, change_pct = "no data", np.nan
+        cur = prv = yoy_pct = yoy_p = np.nan
+        yoy_sig = False
         has_data = False
         if pr.selection is not None:
-            series = priority_series(dataset, pr, params, period)
-            if series["count"].sum() > 0:
+            s = (series or {}).get(pr.id)
+            if s is None:
+                s = priority_series(dataset, pr, params, period)
+            if s["count"].sum() > 0:
                 has_data = True
-                fy = fy_labels(series["month"])
-                cur = float(series.loc[fy == period, "count"].sum())
-                prv = float(series.loc[fy == prev, "count"].sum())
+                fy = fy_labels(s["month"])
+                cur = float(s.loc[fy == period, "count"].sum())
+                prv = float(s.loc[fy == prev, "count"].sum())
                 if prv > 0 or cur > 0:
                     r = compare_periods(cur, prv).iloc[0]
-                    yoy_pct, yoy_p = float(r.change_pct), float(r.p_value)
-                    worse = (cur > prv) == worse_if_up and cur != prv
-                    word = "rose" if cur > prv else "fell" if cur < prv else "was unchanged"
-                    sig = " significantly" if r.significant else ""
-                    evidence.append(f"incidents {word}{sig} year on year ({_fmt(prv, '')} to "
-                                    f"{_fmt(cur, '')}, {yoy_pct:+.0f}%)" if prv > 0 else
-                                    f"{_fmt(cur, '')} incidents this year")
-                    if r.significant and worse:
+                    yoy_pct, yoy_p, yoy_sig = (
+                        float(r.change_pct),
+                        float(r.p_value),
+                        bool(r.significant),
+                    )
+                    if yoy_sig and (cur > prv) == worse_if_up and cur != prv:
                         signals += 1
-                fit = fit_trend(series, interruptions=intr)
+                fit = (fits or {}).get(pr.id)
+                if fit is None:
+                    fit = fit_trend(s, interruptions=intr)
                 trend_dir, change_pct = fit.direction, fit.annual_change_pct
-                if fit.direction in ("increasing", "decreasing"):
-                    evidence.append(f"the underlying trend is {fit.direction} "
-                                    f"({change_pct:+.1f}% a year)")
-                    if (fit.direction == "increasing") == worse_if_up:
-                        signals += 1
-                elif fit.direction == "no clear change":
-                    evidence.append("no clear underlying trend")
+                if fit.direction in ("increasing", "decreasing") and (
+                    (fit.direction == "increasing") == worse_if_up
+                ):
+                    signals += 1
         kt = kpi_table[kpi_table["priority"] == pr.id]
         n_not_met = int((kt["status"] == "not met").sum())
         n_with = int((kt["status"] != "no data").sum())
+        red, near = [], []
         if n_with:
+            red = kt[(kt["status"] == "not met") & (kt["rag"] == "red")]["label"].tolist()
+            near = kt[(kt["status"] == "not met") & (kt["rag"] != "red")]["label"].tolist()
             has_data = True
-            red = kt[(kt["status"] == "not met") & (kt["rag"] == "red")]
-            near = kt[(kt["status"] == "not met") & (kt["rag"] != "red")]
-            if len(red):
+            if red:
                 signals += 1
-                evidence.append(f"{len(red)} of {n_with} KPI(s) missed and not improving "
-                                f"({', '.join(red['label'].str.lower())})")
-            if len(near):
-                evidence.append(f"{len(near)} KPI(s) narrowly missed or improving "
-                                f"({', '.join(near['label'].str.lower())})")
-            if not n_not_met:
-                evidence.append(f"all {n_with} KPI(s) met")
         survey_worse = False
         for ref in pr.survey_questions:
-            c = compare_shares(dataset.survey, ref.question, current_wave=period,
-                               previous_wave=prev, survey_name=ref.survey).iloc[0]
+            c = compare_shares(
+                dataset.survey,
+                ref.question,
+                current_wave=period,
+                previous_wave=prev,
+                survey_name=ref.survey,
+            ).iloc[0]
             if pd.notna(c.current):
                 has_data = True
             if c.significant and (c.difference < 0) == ref.higher_is_better:
@@ -344,39 +418,61 @@ def priority_assessment(dataset, theme: str | Theme, *, period: str,
             survey_worse = True
         if survey_worse:
             signals += 1
-            evidence.append("residents' perceptions have worsened significantly (community "
-                            "impact escalating)")
         ind = dataset.indicators
-        for ind_id in pr.indicators:
-            v = ind[(ind["indicator_id"] == ind_id) & (ind["period"] == period)]["value"]
-            if len(v):
-                has_data = True
-        if pr.statutory_duty:
-            evidence.append(f"statutory duty: {pr.statutory_duty}")
-        if pr.connected_partnership:
-            evidence.append(f"in view of the {pr.connected_partnership}")
+        if any(
+            len(ind[(ind["indicator_id"] == i) & (ind["period"] == period)]) for i in pr.indicators
+        ):
+            has_data = True
         if not has_data:
             rag = "grey"
             rec = "high focus" if pr.statutory_duty else "maintain and monitor"
-            evidence.insert(0, "no data held for this priority in the dataset")
         else:
             rag = "red" if signals >= 2 else "amber" if signals == 1 else "green"
-            rec = "high focus" if (signals or pr.statutory_duty or survey_worse) else "maintain and monitor"
-        why = ("; ".join(evidence) or "no evidence available") + "."
-        rationale = f"{rec.capitalize()}: {why[0].upper() + why[1:]}" if why else rec
-        row = {"theme": th.id, "priority_id": pr.id, "priority": pr.title, "rag": rag,
-               "recommendation": rec, "rationale": rationale, "overridden": False,
-               "override_reason": "", "computed_rag": rag, "computed_recommendation": rec,
-               "concern_signals": signals, "trend_direction": trend_dir,
-               "annual_change_pct": change_pct, "current": cur, "previous": prv,
-               "yoy_change_pct": yoy_pct, "yoy_p_value": yoy_p, "kpis_not_met": n_not_met,
-               "kpis_total": n_with, "survey_worsening": survey_worse,
-               "statutory_duty": pr.statutory_duty or "",
-               "connected_partnership": pr.connected_partnership or ""}
+            rec = (
+                "high focus"
+                if (signals or pr.statutory_duty or survey_worse)
+                else "maintain and monitor"
+            )
+        row = {
+            "theme": th.id,
+            "priority_id": pr.id,
+            "priority": pr.title,
+            "rag": rag,
+            "recommendation": rec,
+            "rationale": "",
+            "overridden": False,
+            "override_reason": "",
+            "computed_rag": rag,
+            "computed_recommendation": rec,
+            "concern_signals": signals,
+            "trend_direction": trend_dir,
+            "annual_change_pct": change_pct,
+            "current": cur,
+            "previous": prv,
+            "yoy_change_pct": yoy_pct,
+            "yoy_p_value": yoy_p,
+            "yoy_significant": yoy_sig,
+            "kpis_not_met": n_not_met,
+            "kpis_total": n_with,
+            "kpis_red": "; ".join(red),
+            "kpis_near": "; ".join(near),
+            "survey_worsening": survey_worse,
+            "statutory_duty": pr.statutory_duty or "",
+            "connected_partnership": pr.connected_partnership or "",
+            "has_data": has_data,
+        }
+        row["rationale"] = narrative.rationale(row, threshold=thr)
         if pr.override is not None:
-            row.update(rag=pr.override.rag, recommendation=pr.override.recommendation,
-                       overridden=True, override_reason=pr.override.reason,
-                       rationale=(f"{rationale} Analyst override to {pr.override.rag.upper()} / "
-                                  f"{pr.override.recommendation}: {pr.override.reason}"))
+            row.update(
+                rag=pr.override.rag,
+                recommendation=pr.override.recommendation,
+                overridden=True,
+                override_reason=pr.override.reason,
+                rationale=(
+                    f"{row['rationale']} Analyst override to "
+                    f"{pr.override.rag.upper()} / {pr.override.recommendation}: "
+                    f"{pr.override.reason}"
+                ),
+            )
         rows.append(row)
     return pd.DataFrame(rows)

@@ -30,7 +30,11 @@ def fmt_count(v) -> str:
 
 def fmt_pct(v, dp: int = 0, sign: bool = False) -> str:
     """A percentage, e.g. ``fmt_pct(12.34) -> '12%'``, ``fmt_pct(-3.2, sign=True) -> '-3%'``."""
-    if v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, float) and math.isinf(v)):
+    if (
+        v is None
+        or (isinstance(v, float) and math.isnan(v))
+        or (isinstance(v, float) and math.isinf(v))
+    ):
         return "n/a"
     s = f"{v:+.{dp}f}%" if sign else f"{v:.{dp}f}%"
     return s.replace("+0%", "0%").replace("-0%", "0%")
@@ -47,8 +51,9 @@ def lower_first(s: str) -> str:
     return s[:1].lower() + s[1:] if s and not s[:2].isupper() else s
 
 
-def change_sentence(label: str, current: float, previous: float, *, p_value: float,
-                    period: str, alpha: float = 0.05) -> str:
+def change_sentence(
+    label: str, current: float, previous: float, *, p_value: float, period: str, alpha: float = 0.05
+) -> str:
     """Year-on-year change, hedged by the exact test's p-value."""
     if previous == 0 and current == 0:
         return f"No {lower_first(label)} incidents were recorded in {period} or the year before."
@@ -57,8 +62,10 @@ def change_sentence(label: str, current: float, previous: float, *, p_value: flo
     if p_value < alpha:
         verb = "rose significantly" if current > previous else "fell significantly"
         return f"{label} {verb} in {period} ({nums})."
-    return (f"{label} showed no clear change in {period} ({nums}; the difference is within what "
-            "chance alone would produce).")
+    return (
+        f"{label} showed no clear change in {period} ({nums}; the difference is within what "
+        "chance alone would produce)."
+    )
 
 
 def trend_sentence(label: str, fit) -> str:
@@ -67,13 +74,19 @@ def trend_sentence(label: str, fit) -> str:
         return f"There are too few months of {lower_first(label)} data to model a trend."
     ci = f"95% CI {fmt_pct(fit.ci_low_pct, 1, True)} to {fmt_pct(fit.ci_high_pct, 1, True)} a year"
     if fit.direction == "increasing":
-        return (f"Allowing for seasonality and the Covid-19 lockdowns, {lower_first(label)} has been "
-                f"rising by about {fmt_pct(fit.annual_change_pct, 1)} a year ({ci}).")
+        return (
+            f"Allowing for seasonality and the Covid-19 lockdowns, {lower_first(label)} has been "
+            f"rising by about {fmt_pct(fit.annual_change_pct, 1)} a year ({ci})."
+        )
     if fit.direction == "decreasing":
-        return (f"Allowing for seasonality and the Covid-19 lockdowns, {lower_first(label)} has been "
-                f"falling by about {fmt_pct(-fit.annual_change_pct, 1)} a year ({ci}).")
-    return (f"Allowing for seasonality and the Covid-19 lockdowns, there is no clear underlying "
-            f"trend in {lower_first(label)} ({ci}).")
+        return (
+            f"Allowing for seasonality and the Covid-19 lockdowns, {lower_first(label)} has been "
+            f"falling by about {fmt_pct(-fit.annual_change_pct, 1)} a year ({ci})."
+        )
+    return (
+        f"Allowing for seasonality and the Covid-19 lockdowns, there is no clear underlying "
+        f"trend in {lower_first(label)} ({ci})."
+    )
 
 
 def trend_title(label: str, fit) -> str:
@@ -89,11 +102,13 @@ def trend_title(label: str, fit) -> str:
 
 def forecast_sentence(label: str, fc_row, current: float, period: str) -> str:
     """Next-12-months expectation from :func:`kcpp_analysis.trends.forecast_total`."""
-    return (f"If the underlying trend and seasonal pattern continue, about "
-            f"{fmt_count(fc_row.expected)} {lower_first(label)} incidents would be expected in the "
-            f"next 12 months (95% range {fmt_count(fc_row.lower)} to {fmt_count(fc_row.upper)}), "
-            f"against {fmt_count(current)} in {period}. This is a projection, not a prediction of "
-            "the effect of any action.")
+    return (
+        f"If the underlying trend and seasonal pattern continue, about "
+        f"{fmt_count(fc_row.expected)} {lower_first(label)} incidents would be expected in the "
+        f"next 12 months (95% range {fmt_count(fc_row.lower)} to {fmt_count(fc_row.upper)}), "
+        f"against {fmt_count(current)} in {period}. This is a projection, not a prediction of "
+        "the effect of any action."
+    )
 
 
 def peak_sentence(fit) -> str:
@@ -110,24 +125,39 @@ def peak_sentence(fit) -> str:
 def gradient_sentence(label: str, rr_row, corr_row) -> str:
     """Deprivation gradient from a rate-ratio row and a correlation row."""
     if rr_row is None or pd.isna(rr_row.rate_ratio):
-        return (f"There are too few {lower_first(label)} incidents in the most or least deprived "
-                f"fifth of neighbourhoods to compare them; the Spearman correlation with the IMD "
-                f"score is {corr_row.rho:.2f}.")
+        return (
+            f"There are too few {lower_first(label)} incidents in the most or least deprived "
+            f"fifth of neighbourhoods to compare them; the Spearman correlation with the IMD "
+            f"score is {corr_row.rho:.2f}."
+        )
     ratio = rr_row.rate_ratio
     sig = rr_row.ci_low > 1 or rr_row.ci_high < 1
     rho = corr_row.rho
-    strength = ("strong" if abs(rho) >= 0.6 else "moderate" if abs(rho) >= 0.4 else
-                "weak" if abs(rho) >= 0.2 else "very weak")
+    strength = (
+        "strong"
+        if abs(rho) >= 0.6
+        else "moderate"
+        if abs(rho) >= 0.4
+        else "weak"
+        if abs(rho) >= 0.2
+        else "very weak"
+    )
     if sig and ratio > 1:
-        s = (f"The rate of {lower_first(label)} in the most deprived fifth of neighbourhoods is "
-             f"{ratio:.1f} times that in the least deprived fifth (95% CI {rr_row.ci_low:.1f} to "
-             f"{rr_row.ci_high:.1f})")
+        s = (
+            f"The rate of {lower_first(label)} in the most deprived fifth of neighbourhoods is "
+            f"{ratio:.1f} times that in the least deprived fifth (95% CI {rr_row.ci_low:.1f} to "
+            f"{rr_row.ci_high:.1f})"
+        )
     elif sig:
-        s = (f"{label} is less common in the most deprived fifth of neighbourhoods than in the "
-             f"least deprived (rate ratio {ratio:.2f})")
+        s = (
+            f"{label} is less common in the most deprived fifth of neighbourhoods than in the "
+            f"least deprived (rate ratio {ratio:.2f})"
+        )
     else:
-        s = (f"There is no clear difference in {lower_first(label)} between the most and least "
-             f"deprived fifths of neighbourhoods (rate ratio {ratio:.1f})")
+        s = (
+            f"There is no clear difference in {lower_first(label)} between the most and least "
+            f"deprived fifths of neighbourhoods (rate ratio {ratio:.1f})"
+        )
     return s + f"; the {strength} Spearman correlation with the IMD score is {rho:.2f}."
 
 
@@ -136,21 +166,27 @@ def repeat_sentence(label: str, r, definition: str = "incident") -> str:
     if r.n_incidents == 0:
         return f"No {lower_first(label)} incidents with a victim were recorded."
     if definition == "incident":
-        return (f"{fmt_pct(100 * r.incident_repeat_rate, 1)} of {lower_first(label)} incidents "
-                f"involved a victim with another incident in the previous 12 months "
-                f"({fmt_count(r.n_repeat_incidents)} of {fmt_count(r.n_incidents)}).")
-    return (f"{fmt_pct(100 * r.victim_repeat_rate, 1)} of {lower_first(label)} victims had two or "
-            f"more incidents in the year ({fmt_count(r.n_repeat_victims)} of "
-            f"{fmt_count(r.n_victims)} victims).")
+        return (
+            f"{fmt_pct(100 * r.incident_repeat_rate, 1)} of {lower_first(label)} incidents "
+            f"involved a victim with another incident in the previous 12 months "
+            f"({fmt_count(r.n_repeat_incidents)} of {fmt_count(r.n_incidents)})."
+        )
+    return (
+        f"{fmt_pct(100 * r.victim_repeat_rate, 1)} of {lower_first(label)} victims had two or "
+        f"more incidents in the year ({fmt_count(r.n_repeat_victims)} of "
+        f"{fmt_count(r.n_victims)} victims)."
+    )
 
 
 def concentration_sentence(label: str, conc) -> str:
     t = conc.top_shares.set_index("top_pct")["share"]
     if np.isnan(conc.gini):
         return ""
-    return (f"{label} is concentrated: the 10% of neighbourhoods with most incidents account for "
-            f"{fmt_pct(100 * t.get(10, np.nan))} of them (Gini {conc.gini:.2f}; "
-            f"{conc.gini_adjusted:.2f} after allowing for chance).")
+    return (
+        f"{label} is concentrated: the 10% of neighbourhoods with most incidents account for "
+        f"{fmt_pct(100 * t.get(10, np.nan))} of them (Gini {conc.gini:.2f}; "
+        f"{conc.gini_adjusted:.2f} after allowing for chance)."
+    )
 
 
 def kpi_sentence(row) -> str:
@@ -160,28 +196,116 @@ def kpi_sentence(row) -> str:
     if row.status == "no data":
         return f"{row.label}: no data for this year."
     met = "meeting" if row.status == "met" else "not meeting"
-    travel = {"improving": ", and improving", "worsening": ", and worsening",
-              "no significant change": ", with no significant change on last year"}.get(
-                  row.direction_of_travel, "")
+    travel = {
+        "improving": ", and improving",
+        "worsening": ", and worsening",
+        "no significant change": ", with no significant change on last year",
+    }.get(row.direction_of_travel, "")
     return f"{row.label} was {val}, {met} the target ({tgt}){travel}."
 
 
-def headline(theme_title: str, period: str, assessments: pd.DataFrame, kpi_table: pd.DataFrame,
-             key_sentences: list[str]) -> list[str]:
+def headline(
+    theme_title: str,
+    period: str,
+    assessments: pd.DataFrame,
+    kpi_table: pd.DataFrame,
+    key_sentences: list[str],
+) -> list[str]:
     """4-8 headline sentences for a theme from its assessment, KPIs and key findings."""
     out = []
     n = len(assessments)
     hf = assessments[assessments["recommendation"] == "high focus"]
     names = ", ".join(hf["priority"].str.lower()) if len(hf) else ""
     if len(hf):
-        out.append(f"Of the {n} priorities of {lower_first(theme_title)}, {len(hf)} "
-                   f"{'needs' if len(hf) == 1 else 'need'} high focus in {period}: {names}.")
+        out.append(
+            f"Of the {n} priorities of {lower_first(theme_title)}, {len(hf)} "
+            f"{'needs' if len(hf) == 1 else 'need'} high focus in {period}: {names}."
+        )
     else:
-        out.append(f"None of the {n} priorities of {lower_first(theme_title)} needs high focus in "
-                   f"{period}; all can be maintained and monitored.")
+        out.append(
+            f"None of the {n} priorities of {lower_first(theme_title)} needs high focus in "
+            f"{period}; all can be maintained and monitored."
+        )
     k = kpi_table[kpi_table["status"] != "no data"]
     if len(k):
         met = int((k["status"] == "met").sum())
         out.append(f"{met} of {len(k)} KPIs with data are meeting their targets.")
     out.extend(s for s in key_sentences if s)
     return out[:8]
+
+
+def _lower_labels(labels: str) -> str:
+    return ", ".join(lower_first(x) for x in labels.split("; ") if x)
+
+
+def rationale(row, *, threshold: int = 5) -> str:
+    """The rationale of a priority rating from its evidence (a ``priority_assessment`` row).
+
+    Year-on-year counts are quoted only when both are 0 or at least ``threshold`` (the
+    disclosure rule: a change with one count published reveals the other); a change is
+    called a rise or fall only when its test is significant.
+
+    Examples
+    --------
+    >>> rationale({"recommendation": "maintain and monitor", "has_data": True,
+    ...            "current": 90.0, "previous": 100.0, "yoy_change_pct": -10.0,
+    ...            "yoy_significant": False, "trend_direction": "no clear change",
+    ...            "annual_change_pct": -1.0, "kpis_total": 0, "kpis_not_met": 0,
+    ...            "kpis_red": "", "kpis_near": "", "survey_worsening": False,
+    ...            "statutory_duty": "", "connected_partnership": ""})
+    'Maintain and monitor: No clear change year on year (100 to 90, -10%); no clear underlying trend.'
+    """
+    r = row if isinstance(row, dict) else row._asdict()
+    ev: list[str] = []
+    if not r.get("has_data", True):
+        ev.append("no data held for this priority in the dataset")
+    cur, prv = r.get("current"), r.get("previous")
+    if cur is not None and not pd.isna(cur) and (cur > 0 or (prv or 0) > 0):
+        small = any(1 <= v < threshold for v in (cur, prv) if v is not None and not pd.isna(v))
+        if small:
+            ev.append(f"too few incidents to compare years (fewer than {threshold} in one year)")
+        elif prv and prv > 0:
+            nums = (
+                f"{fmt_count(prv)} to {fmt_count(cur)}, {fmt_pct(r['yoy_change_pct'], sign=True)}"
+            )
+            if r.get("yoy_significant"):
+                ev.append(
+                    f"incidents {'rose' if cur > prv else 'fell'} significantly year on "
+                    f"year ({nums})"
+                )
+            else:
+                ev.append(f"no clear change year on year ({nums})")
+        else:
+            ev.append(f"{fmt_count(cur)} incidents this year and none the year before")
+    td = r.get("trend_direction")
+    if td in ("increasing", "decreasing"):
+        ev.append(
+            f"the underlying trend is {td} ({fmt_pct(r['annual_change_pct'], 1, True)} a year)"
+        )
+    elif td == "no clear change":
+        ev.append("no clear underlying trend")
+    n_with = int(r.get("kpis_total") or 0)
+    if n_with:
+        red, near = r.get("kpis_red") or "", r.get("kpis_near") or ""
+        if red:
+            ev.append(
+                f"{len(red.split('; '))} of {n_with} KPI(s) missed and not improving "
+                f"({_lower_labels(red)})"
+            )
+        if near:
+            ev.append(
+                f"{len(near.split('; '))} KPI(s) missed but within 5% of target or "
+                f"improving significantly ({_lower_labels(near)})"
+            )
+        if not int(r.get("kpis_not_met") or 0):
+            ev.append(f"all {n_with} KPI(s) met")
+    if r.get("survey_worsening"):
+        ev.append(
+            "residents' perceptions have worsened significantly (community impact escalating)"
+        )
+    if r.get("statutory_duty"):
+        ev.append(f"statutory duty: {r['statutory_duty']}")
+    if r.get("connected_partnership"):
+        ev.append(f"in view of the {r['connected_partnership']}")
+    why = "; ".join(ev) or "no evidence available"
+    return f"{r['recommendation'].capitalize()}: {why[0].upper() + why[1:]}."

@@ -19,14 +19,23 @@ def notebooks_dir() -> Path:
     return PROJECT_ROOT / "notebooks"
 
 
+def cache_dir() -> Path:
+    """The toolkit's cache, outside the repository: ``$KCPP_CACHE``, else
+    ``$XDG_CACHE_HOME/kcpp-sia``, else ``~/.cache/kcpp-sia``."""
+    if os.environ.get("KCPP_CACHE"):
+        return Path(os.environ["KCPP_CACHE"]).resolve()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).resolve() / "kcpp-sia"
+
+
 def default_prepared_dir() -> Path:
-    """Where ``kcpp prepare`` writes the demo dataset by default."""
-    return PROJECT_ROOT / "data" / "prepared" / "demo"
+    """Where the demo dataset is prepared (and reused by content hash): the cache."""
+    return cache_dir() / "prepared" / "demo"
 
 
 def default_outputs_dir() -> Path:
-    """Where ``kcpp report`` writes report sets by default."""
-    return PROJECT_ROOT / "outputs"
+    """Where ``kcpp report`` writes report sets by default (``$KCPP_OUTPUTS`` overrides)."""
+    return Path(os.environ.get("KCPP_OUTPUTS", PROJECT_ROOT / "outputs")).resolve()
 
 
 def real_data_dir() -> Path:

@@ -183,4 +183,3 @@ __all__ = [
     "rolling_12_months",
     "same_period_last_year",
 ]
-

@@ -23,7 +23,6 @@ untouched, so a stale HTML never looks current. A failed notebook keeps its exec
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 import logging
 import multiprocessing as mp
@@ -50,9 +49,23 @@ log = logging.getLogger(__name__)
 
 THEME_TEMPLATE = "theme_report.ipynb"
 OVERVIEW_TEMPLATE = "sia_overview.ipynb"
-PACKAGES = ["kcpp-analysis", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn",
-            "papermill", "nbconvert", "nbclient", "ipykernel", "pandera", "pydantic", "duckdb",
-            "pyarrow"]
+PACKAGES = [
+    "kcpp-analysis",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "nbconvert",
+    "nbclient",
+    "ipykernel",
+    "pandera",
+    "pydantic",
+    "duckdb",
+    "pyarrow",
+]
 
 
 class NotebookParameters(BaseModel):
@@ -98,8 +111,11 @@ class RunResult:
 
     @property
     def failures(self) -> list[str]:
-        return [f"{n.name}: {n.error} (executed notebook kept at {n.ipynb})"
-                for n in self.notebooks if n.status != "succeeded"]
+        return [
+            f"{n.name}: {n.error} (executed notebook kept at {n.ipynb})"
+            for n in self.notebooks
+            if n.status != "succeeded"
+        ]
 
 
 def year_slug(year: str) -> str:
@@ -113,7 +129,6 @@ def _execute_one(job: dict) -> dict:
 
     import nbformat
     import papermill as pm
-    from nbconvert import HTMLExporter
 
     t0 = time.perf_counter()
     work = Path(job["workdir"])
@@ -129,24 +144,38 @@ def _execute_one(job: dict) -> dict:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            pm.execute_notebook(job["template"], job["ipynb"], parameters=job["parameters"],
-                                kernel_name="python3", cwd=str(work), progress_bar=False,
-                                log_output=False, request_save_on_cell_execute=False)
+            pm.execute_notebook(
+                job["template"],
+                job["ipynb"],
+                parameters=job["parameters"],
+                kernel_name="python3",
+                cwd=str(work),
+                progress_bar=False,
+                log_output=False,
+                request_save_on_cell_execute=False,
+            )
     except pm.PapermillExecutionError as exc:
-        out.update(status="failed",
-                   error=f"cell {exc.exec_count} raised {exc.ename}: {str(exc.evalue)[:300]}")
+        out.update(
+            status="failed",
+            error=f"cell {exc.exec_count} raised {exc.ename}: {str(exc.evalue)[:300]}",
+        )
     except Exception as exc:  # kernel died, template missing, ...
         out.update(status="failed", error=f"{type(exc).__name__}: {str(exc)[:300]}")
     if out["status"] == "succeeded":
         try:
             nb = nbformat.read(job["ipynb"], as_version=4)
-            errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-                      if o.get("output_type") == "error"]
+            errors = [
+                o
+                for c in nb.cells
+                if c.cell_type == "code"
+                for o in c.get("outputs", [])
+                if o.get("output_type") == "error"
+            ]
             if errors:
                 raise RuntimeError(f"notebook holds {len(errors)} error output(s)")
-            exporter = HTMLExporter(template_name="lab", exclude_input=True,
-                                    exclude_input_prompt=True, exclude_output_prompt=True)
-            body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": job["title"]}})
+            out["stderr_outputs"] = strip_stderr(nb)
+            nb.metadata["kcpp"] = job.get("page_meta", {})
+            body = export_html(nb, job["title"])
             tmp = Path(job["html"]).with_suffix(".html.tmp")
             tmp.write_text(body, encoding="utf-8")
             tmp.replace(job["html"])
@@ -155,6 +184,61 @@ def _execute_one(job: dict) -> dict:
     out["seconds"] = round(time.perf_counter() - t0, 2)
     out["kernel_stderr"] = errlog.read_text(errors="replace")[-4000:] if errlog.exists() else ""
     return out
+
+
+NBCONVERT_TEMPLATES = Path(__file__).resolve().parent / "report" / "nbconvert"
+
+
+def strip_stderr(nb) -> str:
+    """Remove stderr stream outputs (warnings) from an executed notebook; return their text.
+
+    Warnings belong in ``run.log``, never on a published page.
+    """
+    text = []
+    for c in nb.cells:
+        if c.cell_type != "code":
+            continue
+        keep = []
+        for o in c.get("outputs", []):
+            if o.get("output_type") == "stream" and o.get("name") == "stderr":
+                text.append(o.get("text", ""))
+            else:
+                keep.append(o)
+        c["outputs"] = keep
+    return "".join(text)
+
+
+def export_html(nb, title: str) -> str:
+    """HTML through the ``kcpp`` nbconvert template (extends ``lab``): code hidden, cells
+    tagged ``remove-cell`` (and papermill's injected parameters) dropped."""
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    cfg = Config()
+    cfg.TagRemovePreprocessor.enabled = True
+    cfg.TagRemovePreprocessor.remove_cell_tags = {"remove-cell", "injected-parameters"}
+    cfg.TagRemovePreprocessor.remove_input_tags = {"remove-input"}
+    exporter = HTMLExporter(
+        config=cfg,
+        template_name="kcpp",
+        extra_template_basedirs=[str(NBCONVERT_TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return body
+
+
+def page_meta(params: Params, ds: Dataset, year: str) -> dict:
+    """The document-control facts the nbconvert template prints on every page."""
+    from .report.context import document_control
+
+    d = document_control(params, ds, year)
+    d["synthetic"] = bool(d["synthetic"])
+    d["marking_css"] = re.sub(r"[^A-Za-z0-9 \-]", "", d["marking"])[:60] or "OFFICIAL"
+    d["index_href"] = "index.html"
+    return d
 
 
 def _versions() -> dict[str, str]:
@@ -182,8 +266,10 @@ def _check_year(ds: Dataset, year: str) -> None:
     s, e = fy_bounds(year)
     lo, hi = ds.coverage
     if s < lo or e > hi:
-        raise ConfigError(f"SIA year {year} ({s.date()} to {e.date()}) is not covered by the "
-                          f"dataset ({lo.date()} to {hi.date()}); choose --year within it")
+        raise ConfigError(
+            f"SIA year {year} ({s.date()} to {e.date()}) is not covered by the "
+            f"dataset ({lo.date()} to {hi.date()}); choose --year within it"
+        )
 
 
 def _victim_tokens(ds: Dataset) -> set[str]:
@@ -204,28 +290,21 @@ def _leaks(paths: list[Path], victims: set[str]) -> list[str]:
     return found
 
 
-def _index_html(results: list[NotebookResult], year: str, ds: Dataset, manifest: dict) -> str:
-    synth = ds.meta.get("synthetic_tables") or []
-    banner = (f'<div style="background:#F0E442;border:2px solid #000;padding:6px 10px;font-weight:bold">'
-              f'SYNTHETIC DATA - NOT A REAL ASSESSMENT ({html.escape(", ".join(synth))}).</div>'
-              if synth else "")
-    rows = []
-    for r in results:
-        link = (f'<a href="{html.escape(r.html)}">{html.escape(r.title)}</a>'
-                if r.status == "succeeded" else html.escape(r.title))
-        status = ("succeeded" if r.status == "succeeded" else
-                  f'<b style="color:#D55E00">FAILED</b>: {html.escape(r.error)} '
-                  f'(executed notebook: <a href="{html.escape(r.ipynb)}">{html.escape(r.ipynb)}</a>)')
-        rows.append(f"<tr><td>{link}</td><td>{status}</td><td>{r.seconds:.1f} s</td></tr>")
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>SIA {year}</title>"
-            "<style>body{font-family:sans-serif;max-width:60em;margin:1em auto}td,th{padding:4px 10px;"
-            "border-bottom:1px solid #ddd;text-align:left}</style></head><body>" + banner +
-            f"<h1>Kirklees Communities Partnership: Strategic Intelligence Assessment {year}</h1>"
-            f"<p>Built {manifest['created']} from dataset <code>{ds.fingerprint[:16]}</code>.</p>"
-            "<table><tr><th>Report</th><th>Status</th><th>Time</th></tr>" + "".join(rows) +
-            "</table><p><a href='tables/'>tables/</a> (CSV behind every table and chart) - "
-            "<a href='manifest.json'>manifest.json</a> - <a href='run.log'>run.log</a></p>"
-            + banner + "</body></html>")
+def _index_html(
+    results: list[NotebookResult], year: str, ds: Dataset, manifest: dict, params: Params
+) -> str:
+    """The report set's index page (Jinja2 template, autoescaped)."""
+    from .report.render import render
+
+    css = (NBCONVERT_TEMPLATES / "kcpp" / "kcpp.css").read_text(encoding="utf-8")
+    return render(
+        "index.html.j2",
+        results=results,
+        doc=page_meta(params, ds, year),
+        created=manifest["created"],
+        css=css,
+        synthetic=ds.meta.get("synthetic_tables") or [],
+    )
 
 
 def _progress(console, results: list[NotebookResult]):
@@ -238,14 +317,23 @@ def _progress(console, results: list[NotebookResult]):
     colour = {"queued": "dim", "running": "yellow", "succeeded": "green", "failed": "bold red"}
     for r in results:
         label = "done" if r.status == "succeeded" else r.status
-        t.add_row(r.title, f"[{colour[r.status]}]{label}[/]", f"{r.seconds:.1f}s" if r.seconds else "")
+        t.add_row(
+            r.title, f"[{colour[r.status]}]{label}[/]", f"{r.seconds:.1f}s" if r.seconds else ""
+        )
     return t
 
 
-def run_report(*, data: str | Path | None = None, year: str | None = None,
-               themes: list[str] | None = None, jobs: int | None = None,
-               out: str | Path | None = None, notebooks: str | Path | None = None,
-               params_dir: str | Path | None = None, console=None) -> RunResult:
+def run_report(
+    *,
+    data: str | Path | None = None,
+    year: str | None = None,
+    themes: list[str] | None = None,
+    jobs: int | None = None,
+    out: str | Path | None = None,
+    notebooks: str | Path | None = None,
+    params_dir: str | Path | None = None,
+    console=None,
+) -> RunResult:
     """Build the report set; see the module docstring for the steps.
 
     Parameters
@@ -305,8 +393,21 @@ def run_report(*, data: str | Path | None = None, year: str | None = None,
     if pkg_log.getEffectiveLevel() > logging.INFO:
         pkg_log.setLevel(logging.INFO)
     try:
-        return _run(params, ds, data_path, year, themes, jobs, nb_dir, stage, final, console,
-                    t_start, t_data, handler)
+        return _run(
+            params,
+            ds,
+            data_path,
+            year,
+            themes,
+            jobs,
+            nb_dir,
+            stage,
+            final,
+            console,
+            t_start,
+            t_data,
+            handler,
+        )
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
@@ -316,8 +417,21 @@ def run_report(*, data: str | Path | None = None, year: str | None = None,
         handler.close()
 
 
-def _run(params, ds, data_path, year, themes, jobs, nb_dir, stage, final, console, t_start,
-         t_data, handler: logging.Handler) -> RunResult:
+def _run(
+    params,
+    ds,
+    data_path,
+    year,
+    themes,
+    jobs,
+    nb_dir,
+    stage,
+    final,
+    console,
+    t_start,
+    t_data,
+    handler: logging.Handler,
+) -> RunResult:
     # kernels' own stderr goes to run.log only, never to the console
     kernel_log = logging.getLogger("kcpp_analysis.kernels")
     kernel_log.propagate = False
@@ -325,24 +439,45 @@ def _run(params, ds, data_path, year, themes, jobs, nb_dir, stage, final, consol
     for h in list(kernel_log.handlers):
         kernel_log.removeHandler(h)
     kernel_log.addHandler(handler)
-    log.info("kcpp report %s: dataset %s (%s), themes %s, %d job(s)", year, data_path,
-             ds.fingerprint[:12], themes, jobs)
+    log.info(
+        "kcpp report %s: dataset %s (%s), themes %s, %d job(s)",
+        year,
+        data_path,
+        ds.fingerprint[:12],
+        themes,
+        jobs,
+    )
     results, jobs_list = [], []
+    meta = page_meta(params, ds, year)
     specs = [(t, "theme", params.themes[t].title, THEME_TEMPLATE) for t in themes]
     specs.append(("overview", "overview", "SIA overview: plan on a page", OVERVIEW_TEMPLATE))
     for name, kind, title, template in specs:
         try:
-            p = NotebookParameters(year=year, data_dir=str(data_path), output_dir=str(stage),
-                                   theme=name if kind == "theme" else None)
+            p = NotebookParameters(
+                year=year,
+                data_dir=str(data_path),
+                output_dir=str(stage),
+                theme=name if kind == "theme" else None,
+            )
         except ValidationError as exc:  # pragma: no cover - values validated above
             raise ConfigError(str(exc)) from None
         parameters = {k: v for k, v in p.model_dump().items() if v is not None}
-        r = NotebookResult(name=name, kind=kind, title=title, html=f"{name}.html",
-                           ipynb=f"notebooks/{name}.ipynb")
+        r = NotebookResult(
+            name=name, kind=kind, title=title, html=f"{name}.html", ipynb=f"notebooks/{name}.ipynb"
+        )
         results.append(r)
-        jobs_list.append({"name": name, "title": title, "template": str(nb_dir / template),
-                          "ipynb": str(stage / r.ipynb), "html": str(stage / r.html),
-                          "workdir": str(stage / ".work" / name), "parameters": parameters})
+        jobs_list.append(
+            {
+                "name": name,
+                "title": title,
+                "template": str(nb_dir / template),
+                "ipynb": str(stage / r.ipynb),
+                "html": str(stage / r.html),
+                "workdir": str(stage / ".work" / name),
+                "parameters": parameters,
+                "page_meta": meta,
+            }
+        )
     t_exec = time.perf_counter()
     by_name = {r.name: r for r in results}
     ctx = mp.get_context("spawn")
@@ -350,14 +485,21 @@ def _run(params, ds, data_path, year, themes, jobs, nb_dir, stage, final, consol
     if console is not None:
         from rich.live import Live
 
-        live = Live(_progress(console, results), console=console, refresh_per_second=4,
-                    transient=False)
+        live = Live(
+            _progress(console, results), console=console, refresh_per_second=4, transient=False
+        )
         live.start()
     try:
         with ProcessPoolExecutor(max_workers=min(jobs, len(jobs_list)), mp_context=ctx) as pool:
-            futures = {pool.submit(_execute_one, j): j for j in jobs_list}
+            # themes first; the overview reads their saved results, so it starts after them
+            later = [j for j in jobs_list if j["name"] == "overview"]
+            futures = {pool.submit(_execute_one, j): j for j in jobs_list if j not in later}
             pending = set(futures)
-            while pending:
+            while pending or later:
+                if not pending:
+                    futures.update({pool.submit(_execute_one, j): j for j in later})
+                    pending = {f for f, j in futures.items() if j in later}
+                    later = []
                 done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                 for f in done:
                     j = futures[f]
@@ -365,9 +507,16 @@ def _run(params, ds, data_path, year, themes, jobs, nb_dir, stage, final, consol
                     try:
                         res = f.result()
                         r.status, r.error, r.seconds = res["status"], res["error"], res["seconds"]
+                        if res.get("stderr_outputs", "").strip():
+                            kernel_log.info(
+                                "%s warnings (kept off the page):\n%s",
+                                r.name,
+                                res["stderr_outputs"].strip()[-8000:],
+                            )
                         if res.get("kernel_stderr", "").strip():
-                            kernel_log.info("%s kernel stderr:\n%s", r.name,
-                                            res["kernel_stderr"].strip())
+                            kernel_log.info(
+                                "%s kernel stderr:\n%s", r.name, res["kernel_stderr"].strip()
+                            )
                     except Exception as exc:  # worker process died
                         r.status, r.error = "failed", f"worker crashed: {exc}"
                     log.info("%s: %s in %.1fs %s", r.name, r.status, r.seconds, r.error)
@@ -385,7 +534,9 @@ def _run(params, ds, data_path, year, themes, jobs, nb_dir, stage, final, consol
 
     # privacy: no victim identifier may appear in any output
     outputs = [stage / r.html for r in results if r.status == "succeeded"]
-    outputs += sorted((stage / "tables").glob("*.csv")) + sorted((stage / "notebooks").glob("*.ipynb"))
+    outputs += sorted((stage / "tables").glob("*.csv")) + sorted(
+        (stage / "notebooks").glob("*.ipynb")
+    )
     leaks = _leaks(outputs, _victim_tokens(ds))
     if leaks:
         for r in results:
@@ -405,27 +556,45 @@ def _run(params, ds, data_path, year, themes, jobs, nb_dir, stage, final, consol
         "sia_year": year,
         "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         "status": "succeeded" if all(r.status == "succeeded" for r in results) else "failed",
-        "dataset": {"path": str(data_path), "fingerprint": ds.fingerprint,
-                    "synthetic_tables": ds.meta.get("synthetic_tables", []),
-                    "generator": ds.meta.get("generator"), "coverage": ds.meta.get("coverage"),
-                    "rows": {t: v["rows"] for t, v in ds.meta.get("tables", {}).items()}},
+        "dataset": {
+            "path": str(data_path),
+            "fingerprint": ds.fingerprint,
+            "synthetic_tables": ds.meta.get("synthetic_tables", []),
+            "generator": ds.meta.get("generator"),
+            "coverage": ds.meta.get("coverage"),
+            "rows": {t: v["rows"] for t, v in ds.meta.get("tables", {}).items()},
+        },
         "params_sha256": params.hashes,
         "packages": _versions(),
         "jobs": jobs,
-        "notebooks": [{"name": r.name, "kind": r.kind, "title": r.title, "status": r.status,
-                       "seconds": r.seconds, "error": r.error,
-                       "html": r.html if r.status == "succeeded" else None, "ipynb": r.ipynb}
-                      for r in results],
+        "notebooks": [
+            {
+                "name": r.name,
+                "kind": r.kind,
+                "title": r.title,
+                "status": r.status,
+                "seconds": r.seconds,
+                "error": r.error,
+                "html": r.html if r.status == "succeeded" else None,
+                "ipynb": r.ipynb,
+            }
+            for r in results
+        ],
         "tables": sorted(p.name for p in (stage / "tables").glob("*.csv")),
         "privacy_check": "passed" if not leaks else f"failed: {leaks}",
-        "timings_seconds": {"load_and_validate": round(t_data, 2),
-                            "execute_and_export": round(t_exec, 2),
-                            "total": round(time.perf_counter() - t_start, 2)},
+        "timings_seconds": {
+            "load_and_validate": round(t_data, 2),
+            "execute_and_export": round(t_exec, 2),
+            "total": round(time.perf_counter() - t_start, 2),
+        },
     }
     (stage / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    (stage / "index.html").write_text(_index_html(results, year, ds, manifest), encoding="utf-8")
-    log.info("report set finished in %.1fs: %s", manifest["timings_seconds"]["total"],
-             manifest["status"])
+    (stage / "index.html").write_text(
+        _index_html(results, year, ds, manifest, params), encoding="utf-8"
+    )
+    log.info(
+        "report set finished in %.1fs: %s", manifest["timings_seconds"]["total"], manifest["status"]
+    )
     handler.flush()
     # atomic swap: the previous set is replaced only now
     old = final.with_name(f".{final.name}.old-{os.getpid()}")

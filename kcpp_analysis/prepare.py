@@ -14,8 +14,13 @@ from .paths import default_prepared_dir
 log = logging.getLogger(__name__)
 
 
-def prepare_demo(out: str | Path | None = None, *, seed: int = DEFAULT_SEED,
-                 params: Params | None = None, reuse: bool = True) -> Path:
+def prepare_demo(
+    out: str | Path | None = None,
+    *,
+    seed: int = DEFAULT_SEED,
+    params: Params | None = None,
+    reuse: bool = True,
+) -> Path:
     """Generate the demo dataset and write it to ``out`` (default ``data/prepared/demo``).
 
     With ``reuse`` (the default) an existing dataset made by the same generator version and

@@ -57,8 +57,9 @@ def wilson_ci(successes, n, level: float = 0.95) -> tuple[np.ndarray, np.ndarray
         return np.where(n > 0, centre - half, np.nan), np.where(n > 0, centre + half, np.nan)
 
 
-def _flag_repeats(inc: pd.DataFrame, victim_col: str, date_col: str, id_col: str,
-                  window_days: int) -> pd.DataFrame:
+def _flag_repeats(
+    inc: pd.DataFrame, victim_col: str, date_col: str, id_col: str, window_days: int
+) -> pd.DataFrame:
     d = inc[[victim_col, date_col, id_col]].copy()
     d[date_col] = pd.to_datetime(d[date_col])
     d = d.sort_values([victim_col, date_col, id_col], kind="mergesort")
@@ -73,10 +74,17 @@ def _norm_by(by) -> list[str]:
     return [by] if isinstance(by, str) else list(by or [])
 
 
-def repeat_victimisation(incidents: pd.DataFrame, *, victim_col: str = "victim_id",
-                         date_col: str = "date", id_col: str = "incident_id", period=None,
-                         window_days: int = 365, by: str | Sequence[str] | None = None,
-                         level: float = 0.95) -> pd.DataFrame:
+def repeat_victimisation(
+    incidents: pd.DataFrame,
+    *,
+    victim_col: str = "victim_id",
+    date_col: str = "date",
+    id_col: str = "incident_id",
+    period=None,
+    window_days: int = 365,
+    by: str | Sequence[str] | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
     """Repeat-victimisation rates for the incidents dated inside ``period``.
 
     Parameters
@@ -128,35 +136,69 @@ def repeat_victimisation(incidents: pd.DataFrame, *, victim_col: str = "victim_i
     key = by or ["_all"]
     cur, no_v = cur.assign(_all=0), no_v.assign(_all=0)
     per_victim = cur.groupby([*key, victim_col], dropna=False).size()
-    counts = pd.concat([
-        cur.groupby(key, dropna=False).agg(n_incidents=("is_repeat", "size"),
-                                           n_repeat_incidents=("is_repeat", "sum")),
-        per_victim.ge(2).groupby(level=key, dropna=False).agg(n_victims="size",
-                                                               n_repeat_victims="sum"),
-        no_v.groupby(key, dropna=False).size().rename("n_without_victim"),
-    ], axis=1)
+    counts = pd.concat(
+        [
+            cur.groupby(key, dropna=False).agg(
+                n_incidents=("is_repeat", "size"), n_repeat_incidents=("is_repeat", "sum")
+            ),
+            per_victim.ge(2)
+            .groupby(level=key, dropna=False)
+            .agg(n_victims="size", n_repeat_victims="sum"),
+            no_v.groupby(key, dropna=False).size().rename("n_without_victim"),
+        ],
+        axis=1,
+    )
     if counts.empty and not by:
-        counts = pd.DataFrame(0, index=pd.Index([0], name="_all"),
-                              columns=["n_incidents", "n_repeat_incidents", "n_victims",
-                                       "n_repeat_victims", "n_without_victim"])
+        counts = pd.DataFrame(
+            0,
+            index=pd.Index([0], name="_all"),
+            columns=[
+                "n_incidents",
+                "n_repeat_incidents",
+                "n_victims",
+                "n_repeat_victims",
+                "n_without_victim",
+            ],
+        )
     out = counts.fillna(0).astype("int64").sort_index().reset_index()
     n_i, n_v = out["n_incidents"].to_numpy(float), out["n_victims"].to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["incident_repeat_rate"] = np.where(n_i > 0, out["n_repeat_incidents"] / n_i, np.nan)
         out["victim_repeat_rate"] = np.where(n_v > 0, out["n_repeat_victims"] / n_v, np.nan)
         out["incidents_per_victim"] = np.where(n_v > 0, n_i / n_v, np.nan)
-    out["incident_rate_ci_low"], out["incident_rate_ci_high"] = wilson_ci(out["n_repeat_incidents"], n_i, level)
-    out["victim_rate_ci_low"], out["victim_rate_ci_high"] = wilson_ci(out["n_repeat_victims"], n_v, level)
-    cols = [*by, "n_incidents", "n_victims", "n_repeat_incidents", "incident_repeat_rate",
-            "incident_rate_ci_low", "incident_rate_ci_high", "n_repeat_victims",
-            "victim_repeat_rate", "victim_rate_ci_low", "victim_rate_ci_high",
-            "incidents_per_victim", "n_without_victim"]
+    out["incident_rate_ci_low"], out["incident_rate_ci_high"] = wilson_ci(
+        out["n_repeat_incidents"], n_i, level
+    )
+    out["victim_rate_ci_low"], out["victim_rate_ci_high"] = wilson_ci(
+        out["n_repeat_victims"], n_v, level
+    )
+    cols = [
+        *by,
+        "n_incidents",
+        "n_victims",
+        "n_repeat_incidents",
+        "incident_repeat_rate",
+        "incident_rate_ci_low",
+        "incident_rate_ci_high",
+        "n_repeat_victims",
+        "victim_repeat_rate",
+        "victim_rate_ci_low",
+        "victim_rate_ci_high",
+        "incidents_per_victim",
+        "n_without_victim",
+    ]
     return out[cols]
 
 
-def time_to_repeat(incidents: pd.DataFrame, *, victim_col: str = "victim_id",
-                   date_col: str = "date", id_col: str = "incident_id", period=None,
-                   by: str | Sequence[str] | None = None) -> pd.DataFrame:
+def time_to_repeat(
+    incidents: pd.DataFrame,
+    *,
+    victim_col: str = "victim_id",
+    date_col: str = "date",
+    id_col: str = "incident_id",
+    period=None,
+    by: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Days between consecutive incidents of the same victim.
 
     For every incident in ``period`` that has an earlier incident of the same victim
@@ -187,9 +229,15 @@ def time_to_repeat(incidents: pd.DataFrame, *, victim_col: str = "victim_id",
     def summ(g: pd.DataFrame) -> pd.Series:
         x = g["gap_days"].to_numpy(float)
         q = np.percentile(x, [25, 50, 75]) if len(x) else [np.nan] * 3
-        return pd.Series({"n_gaps": len(x), "median_days": q[1], "q1_days": q[0], "q3_days": q[2],
-                          **{f"share_within_{k}": (x <= k).mean() if len(x) else np.nan
-                             for k in (7, 30, 90)}})
+        return pd.Series(
+            {
+                "n_gaps": len(x),
+                "median_days": q[1],
+                "q1_days": q[0],
+                "q3_days": q[2],
+                **{f"share_within_{k}": (x <= k).mean() if len(x) else np.nan for k in (7, 30, 90)},
+            }
+        )
 
     if by:
         return d.groupby(by).apply(summ, include_groups=False).reset_index()

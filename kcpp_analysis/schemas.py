@@ -146,7 +146,9 @@ def _describe_failures(table: str, fc: pd.DataFrame) -> tuple[str, list[dict]]:
     for (column, check), grp in fc.groupby(["column", "check"], sort=False, dropna=False):
         if check in ("column_in_dataframe", "column_in_schema"):
             for name in grp["failure_case"]:
-                what = "is missing" if check == "column_in_dataframe" else "is not allowed (unknown)"
+                what = (
+                    "is missing" if check == "column_in_dataframe" else "is not allowed (unknown)"
+                )
                 failures.append({"column": name, "check": check, "row": None, "value": None})
                 lines.append(f"  column '{name}' {what}")
             continue
@@ -156,7 +158,9 @@ def _describe_failures(table: str, fc: pd.DataFrame) -> tuple[str, list[dict]]:
         for _, r in shown.iterrows():
             idx = r.get("index")
             row = "?" if pd.isna(idx) else int(idx) if isinstance(idx, (int, float)) else idx
-            failures.append({"column": column, "check": check, "row": row, "value": r["failure_case"]})
+            failures.append(
+                {"column": column, "check": check, "row": row, "value": r["failure_case"]}
+            )
             parts.append(f"row {row}: {r['failure_case']!r}")
         more = f" (+{n - len(shown)} more)" if n > len(shown) else ""
         lines.append(f"  column '{column}' failed {check}: {'; '.join(parts)}{more}")
@@ -194,8 +198,10 @@ def check_lsoas_in_areas(incidents: pd.DataFrame, areas: pd.DataFrame) -> None:
             f"table 'incidents' column 'lsoa_code': {int(missing.sum())} incident(s) in LSOAs "
             f"missing from table 'areas' ({bad.nunique()} distinct codes): {rows}",
             table="incidents",
-            failures=[{"column": "lsoa_code", "check": "in areas", "row": i, "value": v}
-                      for i, v in bad.head(MAX_FAILURES_SHOWN).items()],
+            failures=[
+                {"column": "lsoa_code", "check": "in areas", "row": i, "value": v}
+                for i, v in bad.head(MAX_FAILURES_SHOWN).items()
+            ],
         )
 
 

@@ -8,8 +8,12 @@ import pandas as pd
 from .config import Params, Priority, Selection
 
 
-def select_incidents(incidents: pd.DataFrame, selection: Selection | None, params: Params,
-                     priority: Priority | None = None) -> pd.DataFrame:
+def select_incidents(
+    incidents: pd.DataFrame,
+    selection: Selection | None,
+    params: Params,
+    priority: Priority | None = None,
+) -> pd.DataFrame:
     """Rows of ``incidents`` matching every condition of ``selection``.
 
     ``categories: catalogue`` means every category whose catalogue priority is

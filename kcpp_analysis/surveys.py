@@ -42,8 +42,15 @@ def _filter(survey: pd.DataFrame, question: str, wave, survey_name) -> pd.DataFr
     return s
 
 
-def weighted_share(survey: pd.DataFrame, question: str, *, by: str | Sequence[str] | None = None,
-                   wave=None, survey_name: str | None = None, level: float = 0.95) -> pd.DataFrame:
+def weighted_share(
+    survey: pd.DataFrame,
+    question: str,
+    *,
+    by: str | Sequence[str] | None = None,
+    wave=None,
+    survey_name: str | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
     """Weighted share of positive answers to ``question`` per wave (and ``by`` group).
 
     Returns
@@ -64,17 +71,27 @@ def weighted_share(survey: pd.DataFrame, question: str, *, by: str | Sequence[st
     s = _filter(survey, question, wave, survey_name)
     keys = ["wave", *by]
     s = s.assign(_wy=s["weight"] * s["positive"].astype(float), _w2=s["weight"] ** 2)
-    g = s.groupby(keys, observed=True).agg(n=("weight", "size"), w=("weight", "sum"),
-                                           wy=("_wy", "sum"), w2=("_w2", "sum")).reset_index()
+    g = (
+        s.groupby(keys, observed=True)
+        .agg(n=("weight", "size"), w=("weight", "sum"), wy=("_wy", "sum"), w2=("_w2", "sum"))
+        .reset_index()
+    )
     g["n_eff"] = g["w"] ** 2 / g["w2"]
     g["share"] = g["wy"] / g["w"]
     g["ci_low"], g["ci_high"] = wilson_ci(g["share"] * g["n_eff"], g["n_eff"], level)
     return g[[*keys, "n", "n_eff", "share", "ci_low", "ci_high"]]
 
 
-def compare_shares(survey: pd.DataFrame, question: str, *, current_wave: str, previous_wave: str,
-                   by: str | Sequence[str] | None = None, survey_name: str | None = None,
-                   alpha: float = 0.05) -> pd.DataFrame:
+def compare_shares(
+    survey: pd.DataFrame,
+    question: str,
+    *,
+    current_wave: str,
+    previous_wave: str,
+    by: str | Sequence[str] | None = None,
+    survey_name: str | None = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """Change in the weighted share between two waves, with a two-sample z-test.
 
     Returns
@@ -94,27 +111,47 @@ def compare_shares(survey: pd.DataFrame, question: str, *, current_wave: str, pr
     (-0.2, True)
     """
     by = [by] if isinstance(by, str) else list(by or [])
-    ws = weighted_share(survey, question, by=by, wave=[current_wave, previous_wave],
-                        survey_name=survey_name)
+    ws = weighted_share(
+        survey, question, by=by, wave=[current_wave, previous_wave], survey_name=survey_name
+    )
     cur = ws[ws["wave"] == current_wave].drop(columns="wave")
     prev = ws[ws["wave"] == previous_wave].drop(columns="wave")
     if by:
         m = cur.merge(prev, on=by, how="outer", suffixes=("_c", "_p"))
     else:
-        m = pd.concat([cur.add_suffix("_c").reset_index(drop=True),
-                       prev.add_suffix("_p").reset_index(drop=True)], axis=1)
+        m = pd.concat(
+            [
+                cur.add_suffix("_c").reset_index(drop=True),
+                prev.add_suffix("_p").reset_index(drop=True),
+            ],
+            axis=1,
+        )
         if m.empty:
-            m = pd.DataFrame([{"share_c": np.nan, "share_p": np.nan, "n_eff_c": np.nan, "n_eff_p": np.nan}])
+            m = pd.DataFrame(
+                [{"share_c": np.nan, "share_p": np.nan, "n_eff_c": np.nan, "n_eff_p": np.nan}]
+            )
     pc, pp = m["share_c"].to_numpy(float), m["share_p"].to_numpy(float)
-    se = np.sqrt(pc * (1 - pc) / m["n_eff_c"].to_numpy(float) + pp * (1 - pp) / m["n_eff_p"].to_numpy(float))
+    se = np.sqrt(
+        pc * (1 - pc) / m["n_eff_c"].to_numpy(float) + pp * (1 - pp) / m["n_eff_p"].to_numpy(float)
+    )
     diff = pc - pp
     zc = stats.norm.ppf(1 - alpha / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, diff / se, np.nan)
     p = 2 * stats.norm.sf(np.abs(z))
-    out = pd.DataFrame({**{c: m[c] for c in by}, "previous_wave": previous_wave,
-                        "current_wave": current_wave, "previous": pp, "current": pc,
-                        "difference": diff, "ci_low": diff - zc * se, "ci_high": diff + zc * se,
-                        "z": z, "p_value": p})
+    out = pd.DataFrame(
+        {
+            **{c: m[c] for c in by},
+            "previous_wave": previous_wave,
+            "current_wave": current_wave,
+            "previous": pp,
+            "current": pc,
+            "difference": diff,
+            "ci_low": diff - zc * se,
+            "ci_high": diff + zc * se,
+            "z": z,
+            "p_value": p,
+        }
+    )
     out["significant"] = out["p_value"].lt(alpha).fillna(False)
     return out

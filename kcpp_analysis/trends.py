@@ -98,9 +98,7 @@ def monthly_counts(
     counts = frame.groupby([*by, "month"], observed=True, dropna=False).size()
     if by:
         groups = frame[by].drop_duplicates().sort_values(by)
-        idx = pd.MultiIndex.from_frame(
-            groups.merge(pd.DataFrame({"month": months}), how="cross")
-        )
+        idx = pd.MultiIndex.from_frame(groups.merge(pd.DataFrame({"month": months}), how="cross"))
     else:
         idx = pd.Index(months, name="month")
     out = counts.reindex(idx, fill_value=0).rename("count").reset_index()
@@ -162,42 +160,71 @@ class TrendFit:
 
     def to_frame(self) -> pd.DataFrame:
         """One-row summary table with stable column names."""
-        return pd.DataFrame([{
-            "family": self.family, "n_months": self.n_months,
-            "annual_change_pct": self.annual_change_pct, "ci_low_pct": self.ci_low_pct,
-            "ci_high_pct": self.ci_high_pct, "p_value": self.p_value,
-            "direction": self.direction, "dispersion": self.dispersion,
-            "overdispersion_p": self.overdispersion_p, "alpha": self.alpha,
-        }])
+        return pd.DataFrame(
+            [
+                {
+                    "family": self.family,
+                    "n_months": self.n_months,
+                    "annual_change_pct": self.annual_change_pct,
+                    "ci_low_pct": self.ci_low_pct,
+                    "ci_high_pct": self.ci_high_pct,
+                    "p_value": self.p_value,
+                    "direction": self.direction,
+                    "dispersion": self.dispersion,
+                    "overdispersion_p": self.overdispersion_p,
+                    "alpha": self.alpha,
+                }
+            ]
+        )
 
     def summary(self) -> str:
         """Plain-English one-line summary."""
         if self.direction == "insufficient data":
             return f"Insufficient data for a trend model ({self.n_months} months; {MIN_MONTHS} needed)."
-        return (f"Underlying change {self.annual_change_pct:+.1f}% a year "
-                f"(95% CI {self.ci_low_pct:+.1f}% to {self.ci_high_pct:+.1f}%, {self.family}, "
-                f"{self.n_months} months): {self.direction}.")
+        return (
+            f"Underlying change {self.annual_change_pct:+.1f}% a year "
+            f"(95% CI {self.ci_low_pct:+.1f}% to {self.ci_high_pct:+.1f}%, {self.family}, "
+            f"{self.n_months} months): {self.direction}."
+        )
 
     @property
     def peak_month(self) -> int | None:
         """Month of year (1-12) with the highest seasonal multiplier."""
         if self.seasonal_index.empty or self.seasonal_index["multiplier"].isna().all():
             return None
-        return int(self.seasonal_index.loc[self.seasonal_index["multiplier"].idxmax(), "month_of_year"])
+        return int(
+            self.seasonal_index.loc[self.seasonal_index["multiplier"].idxmax(), "month_of_year"]
+        )
 
 
 def _insufficient(series: pd.DataFrame, date_col: str, count_col: str, note: str) -> TrendFit:
-    fitted = pd.DataFrame({
-        "month": pd.to_datetime(series[date_col]) if len(series) else pd.Series([], dtype="datetime64[ns]"),
-        "observed": series[count_col].astype(float) if len(series) else pd.Series([], dtype=float),
-    })
+    fitted = pd.DataFrame(
+        {
+            "month": pd.to_datetime(series[date_col])
+            if len(series)
+            else pd.Series([], dtype="datetime64[ns]"),
+            "observed": series[count_col].astype(float)
+            if len(series)
+            else pd.Series([], dtype=float),
+        }
+    )
     for c in ("expected", "trend", "lower", "upper"):
         fitted[c] = np.nan
     fitted["interrupted"] = False
     si = pd.DataFrame({"month_of_year": range(1, 13), "multiplier": np.nan})
     nan = float("nan")
-    return TrendFit("none", nan, nan, nan, nan, "insufficient data", si, fitted,
-                    int(series[count_col].notna().sum()) if len(series) else 0, notes=(note,))
+    return TrendFit(
+        "none",
+        nan,
+        nan,
+        nan,
+        nan,
+        "insufficient data",
+        si,
+        fitted,
+        int(series[count_col].notna().sum()) if len(series) else 0,
+        notes=(note,),
+    )
 
 
 def _design(months: pd.DatetimeIndex, t0: pd.Timestamp, seasonal: bool, intr: list) -> pd.DataFrame:
@@ -296,7 +323,7 @@ def fit_trend(
     """
     import statsmodels.api as sm
 
-    for c in (date_col, count_col, *( [exposure_col] if exposure_col else [])):
+    for c in (date_col, count_col, *([exposure_col] if exposure_col else [])):
         if c not in series.columns:
             raise ValueError(f"fit_trend: column {c!r} not in the series")
     s = series.copy()
@@ -322,7 +349,10 @@ def fit_trend(
             notes.append("seasonality dropped: some month of the year has no incidents")
     intr = []
     for it in interruptions or []:
-        a, b = pd.Timestamp(it[0]).to_period("M").to_timestamp(), pd.Timestamp(it[1]).to_period("M").to_timestamp()
+        a, b = (
+            pd.Timestamp(it[0]).to_period("M").to_timestamp(),
+            pd.Timestamp(it[1]).to_period("M").to_timestamp(),
+        )
         inside = (months >= a) & (months <= b)
         if inside.any() and not inside.all():
             intr.append((a, b))
@@ -337,7 +367,11 @@ def fit_trend(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pois = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit()
-    mu = pois.fittedvalues.to_numpy() if hasattr(pois.fittedvalues, "to_numpy") else np.asarray(pois.fittedvalues)
+    mu = (
+        pois.fittedvalues.to_numpy()
+        if hasattr(pois.fittedvalues, "to_numpy")
+        else np.asarray(pois.fittedvalues)
+    )
     dispersion = float(pois.pearson_chi2 / pois.df_resid) if pois.df_resid > 0 else np.nan
     alpha_ct, p_od = _cameron_trivedi(y, mu)
     family, alpha = "poisson", 0.0
@@ -348,7 +382,9 @@ def fit_trend(
                 warnings.simplefilter("ignore")
                 nb = sm.NegativeBinomial(y, X, loglike_method="nb2", offset=offset).fit(
                     start_params=np.append(pois.params.to_numpy(), max(alpha_ct, 1e-3)),
-                    disp=False, maxiter=200)
+                    disp=False,
+                    maxiter=200,
+                )
             if np.isfinite(nb.params).all() and nb.mle_retvals.get("converged", True):
                 family = "negative binomial"
                 alpha = float(nb.params.iloc[-1])
@@ -384,20 +420,56 @@ def fit_trend(
     interrupted = np.zeros(len(months), dtype=bool)
     for a_, b_ in intr:
         interrupted |= (months >= a_) & (months <= b_)
-    fitted = pd.DataFrame({
-        "month": months, "observed": y, "expected": expected, "trend": trend,
-        "lower": lower, "upper": upper, "interrupted": interrupted})
+    fitted = pd.DataFrame(
+        {
+            "month": months,
+            "observed": y,
+            "expected": expected,
+            "trend": trend,
+            "lower": lower,
+            "upper": upper,
+            "interrupted": interrupted,
+        }
+    )
     irows = []
     for i, (a_, b_) in enumerate(intr):
         d = float(params[f"intr{i}"])
         sd = float(np.sqrt(cov.loc[f"intr{i}", f"intr{i}"]))
-        irows.append({"start": a_, "end": b_, "level_change_pct": pct(d),
-                      "ci_low_pct": pct(d - z975 * sd), "ci_high_pct": pct(d + z975 * sd)})
-    model = {"params": params, "cov": cov, "t0": t0, "seasonal": seasonal, "intr": intr,
-             "last_month": months[-1],
-             "last_offset": float(offset[-1]) if offset is not None else 0.0}
-    return TrendFit(family, pct(b), pct(lo), pct(hi), p_value, direction, si, fitted,
-                    len(s), pd.DataFrame(irows), dispersion, p_od, alpha, tuple(notes), model)
+        irows.append(
+            {
+                "start": a_,
+                "end": b_,
+                "level_change_pct": pct(d),
+                "ci_low_pct": pct(d - z975 * sd),
+                "ci_high_pct": pct(d + z975 * sd),
+            }
+        )
+    model = {
+        "params": params,
+        "cov": cov,
+        "t0": t0,
+        "seasonal": seasonal,
+        "intr": intr,
+        "last_month": months[-1],
+        "last_offset": float(offset[-1]) if offset is not None else 0.0,
+    }
+    return TrendFit(
+        family,
+        pct(b),
+        pct(lo),
+        pct(hi),
+        p_value,
+        direction,
+        si,
+        fitted,
+        len(s),
+        pd.DataFrame(irows),
+        dispersion,
+        p_od,
+        alpha,
+        tuple(notes),
+        model,
+    )
 
 
 def _future_design(fit: TrendFit, horizon: int) -> tuple[pd.DatetimeIndex, np.ndarray]:
@@ -442,8 +514,16 @@ def forecast(fit: TrendFit, horizon: int = 12, level: float = 0.95) -> pd.DataFr
     mlo, mhi = np.exp(eta - z * np.sqrt(var)), np.exp(eta + z * np.sqrt(var))
     lo, _ = _pi(mlo, fit.alpha, level)
     _, hi = _pi(mhi, fit.alpha, level)
-    return pd.DataFrame({"month": months, "expected": np.exp(eta), "mean_lower": mlo,
-                         "mean_upper": mhi, "lower": lo, "upper": hi})
+    return pd.DataFrame(
+        {
+            "month": months,
+            "expected": np.exp(eta),
+            "mean_lower": mlo,
+            "mean_upper": mhi,
+            "lower": lo,
+            "upper": hi,
+        }
+    )
 
 
 def forecast_total(fit: TrendFit, horizon: int = 12, level: float = 0.95) -> pd.DataFrame:
@@ -483,9 +563,17 @@ def forecast_total(fit: TrendFit, horizon: int = 12, level: float = 0.95) -> pd.
     var = float(g @ m["cov"].to_numpy() @ g + (mu + fit.alpha * mu**2).sum())
     z = stats.norm.ppf(0.5 + level / 2)
     total = float(mu.sum())
-    return pd.DataFrame([{"start": months[0], "end": months[-1], "expected": total,
-                          "lower": max(0.0, total - z * np.sqrt(var)),
-                          "upper": total + z * np.sqrt(var)}])
+    return pd.DataFrame(
+        [
+            {
+                "start": months[0],
+                "end": months[-1],
+                "expected": total,
+                "lower": max(0.0, total - z * np.sqrt(var)),
+                "upper": total + z * np.sqrt(var),
+            }
+        ]
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -496,8 +584,9 @@ def _odds_to_rr(q: float, ec: float, ep: float) -> float:
     return (q / (1 - q)) * (ep / ec) if q < 1 else np.inf
 
 
-def compare_periods(current, previous, *, current_exposure=1.0, previous_exposure=1.0,
-                    alpha: float = 0.05) -> pd.DataFrame:
+def compare_periods(
+    current, previous, *, current_exposure=1.0, previous_exposure=1.0, alpha: float = 0.05
+) -> pd.DataFrame:
     r"""Change between two counts with the exact conditional test for two Poisson rates.
 
     Conditional on the total :math:`n = c + p`, under :math:`H_0` (equal rates) the current
@@ -550,11 +639,19 @@ def compare_periods(current, previous, *, current_exposure=1.0, previous_exposur
             pv = float(res.pvalue)
             ci = res.proportion_ci(confidence_level=1 - alpha, method="exact")
             lo, hi = (_odds_to_rr(q, eci, epi) for q in (ci.low, ci.high))
-        rows.append({
-            "current": ci_, "previous": pi_, "change": ci_ - pi_,
-            "change_pct": 100 * (ci_ - pi_) / pi_ if pi_ > 0 else np.nan,
-            "rate_ratio": rr, "ci_low": lo, "ci_high": hi, "p_value": pv,
-            "significant": bool(pv < alpha) if not np.isnan(pv) else False})
+        rows.append(
+            {
+                "current": ci_,
+                "previous": pi_,
+                "change": ci_ - pi_,
+                "change_pct": 100 * (ci_ - pi_) / pi_ if pi_ > 0 else np.nan,
+                "rate_ratio": rr,
+                "ci_low": lo,
+                "ci_high": hi,
+                "p_value": pv,
+                "significant": bool(pv < alpha) if not np.isnan(pv) else False,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -589,9 +686,11 @@ class SpcResult:
     def summary(self) -> str:
         n_imp = int((self.points["variation"] == "improvement").sum())
         n_con = int((self.points["variation"] == "concern").sum())
-        s = (f"Mean {self.mean:,.1f}, process limits {self.lower:,.1f} to {self.upper:,.1f}; "
-             f"{n_con} point(s) of concerning and {n_imp} of improving special-cause variation; "
-             f"latest point: {self.latest_variation}.")
+        s = (
+            f"Mean {self.mean:,.1f}, process limits {self.lower:,.1f} to {self.upper:,.1f}; "
+            f"{n_con} point(s) of concerning and {n_imp} of improving special-cause variation; "
+            f"latest point: {self.latest_variation}."
+        )
         if self.assurance:
             s += f" Against the target of {self.target:,.1f}: {self.assurance}."
         return s
@@ -615,9 +714,16 @@ def _runs(mask: np.ndarray, length: int) -> np.ndarray:
     return out
 
 
-def spc_xmr(series: pd.DataFrame, *, date_col: str = "month", value_col: str = "count",
-            improvement: str = "decrease", baseline_points: int | None = None,
-            target: float | None = None, run_length: int = 7) -> SpcResult:
+def spc_xmr(
+    series: pd.DataFrame,
+    *,
+    date_col: str = "month",
+    value_col: str = "count",
+    improvement: str = "decrease",
+    baseline_points: int | None = None,
+    target: float | None = None,
+    run_length: int = 7,
+) -> SpcResult:
     """NHS "Making Data Count" XmR (individuals) chart with special-cause rules.
 
     Centre line :math:`\\bar x` and mean moving range :math:`\\overline{MR}` = mean of
@@ -659,7 +765,7 @@ def spc_xmr(series: pd.DataFrame, *, date_col: str = "month", value_col: str = "
     n = len(x)
     if n < 2:
         raise ValueError("spc_xmr: at least 2 points are needed for a moving range")
-    base = x[: baseline_points] if baseline_points else x
+    base = x[:baseline_points] if baseline_points else x
     if len(base) < 2:
         raise ValueError("spc_xmr: baseline_points must be at least 2")
     mean = float(base.mean())
@@ -696,19 +802,38 @@ def spc_xmr(series: pd.DataFrame, *, date_col: str = "month", value_col: str = "
     lo_only = low & ~both | (both & (x < mean))
     variation[hi_only] = "improvement" if good_high else "concern"
     variation[lo_only] = "concern" if good_high else "improvement"
-    pts = pd.DataFrame({
-        "month": s[date_col], "value": x, "mean": mean, "lower": lcl, "upper": ucl,
-        "rule_outside": out_hi | out_lo, "rule_shift": shift_hi | shift_lo,
-        "rule_trend": trend_hi | trend_lo, "rule_two_of_three": tt_hi | tt_lo,
-        "variation": variation.astype(str)})
+    pts = pd.DataFrame(
+        {
+            "month": s[date_col],
+            "value": x,
+            "mean": mean,
+            "lower": lcl,
+            "upper": ucl,
+            "rule_outside": out_hi | out_lo,
+            "rule_shift": shift_hi | shift_lo,
+            "rule_trend": trend_hi | trend_lo,
+            "rule_two_of_three": tt_hi | tt_lo,
+            "variation": variation.astype(str),
+        }
+    )
     assurance = None
     if target is not None:
         if improvement == "decrease":
-            assurance = ("consistently meets" if ucl < target else
-                         "consistently fails" if lcl > target else "inconsistent")
+            assurance = (
+                "consistently meets"
+                if ucl < target
+                else "consistently fails"
+                if lcl > target
+                else "inconsistent"
+            )
         else:
-            assurance = ("consistently meets" if lcl > target else
-                         "consistently fails" if ucl < target else "inconsistent")
+            assurance = (
+                "consistently meets"
+                if lcl > target
+                else "consistently fails"
+                if ucl < target
+                else "inconsistent"
+            )
     return SpcResult(pts, mean, mr_bar, lcl, ucl, improvement, assurance, target)
 
 
@@ -721,7 +846,7 @@ def _kendall_s_null_distribution(n: int) -> dict[int, float]:
     for k in range(2, n + 1):
         new = np.zeros(len(counts) + k - 1, dtype=object)
         for j in range(k):
-            new[j: j + len(counts)] += counts
+            new[j : j + len(counts)] += counts
         counts = new
     total = sum(counts)
     m = n * (n - 1) // 2
@@ -757,8 +882,20 @@ def mann_kendall(values: Sequence[float]) -> pd.DataFrame:
     n = len(x)
     if n < 3:
         nan = float("nan")
-        return pd.DataFrame([{"n": n, "s": nan, "tau": nan, "var_s": nan, "z": nan,
-                              "p_value": nan, "method": "none", "trend": "insufficient data"}])
+        return pd.DataFrame(
+            [
+                {
+                    "n": n,
+                    "s": nan,
+                    "tau": nan,
+                    "var_s": nan,
+                    "z": nan,
+                    "p_value": nan,
+                    "method": "none",
+                    "trend": "insufficient data",
+                }
+            ]
+        )
     i, j = np.triu_indices(n, 1)
     s = int(np.sign(x[j] - x[i]).sum())
     _, t = np.unique(x, return_counts=True)
@@ -772,5 +909,17 @@ def mann_kendall(values: Sequence[float]) -> pd.DataFrame:
         p = float(2 * stats.norm.sf(abs(z)))
         method = "normal"
     trend = "no clear change" if p >= 0.05 else "increasing" if s > 0 else "decreasing"
-    return pd.DataFrame([{"n": n, "s": s, "tau": s / (n * (n - 1) / 2), "var_s": var_s,
-                          "z": float(z), "p_value": float(p), "method": method, "trend": trend}])
+    return pd.DataFrame(
+        [
+            {
+                "n": n,
+                "s": s,
+                "tau": s / (n * (n - 1) / 2),
+                "var_s": var_s,
+                "z": float(z),
+                "p_value": float(p),
+                "method": method,
+                "trend": trend,
+            }
+        ]
+    )

@@ -5,22 +5,45 @@ from kcpp_analysis.config import load_params
 from kcpp_analysis.errors import ConfigError
 
 PLAN_PRIORITIES = {
-    "violence": {"serious_violence", "domestic_abuse", "vawg", "modern_slavery", "youth_exploitation"},
+    "violence": {
+        "serious_violence",
+        "domestic_abuse",
+        "vawg",
+        "modern_slavery",
+        "youth_exploitation",
+    },
     "asb": {"asb", "neighbourhood_crime"},
-    "communities": {"hate_crime", "community_tensions", "prevent", "migration", "inclusive_communities"},
+    "communities": {
+        "hate_crime",
+        "community_tensions",
+        "prevent",
+        "migration",
+        "inclusive_communities",
+    },
     "risk": {"drugs_alcohol", "road_safety", "water_safety", "reoffending"},
 }
 
 # The plan's outcome framework (issue 2): every measure must be in kpis.yaml.
 PLAN_BASELINES = {
-    "violence_with_injury": 4404, "repeat_domestic_abuse": 47.9, "nuisance_asb": 5131,
-    "fly_tipping": 6017, "housing_satisfaction": 68, "deliberate_fires": 1054,
-    "vehicle_offences": 1971, "total_crime": 45418, "residential_burglary": 1307,
+    "violence_with_injury": 4404,
+    "repeat_domestic_abuse": 47.9,
+    "nuisance_asb": 5131,
+    "fly_tipping": 6017,
+    "housing_satisfaction": 68,
+    "deliberate_fires": 1054,
+    "vehicle_offences": 1971,
+    "total_crime": 45418,
+    "residential_burglary": 1307,
     "repeat_hate_crime": 25.9,
 }
-PLAN_THRESHOLDS = {"asb_concern": ("at_most", 60), "satisfied_local_area": ("at_least", 72),
-                   "young_people_feel_safe": ("at_least", 75), "feel_safe": ("at_least", 80),
-                   "get_along": ("at_least", 55), "ksi_casualties": ("reduce_by_per_year", 10)}
+PLAN_THRESHOLDS = {
+    "asb_concern": ("at_most", 60),
+    "satisfied_local_area": ("at_least", 72),
+    "young_people_feel_safe": ("at_least", 75),
+    "feel_safe": ("at_least", 80),
+    "get_along": ("at_least", 55),
+    "ksi_casualties": ("reduce_by_per_year", 10),
+}
 
 
 def test_project_params_load_with_all_16_priorities(params):
@@ -54,8 +77,12 @@ def test_unknown_key_is_an_error_naming_file_and_key(params_copy):
 def test_kpi_naming_a_missing_category_is_an_error(params_copy):
     def f(d):
         d["kpis"][0]["select"]["categories"] = ["violence_with_injurry"]
+
     _edit(params_copy / "kpis.yaml", f)
-    with pytest.raises(ConfigError, match=r"kpis.yaml: key 'kpis.0\(violence_with_injury\).select.categories' names unknown category 'violence_with_injurry'"):
+    with pytest.raises(
+        ConfigError,
+        match=r"kpis.yaml: key 'kpis.0\(violence_with_injury\).select.categories' names unknown category 'violence_with_injurry'",
+    ):
         load_params(params_copy)
 
 
@@ -78,8 +105,10 @@ def test_ward_in_unknown_place_is_an_error(params_copy):
 
 
 def test_raw_name_mapped_twice_is_an_error(params_copy):
-    _edit(params_copy / "categories.yaml",
-          lambda d: d["categories"]["robbery"]["raw"]["police_uk"].append("Shoplifting"))
+    _edit(
+        params_copy / "categories.yaml",
+        lambda d: d["categories"]["robbery"]["raw"]["police_uk"].append("Shoplifting"),
+    )
     with pytest.raises(ConfigError, match="'Shoplifting'.*both"):
         load_params(params_copy)
 

@@ -53,8 +53,9 @@ def test_geography(demo):
 
 def test_violence_mix(inc):
     y = inc[(inc.fy == "2021/22") & (inc.source == "police_crime")]
-    vap = y.category.isin(["homicide", "violence_with_injury", "violence_without_injury",
-                           "stalking_harassment"])
+    vap = y.category.isin(
+        ["homicide", "violence_with_injury", "violence_without_injury", "stalking_harassment"]
+    )
     assert 0.41 <= vap.mean() <= 0.47
     without = y[vap].category.ne("violence_with_injury").mean()
     assert 0.75 <= without <= 0.85
@@ -114,7 +115,13 @@ def test_repeat_hate_crime_victims_near_25_9(inc):
 
 def test_hate_strands_and_rise(inc):
     h = inc[inc.hate_crime]
-    assert set(h.hate_strand) == {"race", "religion", "sexual_orientation", "disability", "transgender"}
+    assert set(h.hate_strand) == {
+        "race",
+        "religion",
+        "sexual_orientation",
+        "disability",
+        "transgender",
+    }
     n = h.groupby("fy").size()
     assert 0.07 <= n["2022/23"] / n["2021/22"] - 1 <= 0.13
     y = h[h.fy == "2021/22"]
@@ -134,7 +141,14 @@ def test_every_demo_category_and_flag_present(inc, params):
     from kcpp_analysis.demo import CATEGORY_SPECS
 
     assert set(inc.category) == set(CATEGORY_SPECS)
-    for f in ["domestic_abuse", "hate_crime", "vawg", "knife_crime", "drug_related", "alcohol_related"]:
+    for f in [
+        "domestic_abuse",
+        "hate_crime",
+        "vawg",
+        "knife_crime",
+        "drug_related",
+        "alcohol_related",
+    ]:
         assert inc[f].any(), f
 
 

@@ -8,21 +8,28 @@ from kcpp_analysis.sources.geography import read_iod2019_file7
 
 
 def _areas(n=20):
-    return pd.DataFrame({
-        "lsoa_code": [f"E01{i:06d}" for i in range(n)],
-        "ward_code": ["E05000001"] * (n // 2) + ["E05000002"] * (n - n // 2),
-        "ward_name": ["A"] * (n // 2) + ["B"] * (n - n // 2),
-        "place": ["Huddersfield"] * n,
-        "population": [1000] * n,
-        "imd_score": np.linspace(60, 5, n),
-        "imd_decile": np.repeat(np.arange(1, 11), n // 10),
-    })
+    return pd.DataFrame(
+        {
+            "lsoa_code": [f"E01{i:06d}" for i in range(n)],
+            "ward_code": ["E05000001"] * (n // 2) + ["E05000002"] * (n - n // 2),
+            "ward_name": ["A"] * (n // 2) + ["B"] * (n - n // 2),
+            "place": ["Huddersfield"] * n,
+            "population": [1000] * n,
+            "imd_score": np.linspace(60, 5, n),
+            "imd_decile": np.repeat(np.arange(1, 11), n // 10),
+        }
+    )
 
 
 def test_lsoa_rates_keeps_zero_lsoas():
     a = _areas()
-    inc = pd.DataFrame({"lsoa_code": ["E01000000"] * 3 + ["E01000005"],
-                        "date": pd.to_datetime(["2022-01-01"] * 4), "category": ["x"] * 4})
+    inc = pd.DataFrame(
+        {
+            "lsoa_code": ["E01000000"] * 3 + ["E01000005"],
+            "date": pd.to_datetime(["2022-01-01"] * 4),
+            "category": ["x"] * 4,
+        }
+    )
     t = dep.lsoa_rates(inc, a)
     assert len(t) == 20 and t["count"].sum() == 4
     assert t.set_index("lsoa_code").loc["E01000000", "rate"] == 3.0
@@ -30,7 +37,9 @@ def test_lsoa_rates_keeps_zero_lsoas():
 
 
 def test_lsoa_rates_reports_missing_lsoas_by_code():
-    inc = pd.DataFrame({"lsoa_code": ["E01999999", "E01000001"], "date": pd.to_datetime(["2022-01-01"] * 2)})
+    inc = pd.DataFrame(
+        {"lsoa_code": ["E01999999", "E01000001"], "date": pd.to_datetime(["2022-01-01"] * 2)}
+    )
     with pytest.raises(ValueError, match="missing from areas: E01999999"):
         dep.lsoa_rates(inc, _areas())
 
@@ -46,7 +55,18 @@ def test_rates_by_decile_and_exact_ci():
     a = _areas()
     a["count"] = np.arange(20)
     t = dep.rates_by_decile(a)
-    assert t["count"].tolist() == [0 + 1, 2 + 3, 4 + 5, 6 + 7, 8 + 9, 10 + 11, 12 + 13, 14 + 15, 16 + 17, 18 + 19]
+    assert t["count"].tolist() == [
+        0 + 1,
+        2 + 3,
+        4 + 5,
+        6 + 7,
+        8 + 9,
+        10 + 11,
+        12 + 13,
+        14 + 15,
+        16 + 17,
+        18 + 19,
+    ]
     assert t.loc[0, "rate"] == pytest.approx(1 / 2000 * 1000)
     # the exact limits L, U solve P(X >= k | L) = 0.025 and P(X <= k | U) = 0.025
     k, pop = t.loc[4, "count"], t.loc[4, "population"]
@@ -85,8 +105,9 @@ def test_rate_ratio_poisson_mle_equals_ratio_of_rates():
 
 def test_rate_ratio_uses_negative_binomial_when_overdispersed():
     rng = np.random.default_rng(0)
-    a = pd.DataFrame({"lsoa_code": range(200), "imd_decile": np.repeat(np.arange(1, 11), 20),
-                      "population": 1500})
+    a = pd.DataFrame(
+        {"lsoa_code": range(200), "imd_decile": np.repeat(np.arange(1, 11), 20), "population": 1500}
+    )
     lam = rng.gamma(2, 20, 200) * np.where(a.imd_decile <= 2, 2, 1)
     a["count"] = rng.poisson(lam)
     r = dep.rate_ratio(a).iloc[0]
@@ -106,7 +127,9 @@ def test_sii_known_by_construction():
 
 def test_sii_flat_rates_is_zero():
     t = pd.DataFrame({"imd_decile": range(1, 11), "population": [1000] * 10, "count": [40] * 10})
-    assert dep.inequality_indices(t).set_index("index").loc["SII", "value"] == pytest.approx(0, abs=1e-9)
+    assert dep.inequality_indices(t).set_index("index").loc["SII", "value"] == pytest.approx(
+        0, abs=1e-9
+    )
 
 
 def test_gini_extremes_and_top_shares():
@@ -132,8 +155,13 @@ def test_hotspots_persistence():
     a = _areas()
     a["lsoa_name"], a["count"] = a["lsoa_code"], np.arange(20)
     a["rate"] = a["count"]
-    hist = pd.DataFrame({"lsoa_code": np.tile(a.lsoa_code, 3), "fy": np.repeat(["a", "b", "c"], 20),
-                         "count": np.r_[np.arange(20), np.arange(20), np.arange(20)[::-1]]})
+    hist = pd.DataFrame(
+        {
+            "lsoa_code": np.tile(a.lsoa_code, 3),
+            "fy": np.repeat(["a", "b", "c"], 20),
+            "count": np.r_[np.arange(20), np.arange(20), np.arange(20)[::-1]],
+        }
+    )
     hist["rate"] = hist["count"]
     h = dep.hotspots(a, top=3, history=hist, min_population=0)
     top = h.lsoas.set_index("lsoa_code")
@@ -145,6 +173,7 @@ def test_hotspots_persistence():
 
 
 # ---------------- real IoD2019 File 7 for Kirklees ----------------
+
 
 @pytest.fixture(scope="module")
 def iod(real_dir):

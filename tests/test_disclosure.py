@@ -63,8 +63,9 @@ def _integer_range(values, mask, rows_pub, cols_pub, cell):
 @settings(max_examples=120, deadline=None)
 @given(st.integers(2, 4), st.integers(2, 4), st.data())
 def test_no_suppressed_value_can_be_recovered_by_subtraction(nr, nc, data):
-    vals = np.array(data.draw(st.lists(st.integers(0, 12), min_size=nr * nc, max_size=nr * nc)),
-                    dtype=float).reshape(nr, nc)
+    vals = np.array(
+        data.draw(st.lists(st.integers(0, 12), min_size=nr * nc, max_size=nr * nc)), dtype=float
+    ).reshape(nr, nc)
     mask, rows_pub, cols_pub = protect(vals)
     assert mask[(vals >= 1) & (vals < 5)].all()  # every small count is suppressed
     # a published total is never itself a small count

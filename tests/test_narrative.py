@@ -14,23 +14,31 @@ def test_numbers_as_analysts_write_them():
 
 
 def test_change_language_is_hedged_by_significance():
-    assert "rose significantly" in n.change_sentence("Burglary", 150, 100, p_value=0.001, period="2025/26")
-    assert "fell significantly" in n.change_sentence("Burglary", 60, 100, p_value=0.002, period="2025/26")
+    assert "rose significantly" in n.change_sentence(
+        "Burglary", 150, 100, p_value=0.001, period="2025/26"
+    )
+    assert "fell significantly" in n.change_sentence(
+        "Burglary", 60, 100, p_value=0.002, period="2025/26"
+    )
     s = n.change_sentence("Burglary", 108, 100, p_value=0.6, period="2025/26")
     assert "no clear change" in s and "rose" not in s
 
 
 def test_trend_sentence_follows_the_interval():
     months = pd.date_range("2018-01-01", periods=60, freq="MS")
-    up = fit_trend(pd.DataFrame({"month": months, "count": [int(100 * 1.01 ** i) for i in range(60)]}),
-                   seasonal=False)
+    up = fit_trend(
+        pd.DataFrame({"month": months, "count": [int(100 * 1.01**i) for i in range(60)]}),
+        seasonal=False,
+    )
     assert up.direction == "increasing" and "rising" in n.trend_sentence("Robbery", up)
     flat = fit_trend(pd.DataFrame({"month": months, "count": [100, 104] * 30}), seasonal=False)
     assert "no clear underlying trend" in n.trend_sentence("Robbery", flat)
 
 
 def test_headline_between_4_and_8_sentences():
-    a = pd.DataFrame({"priority": ["A", "B"], "recommendation": ["high focus", "maintain and monitor"]})
+    a = pd.DataFrame(
+        {"priority": ["A", "B"], "recommendation": ["high focus", "maintain and monitor"]}
+    )
     k = pd.DataFrame({"status": ["met", "not met", "no data"]})
     out = n.headline("Reducing risk", "2025/26", a, k, [f"Finding {i}." for i in range(10)])
     assert 4 <= len(out) <= 8
@@ -39,7 +47,15 @@ def test_headline_between_4_and_8_sentences():
 
 
 def test_kpi_sentence():
-    r = SimpleNamespace(label="Fly-tipping incidents", current=6022.0, target=6017.0, unit="incidents",
-                        status="not met", direction_of_travel="no significant change")
-    assert n.kpi_sentence(r) == ("Fly-tipping incidents was 6,022, not meeting the target (6,017), "
-                                 "with no significant change on last year.")
+    r = SimpleNamespace(
+        label="Fly-tipping incidents",
+        current=6022.0,
+        target=6017.0,
+        unit="incidents",
+        status="not met",
+        direction_of_travel="no significant change",
+    )
+    assert n.kpi_sentence(r) == (
+        "Fly-tipping incidents was 6,022, not meeting the target (6,017), "
+        "with no significant change on last year."
+    )

@@ -14,8 +14,15 @@ from kcpp_analysis.periods import (
 )
 
 
-@pytest.mark.parametrize("date,label", [("2025-04-01", "2025/26"), ("2026-03-31", "2025/26"),
-                                        ("2025-03-31", "2024/25"), ("1999-12-31", "1999/00")])
+@pytest.mark.parametrize(
+    "date,label",
+    [
+        ("2025-04-01", "2025/26"),
+        ("2026-03-31", "2025/26"),
+        ("2025-03-31", "2024/25"),
+        ("1999-12-31", "1999/00"),
+    ],
+)
 def test_fy_label(date, label):
     assert fy_label(pd.Timestamp(date)) == label
     assert fy_labels(pd.Series(pd.to_datetime([date]))).iloc[0] == label

@@ -35,7 +35,13 @@ def test_every_report_succeeds_and_is_listed(report_set):
     assert d.name == "2025-26"
     m = json.loads((d / "manifest.json").read_text())
     assert m["status"] == "succeeded"
-    assert {n["name"] for n in m["notebooks"]} == {"violence", "asb", "communities", "risk", "overview"}
+    assert {n["name"] for n in m["notebooks"]} == {
+        "violence",
+        "asb",
+        "communities",
+        "risk",
+        "overview",
+    }
     assert all(n["status"] == "succeeded" for n in m["notebooks"])
     assert m["dataset"]["fingerprint"] and m["params_sha256"]["kpis.yaml"]
     assert m["packages"]["pandas"]
@@ -62,8 +68,10 @@ def test_theme_html_has_every_section(report_set, theme, params):
     for pid, sec in zip(ids, sections, strict=False):
         if pid in {p.id for p in th.priorities}:
             imgs = re.findall(r"<img[^>]*>", sec)
-            assert any('src="data:image/png;base64,' in i and re.search(r'alt="[^"]{20,}"', i)
-                       for i in imgs), pid
+            assert any(
+                'src="data:image/png;base64,' in i and re.search(r'alt="[^"]{20,}"', i)
+                for i in imgs
+            ), pid
     # code hidden, no errors
     assert "rep.show(" not in html and "import kcpp_analysis" not in html
     assert "Traceback" not in html and 'data-mime-type="application/vnd.jupyter.stderr"' not in html
@@ -77,7 +85,9 @@ def test_no_victim_identifier_in_any_output(report_set, demo):
     for f in [*d.glob("*.html"), *(d / "tables").glob("*.csv"), *(d / "notebooks").glob("*.ipynb")]:
         hits = {t for t in token.findall(f.read_text()) if t in victims}
         assert not hits, (f.name, list(hits)[:3])
-    assert json.loads((report_set.out_dir / "manifest.json").read_text())["privacy_check"] == "passed"
+    assert (
+        json.loads((report_set.out_dir / "manifest.json").read_text())["privacy_check"] == "passed"
+    )
 
 
 def test_published_tables_hold_no_small_counts(report_set):
@@ -107,8 +117,12 @@ def _broken_templates(tmp_path):
     d = tmp_path / "templates"
     shutil.copytree(notebooks_dir(), d)
     nb = nbformat.read(d / "theme_report.ipynb", as_version=4)
-    nb.cells.insert(2, nbformat.v4.new_code_cell(
-        'if theme == "risk":\n    raise RuntimeError("deliberately broken theme")'))
+    nb.cells.insert(
+        2,
+        nbformat.v4.new_code_cell(
+            'if theme == "risk":\n    raise RuntimeError("deliberately broken theme")'
+        ),
+    )
     nbformat.write(nb, d / "theme_report.ipynb")
     return d
 
@@ -116,10 +130,28 @@ def _broken_templates(tmp_path):
 def test_broken_theme_is_isolated_and_run_exits_non_zero(demo_dir, tmp_path):
     out = tmp_path / "out"
     runner = CliRunner()
-    res = runner.invoke(app, ["report", "--data", str(demo_dir), "--themes", "asb", "--themes", "risk",
-                              "--jobs", "2", "--out", str(out), "--notebooks", str(_broken_templates(tmp_path))])
+    res = runner.invoke(
+        app,
+        [
+            "report",
+            "--data",
+            str(demo_dir),
+            "--themes",
+            "asb",
+            "--themes",
+            "risk",
+            "--jobs",
+            "2",
+            "--out",
+            str(out),
+            "--notebooks",
+            str(_broken_templates(tmp_path)),
+        ],
+    )
     assert res.exit_code == 1
-    assert "risk" in res.output and "cell" in res.output and "deliberately broken theme" in res.output
+    assert (
+        "risk" in res.output and "cell" in res.output and "deliberately broken theme" in res.output
+    )
     d = out / "2025-26"
     assert (d / "asb.html").exists() and (d / "overview.html").exists()
     assert not (d / "risk.html").exists()
@@ -157,10 +189,25 @@ def test_tampered_dataset_is_rejected_before_running(demo_dir, tmp_path):
 
 def test_plain_papermill_with_a_params_file(demo_dir, tmp_path):
     pf = tmp_path / "risk.yaml"
-    pf.write_text(f'theme: risk\nyear: "2025/26"\ndata_dir: "{demo_dir}"\noutput_dir: "{tmp_path / "o"}"\n')
-    res = subprocess.run([sys.executable, "-m", "papermill", str(notebooks_dir() / "theme_report.ipynb"),
-                          str(tmp_path / "risk.ipynb"), "-f", str(pf), "-k", "python3", "--no-progress-bar"],
-                         capture_output=True, text=True)
+    pf.write_text(
+        f'theme: risk\nyear: "2025/26"\ndata_dir: "{demo_dir}"\noutput_dir: "{tmp_path / "o"}"\n'
+    )
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "papermill",
+            str(notebooks_dir() / "theme_report.ipynb"),
+            str(tmp_path / "risk.ipynb"),
+            "-f",
+            str(pf),
+            "-k",
+            "python3",
+            "--no-progress-bar",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     nb = nbformat.read(tmp_path / "risk.ipynb", as_version=4)
     text = json.dumps([c.get("outputs") for c in nb.cells])

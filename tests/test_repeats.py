@@ -9,7 +9,8 @@ from kcpp_analysis.repeats import repeat_victimisation, time_to_repeat, wilson_c
 
 def _inc(rows):
     return pd.DataFrame(rows, columns=["incident_id", "victim_id", "date"]).assign(
-        date=lambda d: pd.to_datetime(d["date"]))
+        date=lambda d: pd.to_datetime(d["date"])
+    )
 
 
 def test_home_office_toolkit_example_459_crimes_250_victims():
@@ -20,7 +21,13 @@ def test_home_office_toolkit_example_459_crimes_250_victims():
     rows, i = [], 0
     for v, k in enumerate(counts):
         for j in range(k):
-            rows.append((f"I{i:04d}", f"V{v:03d}", pd.Timestamp("2024-04-01") + pd.Timedelta(days=10 * j + v % 7)))
+            rows.append(
+                (
+                    f"I{i:04d}",
+                    f"V{v:03d}",
+                    pd.Timestamp("2024-04-01") + pd.Timedelta(days=10 * j + v % 7),
+                )
+            )
             i += 1
     r = repeat_victimisation(_inc(rows), period="2024/25").iloc[0]
     assert r.n_incidents == 459 and r.n_victims == 250
@@ -31,23 +38,28 @@ def test_home_office_toolkit_example_459_crimes_250_victims():
 
 
 def test_same_day_ties_ordered_by_id():
-    r = repeat_victimisation(_inc([("B", "v", "2024-05-01"), ("A", "v", "2024-05-01")]),
-                             period="2024/25").iloc[0]
+    r = repeat_victimisation(
+        _inc([("B", "v", "2024-05-01"), ("A", "v", "2024-05-01")]), period="2024/25"
+    ).iloc[0]
     assert r.n_repeat_incidents == 1  # A first (not a repeat), B a repeat
 
 
 def test_gap_of_366_days_is_not_a_repeat_but_365_is():
-    a = repeat_victimisation(_inc([("1", "v", "2024-04-01"), ("2", "v", "2025-04-02")]),
-                             period="2025/26").iloc[0]
+    a = repeat_victimisation(
+        _inc([("1", "v", "2024-04-01"), ("2", "v", "2025-04-02")]), period="2025/26"
+    ).iloc[0]
     assert a.n_repeat_incidents == 0  # 366 days (2024 is a leap year: 1 Apr 2024 -> 2 Apr 2025)
-    b = repeat_victimisation(_inc([("1", "v", "2024-04-02"), ("2", "v", "2025-04-02")]),
-                             period="2025/26").iloc[0]
+    b = repeat_victimisation(
+        _inc([("1", "v", "2024-04-02"), ("2", "v", "2025-04-02")]), period="2025/26"
+    ).iloc[0]
     assert b.n_repeat_incidents == 1
 
 
 def test_history_before_the_period_counts():
-    r = repeat_victimisation(_inc([("1", "v", "2025-03-20"), ("2", "v", "2025-04-10"),
-                                   ("3", "w", "2025-05-01")]), period="2025/26").iloc[0]
+    r = repeat_victimisation(
+        _inc([("1", "v", "2025-03-20"), ("2", "v", "2025-04-10"), ("3", "w", "2025-05-01")]),
+        period="2025/26",
+    ).iloc[0]
     assert r.n_incidents == 2 and r.n_repeat_incidents == 1
     assert r.victim_repeat_rate == 0  # neither victim has 2+ incidents inside the year
 
@@ -75,21 +87,32 @@ def test_wilson_matches_formula():
 
 
 def test_time_to_repeat():
-    df = _inc([("1", "v", "2025-05-01"), ("2", "v", "2025-05-05"), ("3", "v", "2025-07-04"),
-               ("4", "w", "2025-06-01")])
+    df = _inc(
+        [
+            ("1", "v", "2025-05-01"),
+            ("2", "v", "2025-05-05"),
+            ("3", "v", "2025-07-04"),
+            ("4", "w", "2025-06-01"),
+        ]
+    )
     r = time_to_repeat(df, period="2025/26").iloc[0]
     assert r.n_gaps == 2 and r.median_days == 32
     assert r.share_within_7 == 0.5 and r.share_within_90 == 1.0
 
 
 incidents_strategy = st.lists(
-    st.tuples(st.integers(0, 6), st.integers(0, 500)), min_size=1, max_size=40)
+    st.tuples(st.integers(0, 6), st.integers(0, 500)), min_size=1, max_size=40
+)
 
 
 def _frame(pairs):
-    return pd.DataFrame({"incident_id": [f"I{i:03d}" for i in range(len(pairs))],
-                         "victim_id": [f"V{v}" for v, _ in pairs],
-                         "date": pd.Timestamp("2024-01-01") + pd.to_timedelta([d for _, d in pairs], unit="D")})
+    return pd.DataFrame(
+        {
+            "incident_id": [f"I{i:03d}" for i in range(len(pairs))],
+            "victim_id": [f"V{v}" for v, _ in pairs],
+            "date": pd.Timestamp("2024-01-01") + pd.to_timedelta([d for _, d in pairs], unit="D"),
+        }
+    )
 
 
 PERIOD = ("2024-06-01", "2025-05-15")
@@ -108,8 +131,13 @@ def test_rates_are_proportions(pairs):
 def test_new_single_incident_victim_never_raises_rates(pairs, day):
     df = _frame(pairs)
     before = repeat_victimisation(df, period=PERIOD).iloc[0]
-    extra = pd.DataFrame({"incident_id": ["Z999"], "victim_id": ["NEW"],
-                          "date": [pd.Timestamp("2024-01-01") + pd.Timedelta(days=day)]})
+    extra = pd.DataFrame(
+        {
+            "incident_id": ["Z999"],
+            "victim_id": ["NEW"],
+            "date": [pd.Timestamp("2024-01-01") + pd.Timedelta(days=day)],
+        }
+    )
     after = repeat_victimisation(pd.concat([df, extra]), period=PERIOD).iloc[0]
     for c in ["incident_repeat_rate", "victim_repeat_rate"]:
         if not np.isnan(before[c]):

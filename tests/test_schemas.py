@@ -7,29 +7,48 @@ from kcpp_analysis.errors import DataValidationError
 
 
 def _incidents(n=3, **over):
-    df = pd.DataFrame({
-        "incident_id": [f"I{i}" for i in range(n)],
-        "date": pd.to_datetime(["2021-05-01"] * n),
-        "date_precision": ["day"] * n,
-        "source": ["police_crime"] * n,
-        "category": ["robbery"] * n,
-        "lsoa_code": ["E01011004"] * n,
-        "victim_id": [None] * n,
-        "domestic_abuse": [False] * n, "hate_crime": [False] * n, "vawg": [False] * n,
-        "knife_crime": [False] * n, "drug_related": [False] * n, "alcohol_related": [False] * n,
-        "hate_strand": [None] * n, "severity": [None] * n,
-    })
+    df = pd.DataFrame(
+        {
+            "incident_id": [f"I{i}" for i in range(n)],
+            "date": pd.to_datetime(["2021-05-01"] * n),
+            "date_precision": ["day"] * n,
+            "source": ["police_crime"] * n,
+            "category": ["robbery"] * n,
+            "lsoa_code": ["E01011004"] * n,
+            "victim_id": [None] * n,
+            "domestic_abuse": [False] * n,
+            "hate_crime": [False] * n,
+            "vawg": [False] * n,
+            "knife_crime": [False] * n,
+            "drug_related": [False] * n,
+            "alcohol_related": [False] * n,
+            "hate_strand": [None] * n,
+            "severity": [None] * n,
+        }
+    )
     for k, v in over.items():
         df[k] = v
     return normalise_table(df, "incidents")
 
 
 def _areas():
-    return normalise_table(pd.DataFrame({
-        "lsoa_code": ["E01011004"], "lsoa_name": ["Kirklees 040A"], "ward_code": ["E05001390"],
-        "ward_name": ["Batley East"], "place": ["Batley & Spen"], "population": [1355],
-        "imd_score": [52.755], "imd_rank": [1757], "imd_decile": [1],
-        **{d: [0.1] for d in schemas.DOMAIN_SCORES}}), "areas")
+    return normalise_table(
+        pd.DataFrame(
+            {
+                "lsoa_code": ["E01011004"],
+                "lsoa_name": ["Kirklees 040A"],
+                "ward_code": ["E05001390"],
+                "ward_name": ["Batley East"],
+                "place": ["Batley & Spen"],
+                "population": [1355],
+                "imd_score": [52.755],
+                "imd_rank": [1757],
+                "imd_decile": [1],
+                **{d: [0.1] for d in schemas.DOMAIN_SCORES},
+            }
+        ),
+        "areas",
+    )
 
 
 def _validate_inc(df, params):
@@ -52,7 +71,9 @@ def test_duplicate_incident_id_names_column_and_rows(params):
 
 def test_unknown_category_names_value_and_row(params):
     df = _incidents(category=["robbery", "robbbery", "robbery"])
-    with pytest.raises(DataValidationError, match=r"column 'category' failed isin.*row 1: 'robbbery'"):
+    with pytest.raises(
+        DataValidationError, match=r"column 'category' failed isin.*row 1: 'robbbery'"
+    ):
         _validate_inc(df, params)
 
 
@@ -73,31 +94,57 @@ def test_missing_column_is_named(params):
 def test_imd_decile_out_of_range(params):
     a = _areas()
     a.loc[0, "imd_decile"] = 11
-    with pytest.raises(DataValidationError, match=r"column 'imd_decile' failed in_range.*row 0: 11"):
+    with pytest.raises(
+        DataValidationError, match=r"column 'imd_decile' failed in_range.*row 0: 11"
+    ):
         schemas.validate_table(a, "areas", schemas.areas_schema(params.sia.places))
 
 
 def test_survey_weight_must_be_positive():
-    s = normalise_table(pd.DataFrame({
-        "survey": ["r", "r"], "wave": ["2021/22", "2021/22"], "respondent_id": ["1", "2"],
-        "place": ["Rural", "Rural"], "weight": [1.0, 0.0], "question": ["q", "q"],
-        "positive": [True, False]}), "survey")
-    with pytest.raises(DataValidationError, match=r"column 'weight' failed greater_than\(0\).*row 1"):
+    s = normalise_table(
+        pd.DataFrame(
+            {
+                "survey": ["r", "r"],
+                "wave": ["2021/22", "2021/22"],
+                "respondent_id": ["1", "2"],
+                "place": ["Rural", "Rural"],
+                "weight": [1.0, 0.0],
+                "question": ["q", "q"],
+                "positive": [True, False],
+            }
+        ),
+        "survey",
+    )
+    with pytest.raises(
+        DataValidationError, match=r"column 'weight' failed greater_than\(0\).*row 1"
+    ):
         schemas.validate_table(s, "survey", schemas.survey_schema())
 
 
 def test_incident_lsoa_missing_from_areas_is_reported(params):
     inc = _incidents(lsoa_code=["E01011004", "E01099999", "E01011004"])
-    ds = Dataset(incidents=inc, areas=_areas(), survey=empty_table("survey"),
-                 indicators=empty_table("indicators"))
-    with pytest.raises(DataValidationError, match=r"missing from table 'areas'.*row 1: 'E01099999'"):
+    ds = Dataset(
+        incidents=inc,
+        areas=_areas(),
+        survey=empty_table("survey"),
+        indicators=empty_table("indicators"),
+    )
+    with pytest.raises(
+        DataValidationError, match=r"missing from table 'areas'.*row 1: 'E01099999'"
+    ):
         validate_dataset(ds, params)
 
 
 def test_dates_outside_declared_coverage(params):
     inc = _incidents(date=pd.to_datetime(["2021-05-01", "2016-01-01", "2021-05-02"]))
-    ds = Dataset(incidents=inc, areas=_areas(), survey=empty_table("survey"),
-                 indicators=empty_table("indicators"),
-                 meta={"coverage": {"start": "2017-04-01", "end": "2026-03-31"}})
-    with pytest.raises(DataValidationError, match=r"outside the declared coverage.*row 1: 2016-01-01"):
+    ds = Dataset(
+        incidents=inc,
+        areas=_areas(),
+        survey=empty_table("survey"),
+        indicators=empty_table("indicators"),
+        meta={"coverage": {"start": "2017-04-01", "end": "2026-03-31"}},
+    )
+    with pytest.raises(
+        DataValidationError, match=r"outside the declared coverage.*row 1: 2016-01-01"
+    ):
         validate_dataset(ds, params)

@@ -28,9 +28,12 @@ POLICE = "policeuk_street_2020-04_kirklees_sample_police_uk_layout.csv"
 
 @pytest.fixture(scope="module")
 def real_areas(real_dir, params):
-    iod = read_iod2019_file7(real_dir / "iod2019_kirklees_lsoa_all_domains.csv", lad_code="E08000034")
-    lw = read_ons_lsoa_ward(real_dir / "ons_lsoa11_ward2019_lad2019_lookup_west_yorkshire.csv",
-                            lad_code="E08000034")
+    iod = read_iod2019_file7(
+        real_dir / "iod2019_kirklees_lsoa_all_domains.csv", lad_code="E08000034"
+    )
+    lw = read_ons_lsoa_ward(
+        real_dir / "ons_lsoa11_ward2019_lad2019_lookup_west_yorkshire.csv", lad_code="E08000034"
+    )
     pop = read_population(real_dir / "ons_mid2018_lsoa_population_density_west_yorkshire.csv")
     return build_areas(iod, lw, params, pop)
 
@@ -38,10 +41,16 @@ def real_areas(real_dir, params):
 def test_real_areas(real_areas):
     assert len(real_areas) == 259 and real_areas["ward_code"].nunique() == 23
     assert real_areas["population"].sum() == 438727  # mid-2018 estimates, PROVENANCE.md
-    assert set(real_areas["place"]) == {"Batley & Spen", "Dewsbury & Mirfield", "Huddersfield", "Rural"}
+    assert set(real_areas["place"]) == {
+        "Batley & Spen",
+        "Dewsbury & Mirfield",
+        "Huddersfield",
+        "Rural",
+    }
 
 
 # ---------------------------------------------------------------- police.uk
+
 
 def _police(real_dir, params, areas, path=None, **kw):
     return read_policeuk_street([Path(path or real_dir / POLICE)], params, areas, **kw)
@@ -69,11 +78,15 @@ def test_policeuk_zip_and_folder_tree_read_the_same(real_dir, params, real_areas
     (tree / "2020-04-west-yorkshire-outcomes.csv").write_text("not,a,street,file\n")
     z = tmp_path / "download.zip"
     with zipfile.ZipFile(z, "w") as zf:
-        zf.write(tree / "2020-04-west-yorkshire-street.csv", "2020-04/2020-04-west-yorkshire-street.csv")
+        zf.write(
+            tree / "2020-04-west-yorkshire-street.csv", "2020-04/2020-04-west-yorkshire-street.csv"
+        )
     a, _ = read_policeuk_street([tmp_path / "archive"], params, real_areas)
     b, _ = read_policeuk_street([z], params, real_areas)
     assert len(a) == len(b) == 73
-    assert sorted(a.incident_id[a.source == "police_crime"]) == sorted(b.incident_id[b.source == "police_crime"])
+    assert sorted(a.incident_id[a.source == "police_crime"]) == sorted(
+        b.incident_id[b.source == "police_crime"]
+    )
 
 
 def _variant(real_dir, tmp_path, fn, name="v.csv", mode="w"):
@@ -89,7 +102,9 @@ def _variant(real_dir, tmp_path, fn, name="v.csv", mode="w"):
 
 def test_bad_missing_column(real_dir, params, real_areas, tmp_path):
     p = real_dir / "policeuk_street_2020-04_kirklees_SAMPLE_73rows.csv"  # repo author's layout
-    with pytest.raises(SourceError, match=r"SAMPLE_73rows.csv: missing column\(s\) \['Reported by'\]"):
+    with pytest.raises(
+        SourceError, match=r"SAMPLE_73rows.csv: missing column\(s\) \['Reported by'\]"
+    ):
         _police(real_dir, params, real_areas, p)
 
 
@@ -97,6 +112,7 @@ def test_extra_unknown_column_is_ignored(real_dir, params, real_areas, tmp_path)
     def add(t):
         lines = t.splitlines()
         return "\n".join([lines[0] + ",Extra"] + [ln + ",x" for ln in lines[1:]]) + "\n"
+
     df, _ = _police(real_dir, params, real_areas, _variant(real_dir, tmp_path, add))
     assert len(df) == 73
 
@@ -106,6 +122,7 @@ def test_bad_month_format_names_file_column_line(real_dir, params, real_areas, t
         lines = t.splitlines()
         lines[5] = lines[5].replace(",2020-04,", ",04/2020,", 1)
         return "\n".join(lines) + "\n"
+
     with pytest.raises(SourceError, match=r"v.csv: column 'Month' line 6: '04/2020'"):
         _police(real_dir, params, real_areas, _variant(real_dir, tmp_path, bad))
 
@@ -135,11 +152,14 @@ def test_duplicated_crime_ids_are_dropped_and_counted(real_dir, params, real_are
     def dup(t):
         lines = t.splitlines()
         return "\n".join(lines + [lines[1], lines[2]]) + "\n"
+
     df, q = _police(real_dir, params, real_areas, _variant(real_dir, tmp_path, dup))
     assert q["duplicates_dropped"] == 2 and len(df) == 73
 
 
-def test_lsoa_of_another_district_and_no_location_are_counted(real_dir, params, real_areas, tmp_path):
+def test_lsoa_of_another_district_and_no_location_are_counted(
+    real_dir, params, real_areas, tmp_path
+):
     def f(t):
         lines = t.splitlines()
         lines[1] = lines[1].replace("E01011029", "E01010652")  # a Bradford LSOA
@@ -147,6 +167,7 @@ def test_lsoa_of_another_district_and_no_location_are_counted(real_dir, params, 
         parts[4:9] = ["", "", "No Location", "", ""]
         lines[2] = ",".join(parts)
         return "\n".join(lines) + "\n"
+
     df, q = _police(real_dir, params, real_areas, _variant(real_dir, tmp_path, f))
     assert q["outside_area"] == 1 and q["no_location"] == 1 and len(df) == 71
 
@@ -158,8 +179,9 @@ def test_truncated_last_line_names_the_line(real_dir, params, real_areas, tmp_pa
 
 
 def test_2021_lsoa_codes_map_through_the_ons_lookup(real_dir, params, real_areas, tmp_path):
-    m, merged = read_lsoa11_lsoa21(real_dir / "ons_lsoa11_lsoa21_lad22_lookup_west_yorkshire.csv",
-                                   set(real_areas.lsoa_code))
+    m, merged = read_lsoa11_lsoa21(
+        real_dir / "ons_lsoa11_lsoa21_lad22_lookup_west_yorkshire.csv", set(real_areas.lsoa_code)
+    )
     assert m["E01034584"] == "E01033542" and m["E01034585"] == "E01033542"  # split
     assert m["E01034588"] in {"E01011171", "E01011172"} and merged == 2  # merged
     p = _variant(real_dir, tmp_path, lambda t: t.replace("E01011029", "E01034584", 1))
@@ -169,9 +191,14 @@ def test_2021_lsoa_codes_map_through_the_ons_lookup(real_dir, params, real_areas
 
 # ---------------------------------------------------------------- STATS19, FixMyStreet
 
+
 def test_stats19_one_incident_per_kirklees_casualty(real_dir, real_areas):
-    df, q = read_stats19(real_dir / "dft_stats19_2024_collisions_EXCERPT.csv",
-                         real_dir / "dft_stats19_2024_casualties_EXCERPT.csv", "E08000034", real_areas)
+    df, q = read_stats19(
+        real_dir / "dft_stats19_2024_collisions_EXCERPT.csv",
+        real_dir / "dft_stats19_2024_casualties_EXCERPT.csv",
+        "E08000034",
+        real_areas,
+    )
     col = pd.read_csv(real_dir / "dft_stats19_2024_collisions_EXCERPT.csv")
     cas = pd.read_csv(real_dir / "dft_stats19_2024_casualties_EXCERPT.csv")
     k = cas.merge(col[col.local_authority_ons_district == "E08000034"], on="collision_index")
@@ -181,30 +208,41 @@ def test_stats19_one_incident_per_kirklees_casualty(real_dir, real_areas):
 
 
 def test_fixmystreet_reports_become_incidents(real_dir, params, real_areas):
-    df, q = read_fixmystreet(real_dir / "fixmystreet_reports_kirklees_lsoa_month_2007_2020.csv",
-                             params, real_areas)
+    df, q = read_fixmystreet(
+        real_dir / "fixmystreet_reports_kirklees_lsoa_month_2007_2020.csv", params, real_areas
+    )
     raw = pd.read_csv(real_dir / "fixmystreet_reports_kirklees_lsoa_month_2007_2020.csv")
     mapped = raw[raw.category_code.isin(["A1", "A20", "A28", "A33", "A29", "A22"])]
     assert len(df) == mapped.reports.sum()
-    assert (df.category == "fly_tipping").sum() == mapped[mapped.category_code.isin(["A29", "A22"])].reports.sum()
+    assert (df.category == "fly_tipping").sum() == mapped[
+        mapped.category_code.isin(["A29", "A22"])
+    ].reports.sum()
     assert df.incident_id.is_unique and (df.source == "fixmystreet").all()
 
 
 # ---------------------------------------------------------------- partner extracts
 
+
 def _partner(tmp_path, rows):
     p = tmp_path / "crime.csv"
-    head = ("crime_ref,recorded_date,offence_group,lsoa_code,victim_ref,domestic_abuse,hate_crime,"
-            "hate_strand,vawg,knife_crime,drug_related,alcohol_related\n")
+    head = (
+        "crime_ref,recorded_date,offence_group,lsoa_code,victim_ref,domestic_abuse,hate_crime,"
+        "hate_strand,vawg,knife_crime,drug_related,alcohol_related\n"
+    )
     p.write_text(head + "".join(r + "\n" for r in rows))
     return p
 
 
 def test_partner_extract_pseudonymises_victims(tmp_path, params, monkeypatch):
     monkeypatch.setenv("KCPP_PSEUDONYM_KEY", "secret-key")
-    p = _partner(tmp_path, ["C1,2024-05-01,Violence with injury,E01011004,PERSON-42,Y,N,,Y,N,N,Y",
-                            "C2,2024-06-01,Stalking and harassment,E01011004,PERSON-42,Y,N,,Y,N,N,N",
-                            "C3,2024-06-02,Public order offences,E01011004,,N,Y,Race,N,N,N,N"])
+    p = _partner(
+        tmp_path,
+        [
+            "C1,2024-05-01,Violence with injury,E01011004,PERSON-42,Y,N,,Y,N,N,Y",
+            "C2,2024-06-01,Stalking and harassment,E01011004,PERSON-42,Y,N,,Y,N,N,N",
+            "C3,2024-06-02,Public order offences,E01011004,,N,Y,Race,N,N,N,N",
+        ],
+    )
     df, _ = read_partner_extract(p, "police_crime", params)
     assert df.victim_id[0] == df.victim_id[1] and df.victim_id[0].startswith("P")
     assert "PERSON-42" not in df.to_csv() and pd.isna(df.victim_id[2])
@@ -223,27 +261,52 @@ def test_partner_extract_needs_the_key(tmp_path, params, monkeypatch):
 
 def test_partner_extract_bad_date_and_category(tmp_path, params, monkeypatch):
     monkeypatch.setenv("KCPP_PSEUDONYM_KEY", "k")
-    p = _partner(tmp_path, ["C1,2024-05-01,Violence with injury,E01011004,,N,N,,N,N,N,N",
-                            "C2,01/06/2024,Robbery,E01011004,,N,N,,N,N,N,N"])
-    with pytest.raises(SourceError, match=r"crime.csv: column 'recorded_date' line 3: '01/06/2024'"):
+    p = _partner(
+        tmp_path,
+        [
+            "C1,2024-05-01,Violence with injury,E01011004,,N,N,,N,N,N,N",
+            "C2,01/06/2024,Robbery,E01011004,,N,N,,N,N,N,N",
+        ],
+    )
+    with pytest.raises(
+        SourceError, match=r"crime.csv: column 'recorded_date' line 3: '01/06/2024'"
+    ):
         read_partner_extract(p, "police_crime", params)
     p = _partner(tmp_path, ["C1,2024-05-01,Violence wiht injury,E01011004,,N,N,,N,N,N,N"])
-    with pytest.raises(SourceError, match=r"column 'offence_group' line 2: unknown value 'Violence wiht injury'"):
+    with pytest.raises(
+        SourceError, match=r"column 'offence_group' line 2: unknown value 'Violence wiht injury'"
+    ):
         read_partner_extract(p, "police_crime", params)
 
 
 # ---------------------------------------------------------------- sources file
 
+
 def _sources(tmp_path, real_dir, extra=None, coverage=None):
-    d = {"sources": [
-        {"kind": "iod2019", "path": str(real_dir / "iod2019_kirklees_lsoa_all_domains.csv")},
-        {"kind": "ons_lsoa_ward", "path": str(real_dir / "ons_lsoa11_ward2019_lad2019_lookup_west_yorkshire.csv")},
-        {"kind": "population", "path": str(real_dir / "ons_mid2018_lsoa_population_density_west_yorkshire.csv")},
-        {"kind": "policeuk_street", "path": str(real_dir / POLICE)},
-        {"kind": "stats19", "collisions": str(real_dir / "dft_stats19_2024_collisions_EXCERPT.csv"),
-         "casualties": str(real_dir / "dft_stats19_2024_casualties_EXCERPT.csv")},
-        {"kind": "fixmystreet", "path": str(real_dir / "fixmystreet_reports_kirklees_lsoa_month_2007_2020.csv")},
-    ] + (extra or [])}
+    d = {
+        "sources": [
+            {"kind": "iod2019", "path": str(real_dir / "iod2019_kirklees_lsoa_all_domains.csv")},
+            {
+                "kind": "ons_lsoa_ward",
+                "path": str(real_dir / "ons_lsoa11_ward2019_lad2019_lookup_west_yorkshire.csv"),
+            },
+            {
+                "kind": "population",
+                "path": str(real_dir / "ons_mid2018_lsoa_population_density_west_yorkshire.csv"),
+            },
+            {"kind": "policeuk_street", "path": str(real_dir / POLICE)},
+            {
+                "kind": "stats19",
+                "collisions": str(real_dir / "dft_stats19_2024_collisions_EXCERPT.csv"),
+                "casualties": str(real_dir / "dft_stats19_2024_casualties_EXCERPT.csv"),
+            },
+            {
+                "kind": "fixmystreet",
+                "path": str(real_dir / "fixmystreet_reports_kirklees_lsoa_month_2007_2020.csv"),
+            },
+        ]
+        + (extra or [])
+    }
     if coverage:
         d["coverage"] = coverage
     import yaml
@@ -258,15 +321,23 @@ def test_sources_file_errors_name_the_entry(tmp_path, real_dir):
 
     p = tmp_path / "s.yaml"
     p.write_text(yaml.safe_dump({"sources": [{"kind": "iod2019", "path": "x.csv"}]}))
-    with pytest.raises(ConfigError, match=r"sources\[0\] \(iod2019\): key 'path': file not found: x.csv"):
+    with pytest.raises(
+        ConfigError, match=r"sources\[0\] \(iod2019\): key 'path': file not found: x.csv"
+    ):
         load_sources(p)
     p.write_text(yaml.safe_dump({"sources": [{"kind": "police_uk", "path": "x"}]}))
     with pytest.raises(ConfigError, match=r"sources\[0\]: unknown kind 'police_uk'"):
         load_sources(p)
-    p.write_text(yaml.safe_dump({"sources": [{"kind": "fixmystreet", "path": str(tmp_path / "*.nothing")}]}))
+    p.write_text(
+        yaml.safe_dump({"sources": [{"kind": "fixmystreet", "path": str(tmp_path / "*.nothing")}]})
+    )
     with pytest.raises(ConfigError, match="glob matches no file"):
         load_sources(p)
-    p.write_text(yaml.safe_dump({"sources": [{"kind": "iod2019", "path": str(real_dir / POLICE), "sheet": 1}]}))
+    p.write_text(
+        yaml.safe_dump(
+            {"sources": [{"kind": "iod2019", "path": str(real_dir / POLICE), "sheet": 1}]}
+        )
+    )
     with pytest.raises(ConfigError, match=r"sources\[0\]: key 'sheet': unknown key"):
         load_sources(p)
 

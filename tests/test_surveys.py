@@ -7,9 +7,17 @@ from kcpp_analysis.surveys import compare_shares, weighted_share
 
 
 def _survey(wave, weights, positives, place="Rural"):
-    return pd.DataFrame({"survey": "residents", "wave": wave, "respondent_id": range(len(weights)),
-                         "place": place, "weight": weights, "question": "feel_safe_area",
-                         "positive": positives})
+    return pd.DataFrame(
+        {
+            "survey": "residents",
+            "wave": wave,
+            "respondent_id": range(len(weights)),
+            "place": place,
+            "weight": weights,
+            "question": "feel_safe_area",
+            "positive": positives,
+        }
+    )
 
 
 def test_hand_worked_weights():
@@ -32,9 +40,13 @@ def test_equal_weights_reduce_to_simple_proportion_and_wilson():
 
 
 def test_by_place_and_wave_filter():
-    s = pd.concat([_survey("2024/25", [1, 1], [True, False], "Rural"),
-                   _survey("2024/25", [1, 3], [True, False], "Huddersfield"),
-                   _survey("2023/24", [1], [True], "Rural")])
+    s = pd.concat(
+        [
+            _survey("2024/25", [1, 1], [True, False], "Rural"),
+            _survey("2024/25", [1, 3], [True, False], "Huddersfield"),
+            _survey("2023/24", [1], [True], "Rural"),
+        ]
+    )
     r = weighted_share(s, "feel_safe_area", by="place", wave="2024/25").set_index("place")
     assert r.loc["Huddersfield", "share"] == 0.25 and r.loc["Rural", "share"] == 0.5
     assert set(r["wave"]) == {"2024/25"}
@@ -43,8 +55,9 @@ def test_by_place_and_wave_filter():
 def test_compare_shares_z_test():
     a = _survey("2023/24", [1.0] * 400, [True] * 320 + [False] * 80)
     b = _survey("2024/25", [1.0] * 400, [True] * 290 + [False] * 110)
-    r = compare_shares(pd.concat([a, b]), "feel_safe_area", current_wave="2024/25",
-                       previous_wave="2023/24").iloc[0]
+    r = compare_shares(
+        pd.concat([a, b]), "feel_safe_area", current_wave="2024/25", previous_wave="2023/24"
+    ).iloc[0]
     p1, p2 = 0.8, 0.725
     se = np.sqrt(p1 * (1 - p1) / 400 + p2 * (1 - p2) / 400)
     assert r.difference == pytest.approx(p2 - p1)

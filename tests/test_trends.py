@@ -21,14 +21,22 @@ def _series(counts, months=MONTHS):
 
 
 def test_monthly_counts_has_explicit_zero_months_per_group():
-    df = pd.DataFrame({
-        "date": pd.to_datetime(["2024-01-03", "2024-01-20", "2024-03-31", "2024-02-10"]),
-        "place": ["A", "A", "A", "B"],
-    })
+    df = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2024-01-03", "2024-01-20", "2024-03-31", "2024-02-10"]),
+            "place": ["A", "A", "A", "B"],
+        }
+    )
     out = monthly_counts(df, by="place")
     got = {(r.place, r.month.strftime("%Y-%m")): r.count for r in out.itertuples()}
-    assert got == {("A", "2024-01"): 2, ("A", "2024-02"): 0, ("A", "2024-03"): 1,
-                   ("B", "2024-01"): 0, ("B", "2024-02"): 1, ("B", "2024-03"): 0}
+    assert got == {
+        ("A", "2024-01"): 2,
+        ("A", "2024-02"): 0,
+        ("A", "2024-03"): 1,
+        ("B", "2024-01"): 0,
+        ("B", "2024-02"): 1,
+        ("B", "2024-03"): 0,
+    }
 
 
 def test_monthly_counts_start_end_extend_with_zeros():
@@ -40,7 +48,7 @@ def test_monthly_counts_start_end_extend_with_zeros():
 def test_known_decline_and_seasonal_peak_recovered():
     rng = np.random.default_rng(1)
     years = np.arange(96) / 12
-    mu = 200 * 0.95 ** years * SEASON
+    mu = 200 * 0.95**years * SEASON
     fit = fit_trend(_series(rng.poisson(mu)))
     assert fit.family == "poisson"
     assert fit.ci_low_pct <= -5.0 <= fit.ci_high_pct
@@ -56,7 +64,7 @@ def test_known_decline_and_seasonal_peak_recovered():
 def test_direction_comes_from_the_interval_not_the_sign():
     rng = np.random.default_rng(5)
     years = np.arange(36) / 12
-    fit = fit_trend(_series(rng.poisson(20 * 1.01 ** years), MONTHS[:36]))
+    fit = fit_trend(_series(rng.poisson(20 * 1.01**years), MONTHS[:36]))
     assert fit.ci_low_pct < 0 < fit.ci_high_pct
     assert fit.direction == "no clear change"
 
@@ -117,17 +125,19 @@ def test_negative_counts_are_rejected():
 
 def test_forecast_continues_trend_and_season():
     years = np.arange(60) / 12
-    counts = np.round(500 * 1.1 ** years)
+    counts = np.round(500 * 1.1**years)
     fit = fit_trend(_series(counts, MONTHS[:60]), seasonal=False)
     fc = forecast(fit, horizon=12)
     assert len(fc) == 12 and fc.month.iloc[0] == MONTHS[60]
-    assert fc.expected.iloc[0] == pytest.approx(500 * 1.1 ** 5, rel=0.01)
+    assert fc.expected.iloc[0] == pytest.approx(500 * 1.1**5, rel=0.01)
     assert (fc.lower <= fc.expected).all() and (fc.expected <= fc.upper).all()
     assert (fc.mean_lower <= fc.expected).all()
 
 
-@pytest.mark.parametrize("c,p,ec,ep", [(130, 100, 1, 1), (45, 60, 1, 1), (12, 4, 365, 366),
-                                       (0, 9, 1, 1), (300, 250, 2.0, 1.5)])
+@pytest.mark.parametrize(
+    "c,p,ec,ep",
+    [(130, 100, 1, 1), (45, 60, 1, 1), (12, 4, 365, 366), (0, 9, 1, 1), (300, 250, 2.0, 1.5)],
+)
 def test_compare_periods_matches_scipy_binomtest(c, p, ec, ep):
     r = compare_periods(c, p, current_exposure=ec, previous_exposure=ep).iloc[0]
     bt = stats.binomtest(c, c + p, ec / (ec + ep))
@@ -150,8 +160,9 @@ BASE = [10, 12, 10, 12, 10, 12]  # mean 11, mean moving range 2: limits 5.68 / 1
 
 def _spc(tail, improvement="decrease"):
     vals = BASE + tail
-    s = pd.DataFrame({"month": pd.date_range("2020-01-01", periods=len(vals), freq="MS"),
-                      "count": vals})
+    s = pd.DataFrame(
+        {"month": pd.date_range("2020-01-01", periods=len(vals), freq="MS"), "count": vals}
+    )
     return spc_xmr(s, baseline_points=6, improvement=improvement).points
 
 
@@ -200,8 +211,15 @@ def test_xmr_assurance():
     assert spc_xmr(s, target=11).assurance == "inconsistent"
 
 
-@pytest.mark.parametrize("x", [[5, 3, 8, 9, 12], [1, 2, 3, 4, 5, 6, 7, 8], [9, 7, 8, 5, 6, 2, 3],
-                               [3.1, 2.2, 5.4, 1.0, 4.4, 0.3, 7.7, 6.6, 9.9, 8.8]])
+@pytest.mark.parametrize(
+    "x",
+    [
+        [5, 3, 8, 9, 12],
+        [1, 2, 3, 4, 5, 6, 7, 8],
+        [9, 7, 8, 5, 6, 2, 3],
+        [3.1, 2.2, 5.4, 1.0, 4.4, 0.3, 7.7, 6.6, 9.9, 8.8],
+    ],
+)
 def test_mann_kendall_exact_matches_scipy_kendalltau(x):
     r = mann_kendall(x).iloc[0]
     kt = stats.kendalltau(np.arange(len(x)), x, method="exact")
@@ -242,7 +260,7 @@ def test_forecast_total_interval_matches_parametric_simulation():
 
     rng = np.random.default_rng(11)
     years = np.arange(60) / 12
-    fit = fit_trend(_series(rng.poisson(120 * 0.97 ** years * SEASON[:60]), MONTHS[:60]))
+    fit = fit_trend(_series(rng.poisson(120 * 0.97**years * SEASON[:60]), MONTHS[:60]))
     assert fit.family == "poisson"
     r = forecast_total(fit, horizon=12).iloc[0]
     m = fit._model

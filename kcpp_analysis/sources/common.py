@@ -24,11 +24,19 @@ def sniff_text(path: Path) -> None:
     if not head.strip():
         raise SourceError(f"{path}: file is empty")
     if b"\x00" in head or head[:2] == b"PK" or head[:4] == b"%PDF":
-        raise SourceError(f"{path}: not a CSV text file (binary content; a zip, spreadsheet or PDF?)")
+        raise SourceError(
+            f"{path}: not a CSV text file (binary content; a zip, spreadsheet or PDF?)"
+        )
 
 
-def read_csv_checked(path: str | Path, required: Sequence[str], *, kind: str,
-                     dtype: dict | None = None, strip_headers: bool = True) -> pd.DataFrame:
+def read_csv_checked(
+    path: str | Path,
+    required: Sequence[str],
+    *,
+    kind: str,
+    dtype: dict | None = None,
+    strip_headers: bool = True,
+) -> pd.DataFrame:
     """Read a CSV whose header must contain ``required`` columns.
 
     Handles a UTF-8 byte-order mark and Windows line endings; header names are stripped of
@@ -41,8 +49,15 @@ def read_csv_checked(path: str | Path, required: Sequence[str], *, kind: str,
     path = Path(path)
     sniff_text(path)
     try:
-        df = pd.read_csv(path, dtype=dtype or str, encoding="utf-8-sig", keep_default_na=False,
-                         na_values=[""], on_bad_lines="error", engine="c")
+        df = pd.read_csv(
+            path,
+            dtype=dtype or str,
+            encoding="utf-8-sig",
+            keep_default_na=False,
+            na_values=[""],
+            on_bad_lines="error",
+            engine="c",
+        )
     except pd.errors.EmptyDataError:
         raise SourceError(f"{path}: file has no header row") from None
     except pd.errors.ParserError as exc:
@@ -53,8 +68,10 @@ def read_csv_checked(path: str | Path, required: Sequence[str], *, kind: str,
         df.columns = [str(c).strip() for c in df.columns]
     missing = [c for c in required if c not in df.columns]
     if missing:
-        raise SourceError(f"{path}: missing column(s) {missing} for a {kind} file "
-                          f"(found: {list(df.columns)[:15]})")
+        raise SourceError(
+            f"{path}: missing column(s) {missing} for a {kind} file "
+            f"(found: {list(df.columns)[:15]})"
+        )
     extra = [c for c in df.columns if c not in required]
     if extra:
         log.info("%s: ignoring %d extra column(s): %s", path.name, len(extra), extra[:10])
@@ -70,13 +87,16 @@ def numeric(df: pd.DataFrame, col: str, path: Path, *, integer: bool = False) ->
     bad = out.isna() & df[col].notna()
     if bad.any():
         i = bad.idxmax()
-        raise SourceError(f"{path}: column '{col}' line {df.loc[i, '_line']}: "
-                          f"{df.loc[i, col]!r} is not a number")
+        raise SourceError(
+            f"{path}: column '{col}' line {df.loc[i, '_line']}: {df.loc[i, col]!r} is not a number"
+        )
     if integer:
         if (out.dropna() % 1 != 0).any():
             i = (out % 1 != 0).idxmax()
-            raise SourceError(f"{path}: column '{col}' line {df.loc[i, '_line']}: "
-                              f"{df.loc[i, col]!r} is not a whole number")
+            raise SourceError(
+                f"{path}: column '{col}' line {df.loc[i, '_line']}: "
+                f"{df.loc[i, col]!r} is not a whole number"
+            )
     return out
 
 

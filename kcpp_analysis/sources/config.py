@@ -25,7 +25,9 @@ class _Entry(BaseModel):
 
 class PoliceUkStreet(_Entry):
     kind: Literal["policeuk_street"]
-    path: str  # folder tree of YYYY-MM/YYYY-MM-<force>-street.csv, the archive zip, a file or a glob
+    path: (
+        str  # folder tree of YYYY-MM/YYYY-MM-<force>-street.csv, the archive zip, a file or a glob
+    )
 
 
 class PartnerExtract(_Entry):
@@ -82,12 +84,32 @@ class IndicatorsCsv(_Entry):
 
 
 Source = Annotated[
-    PoliceUkStreet | PartnerExtract | Iod2019 | OnsLsoaWard | WardPlace | Population | Lsoa11To21
-    | Stats19 | FixMyStreet | SurveyCsv | IndicatorsCsv,
+    PoliceUkStreet
+    | PartnerExtract
+    | Iod2019
+    | OnsLsoaWard
+    | WardPlace
+    | Population
+    | Lsoa11To21
+    | Stats19
+    | FixMyStreet
+    | SurveyCsv
+    | IndicatorsCsv,
     Field(discriminator="kind"),
 ]
-KINDS = ["policeuk_street", "partner_extract", "iod2019", "ons_lsoa_ward", "ward_place",
-         "population", "lsoa11_lsoa21", "stats19", "fixmystreet", "survey", "indicators"]
+KINDS = [
+    "policeuk_street",
+    "partner_extract",
+    "iod2019",
+    "ons_lsoa_ward",
+    "ward_place",
+    "population",
+    "lsoa11_lsoa21",
+    "stats19",
+    "fixmystreet",
+    "survey",
+    "indicators",
+]
 
 
 class Coverage(BaseModel):
@@ -143,14 +165,20 @@ def load_sources(path: str | Path) -> tuple[SourcesFile, Path]:
     for i, e in enumerate(entries):
         if not isinstance(e, dict) or e.get("kind") not in KINDS:
             kind = e.get("kind") if isinstance(e, dict) else e
-            raise ConfigError(f"{path}: sources[{i}]: unknown kind {kind!r}; kinds are {', '.join(KINDS)}")
+            raise ConfigError(
+                f"{path}: sources[{i}]: unknown kind {kind!r}; kinds are {', '.join(KINDS)}"
+            )
     try:
         sf = SourcesFile.model_validate(raw)
     except ValidationError as exc:
         lines = []
         for err in exc.errors()[:10]:
             loc = list(err["loc"])
-            where = f"sources[{loc[1]}]" if len(loc) > 1 and loc[0] == "sources" else ".".join(map(str, loc))
+            where = (
+                f"sources[{loc[1]}]"
+                if len(loc) > 1 and loc[0] == "sources"
+                else ".".join(map(str, loc))
+            )
             key = ".".join(str(x) for x in loc[3:]) if len(loc) > 3 else ".".join(map(str, loc[2:]))
             msg = "unknown key (not allowed)" if err["type"] == "extra_forbidden" else err["msg"]
             lines.append(f"  {where}: key '{key}': {msg}")
@@ -159,6 +187,8 @@ def load_sources(path: str | Path) -> tuple[SourcesFile, Path]:
     for i, e in enumerate(sf.sources):
         for key, value in _paths_of(e):
             if not resolve(base, value):
-                what = "glob matches no file" if any(c in value for c in "*?[") else "file not found"
+                what = (
+                    "glob matches no file" if any(c in value for c in "*?[") else "file not found"
+                )
                 raise ConfigError(f"{path}: sources[{i}] ({e.kind}): key '{key}': {what}: {value}")
     return sf, base

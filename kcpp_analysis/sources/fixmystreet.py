@@ -22,31 +22,56 @@ from .common import numeric, read_csv_checked, with_default_flags
 
 
 def read_fixmystreet(path: Path, params: Params, areas: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    df = read_csv_checked(path, ["month", "lsoa11cd", "category_code", "reports"],
-                          kind="FixMyStreet LSOA-month counts")
+    df = read_csv_checked(
+        path,
+        ["month", "lsoa11cd", "category_code", "reports"],
+        kind="FixMyStreet LSOA-month counts",
+    )
     bad = ~df["month"].fillna("").str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])")
     if bad.any():
         i = bad.idxmax()
-        raise SourceError(f"{path}: column 'month' line {df.loc[i, '_line']}: {df.loc[i, 'month']!r} "
-                          "is not a YYYY-MM month")
+        raise SourceError(
+            f"{path}: column 'month' line {df.loc[i, '_line']}: {df.loc[i, 'month']!r} "
+            "is not a YYYY-MM month"
+        )
     n = numeric(df, "reports", path, integer=True).astype("int64")
-    mapping = {c: code for code, cat in params.categories.items() for c in cat.raw.get("fixmystreet", [])}
+    mapping = {
+        c: code for code, cat in params.categories.items() for c in cat.raw.get("fixmystreet", [])
+    }
     cat = df["category_code"].map(mapping)
-    q = {"rows_read": len(df), "reports_total_rows_skipped": int((df["category_code"] == "ALL").sum()),
-         "unmapped_category_rows": int((cat.isna() & (df["category_code"] != "ALL")).sum())}
+    q = {
+        "rows_read": len(df),
+        "reports_total_rows_skipped": int((df["category_code"] == "ALL").sum()),
+        "unmapped_category_rows": int((cat.isna() & (df["category_code"] != "ALL")).sum()),
+    }
     outside = ~df["lsoa11cd"].isin(set(areas["lsoa_code"]))
     q["outside_area"] = int((outside & cat.notna()).sum())
     keep = cat.notna() & ~outside
     d, n, cat = df[keep], n[keep], cat[keep]
     rep = np.repeat(np.arange(len(d)), n.to_numpy())
     seq = pd.Series(rep).groupby(rep).cumcount().to_numpy() + 1
-    out = pd.DataFrame({
-        "incident_id": ("FMS-" + d["month"].to_numpy()[rep] + "-" + d["lsoa11cd"].to_numpy()[rep] + "-"
-                        + d["category_code"].to_numpy()[rep] + "-" + seq.astype(str)),
-        "date": pd.to_datetime(d["month"].to_numpy()[rep] + "-01"), "date_precision": "month",
-        "source": "fixmystreet", "category": cat.to_numpy()[rep],
-        "lsoa_code": d["lsoa11cd"].to_numpy()[rep], "victim_id": None, "hate_strand": None,
-        "severity": None})
+    out = pd.DataFrame(
+        {
+            "incident_id": (
+                "FMS-"
+                + d["month"].to_numpy()[rep]
+                + "-"
+                + d["lsoa11cd"].to_numpy()[rep]
+                + "-"
+                + d["category_code"].to_numpy()[rep]
+                + "-"
+                + seq.astype(str)
+            ),
+            "date": pd.to_datetime(d["month"].to_numpy()[rep] + "-01"),
+            "date_precision": "month",
+            "source": "fixmystreet",
+            "category": cat.to_numpy()[rep],
+            "lsoa_code": d["lsoa11cd"].to_numpy()[rep],
+            "victim_id": None,
+            "hate_strand": None,
+            "severity": None,
+        }
+    )
     out = with_default_flags(out)
     q["rows_kept"] = len(out)
     return out, q

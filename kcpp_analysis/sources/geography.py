@@ -48,28 +48,40 @@ def read_iod2019_file7(path: str | Path, *, lad_code: str | None = None) -> pd.D
     out["_line"] = df["_line"]
     for c in ("imd_rank", "imd_decile", "population"):
         out[c] = numeric(out, c, path, integer=True).astype("int64")
-    for c in ("imd_score", "income_score", "employment_score", "education_score", "health_score",
-              "crime_score", "barriers_score", "living_env_score"):
+    for c in (
+        "imd_score",
+        "income_score",
+        "employment_score",
+        "education_score",
+        "health_score",
+        "crime_score",
+        "barriers_score",
+        "living_env_score",
+    ):
         out[c] = numeric(out, c, path).astype(float)
     if lad_code:
         out = out[out["lad_code"] == lad_code]
     dup = out["lsoa_code"].duplicated()
     if dup.any():
         i = dup.idxmax()
-        raise SourceError(f"{path}: column 'LSOA code (2011)' line {out.loc[i, '_line']}: "
-                          f"duplicate LSOA {out.loc[i, 'lsoa_code']!r}")
+        raise SourceError(
+            f"{path}: column 'LSOA code (2011)' line {out.loc[i, '_line']}: "
+            f"duplicate LSOA {out.loc[i, 'lsoa_code']!r}"
+        )
     return out.drop(columns="_line").reset_index(drop=True)
 
 
 def read_ons_lsoa_ward(path: str | Path, *, lad_code: str | None = None) -> pd.DataFrame:
     """ONS LSOA (2011) -> ward (2019) best-fit lookup: ``lsoa_code``, ``ward_code``, ``ward_name``."""
     path = Path(path)
-    df = read_csv_checked(path, ["LSOA11CD", "WD19CD", "WD19NM", "LAD19CD"],
-                          kind="ONS LSOA to ward lookup")
+    df = read_csv_checked(
+        path, ["LSOA11CD", "WD19CD", "WD19NM", "LAD19CD"], kind="ONS LSOA to ward lookup"
+    )
     if lad_code:
         df = df[df["LAD19CD"] == lad_code]
-    return df.rename(columns={"LSOA11CD": "lsoa_code", "WD19CD": "ward_code",
-                              "WD19NM": "ward_name"})[["lsoa_code", "ward_code", "ward_name"]]
+    return df.rename(
+        columns={"LSOA11CD": "lsoa_code", "WD19CD": "ward_code", "WD19NM": "ward_name"}
+    )[["lsoa_code", "ward_code", "ward_name"]]
 
 
 def read_population(path: str | Path) -> pd.DataFrame:
@@ -81,17 +93,27 @@ def read_population(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     head = read_csv_checked(path, [], kind="population estimates")
     code = next((c for c in ("LSOA11CD", "LSOA Code", "LSOA21CD", "lsoa_code") if c in head), None)
-    pop = next((c for c in ("mid2018_population", "All Ages", "population", "Total") if c in head), None)
+    pop = next(
+        (c for c in ("mid2018_population", "All Ages", "population", "Total") if c in head), None
+    )
     if code is None or pop is None:
-        raise SourceError(f"{path}: needs an LSOA code column (LSOA11CD) and a population column "
-                          f"(mid2018_population / All Ages); found {list(head.columns)[:10]}")
+        raise SourceError(
+            f"{path}: needs an LSOA code column (LSOA11CD) and a population column "
+            f"(mid2018_population / All Ages); found {list(head.columns)[:10]}"
+        )
     out = pd.DataFrame({"lsoa_code": head[code], "_line": head["_line"]})
     out["population"] = numeric(head.assign(_line=head["_line"]), pop, path, integer=True)
     return out.drop(columns="_line")
 
 
-def build_areas(iod: pd.DataFrame, lsoa_ward: pd.DataFrame, params: Params,
-                population: pd.DataFrame | None = None, *, source: str = "") -> pd.DataFrame:
+def build_areas(
+    iod: pd.DataFrame,
+    lsoa_ward: pd.DataFrame,
+    params: Params,
+    population: pd.DataFrame | None = None,
+    *,
+    source: str = "",
+) -> pd.DataFrame:
     """Join IoD rows, the LSOA->ward lookup, the ward->place map (and newer populations).
 
     Every IoD LSOA must have a ward, and every ward a place; otherwise :class:`SourceError`
@@ -101,18 +123,37 @@ def build_areas(iod: pd.DataFrame, lsoa_ward: pd.DataFrame, params: Params,
     a = iod.merge(lsoa_ward, on="lsoa_code", how="left")
     no_ward = a[a["ward_code"].isna()]
     if len(no_ward):
-        raise SourceError(f"{source}: {len(no_ward)} LSOA(s) have no ward in the LSOA->ward "
-                          f"lookup: {no_ward['lsoa_code'].head(10).tolist()}")
+        raise SourceError(
+            f"{source}: {len(no_ward)} LSOA(s) have no ward in the LSOA->ward "
+            f"lookup: {no_ward['lsoa_code'].head(10).tolist()}"
+        )
     place = params.ward_place()
     a["place"] = a["ward_code"].map(place)
     no_place = a[a["place"].isna()][["ward_code", "ward_name"]].drop_duplicates()
     if len(no_place):
-        raise SourceError(f"{source}: ward(s) missing from params/wards.yaml: "
-                          f"{no_place.to_records(index=False).tolist()[:10]}")
+        raise SourceError(
+            f"{source}: ward(s) missing from params/wards.yaml: "
+            f"{no_place.to_records(index=False).tolist()[:10]}"
+        )
     if population is not None:
         p = population.set_index("lsoa_code")["population"]
         a["population"] = a["lsoa_code"].map(p).fillna(a["population"]).astype("int64")
-    cols = ["lsoa_code", "lsoa_name", "ward_code", "ward_name", "place", "population",
-            "imd_score", "imd_rank", "imd_decile", "income_score", "employment_score",
-            "education_score", "health_score", "crime_score", "barriers_score", "living_env_score"]
+    cols = [
+        "lsoa_code",
+        "lsoa_name",
+        "ward_code",
+        "ward_name",
+        "place",
+        "population",
+        "imd_score",
+        "imd_rank",
+        "imd_decile",
+        "income_score",
+        "employment_score",
+        "education_score",
+        "health_score",
+        "crime_score",
+        "barriers_score",
+        "living_env_score",
+    ]
     return normalise_table(a[cols], "areas")

@@ -31,18 +31,47 @@ from ..errors import SourceError
 from .common import read_csv_checked
 
 LAYOUTS = {
-    "police_crime": {"id": "crime_ref", "date": "recorded_date", "category": "offence_group",
-                     "scheme": "home_office", "source": "police_crime",
-                     "columns": ["crime_ref", "recorded_date", "offence_group", "lsoa_code",
-                                 "victim_ref", *FLAGS[:2], "hate_strand", *FLAGS[2:]]},
-    "police_asb": {"id": "incident_ref", "date": "date", "category": "asb_type",
-                   "scheme": "asb_type", "source": "police_asb",
-                   "columns": ["incident_ref", "date", "asb_type", "lsoa_code", "victim_ref"]},
-    "council_asb": {"id": "incident_ref", "date": "date", "category": "incident_type",
-                    "scheme": "council", "source": "council",
-                    "columns": ["incident_ref", "date", "incident_type", "lsoa_code"]},
-    "fire": {"id": "incident_ref", "date": "date", "category": "incident_type", "scheme": "fire",
-             "source": "fire", "columns": ["incident_ref", "date", "incident_type", "lsoa_code"]},
+    "police_crime": {
+        "id": "crime_ref",
+        "date": "recorded_date",
+        "category": "offence_group",
+        "scheme": "home_office",
+        "source": "police_crime",
+        "columns": [
+            "crime_ref",
+            "recorded_date",
+            "offence_group",
+            "lsoa_code",
+            "victim_ref",
+            *FLAGS[:2],
+            "hate_strand",
+            *FLAGS[2:],
+        ],
+    },
+    "police_asb": {
+        "id": "incident_ref",
+        "date": "date",
+        "category": "asb_type",
+        "scheme": "asb_type",
+        "source": "police_asb",
+        "columns": ["incident_ref", "date", "asb_type", "lsoa_code", "victim_ref"],
+    },
+    "council_asb": {
+        "id": "incident_ref",
+        "date": "date",
+        "category": "incident_type",
+        "scheme": "council",
+        "source": "council",
+        "columns": ["incident_ref", "date", "incident_type", "lsoa_code"],
+    },
+    "fire": {
+        "id": "incident_ref",
+        "date": "date",
+        "category": "incident_type",
+        "scheme": "fire",
+        "source": "fire",
+        "columns": ["incident_ref", "date", "incident_type", "lsoa_code"],
+    },
 }
 
 
@@ -53,6 +82,7 @@ def pseudonymise(refs: pd.Series, key: bytes) -> pd.Series:
     >>> ids[0] == ids[2], ids[0][:1], len(ids[0]), pd.isna(ids[1])
     (True, 'P', 25, True)
     """
+
     def h(v):
         if v is None or (isinstance(v, float) and pd.isna(v)) or str(v).strip() == "":
             return None
@@ -70,8 +100,9 @@ def _flag(s: pd.Series, path: Path, col: str, lines: pd.Series) -> pd.Series:
     return v.isin(["Y", "YES", "TRUE", "1"])
 
 
-def read_partner_extract(path: Path, extract: str, params: Params, *,
-                         key_env: str = "KCPP_PSEUDONYM_KEY") -> tuple[pd.DataFrame, dict]:
+def read_partner_extract(
+    path: Path, extract: str, params: Params, *, key_env: str = "KCPP_PSEUDONYM_KEY"
+) -> tuple[pd.DataFrame, dict]:
     """Read one partner extract into canonical incident rows (and quality counts)."""
     lay = LAYOUTS[extract]
     df = read_csv_checked(path, lay["columns"], kind=f"partner extract ({extract})")
@@ -82,15 +113,22 @@ def read_partner_extract(path: Path, extract: str, params: Params, *,
     bad = dates.isna()
     if bad.any():
         i = bad.idxmax()
-        raise SourceError(f"{path}: column '{lay['date']}' line {lines[i]}: {df.loc[i, lay['date']]!r} "
-                          "is not a YYYY-MM-DD date")
-    mapping = {n.lower(): code for code, c in params.categories.items()
-               for n in c.raw.get(lay["scheme"], [])}
+        raise SourceError(
+            f"{path}: column '{lay['date']}' line {lines[i]}: {df.loc[i, lay['date']]!r} "
+            "is not a YYYY-MM-DD date"
+        )
+    mapping = {
+        n.lower(): code
+        for code, c in params.categories.items()
+        for n in c.raw.get(lay["scheme"], [])
+    }
     cat = df[lay["category"]].fillna("").str.strip().str.lower().map(mapping)
     if cat.isna().any():
         i = cat.isna().idxmax()
-        raise SourceError(f"{path}: column '{lay['category']}' line {lines[i]}: unknown value "
-                          f"{df.loc[i, lay['category']]!r} (not in categories.yaml {lay['scheme']} names)")
+        raise SourceError(
+            f"{path}: column '{lay['category']}' line {lines[i]}: unknown value "
+            f"{df.loc[i, lay['category']]!r} (not in categories.yaml {lay['scheme']} names)"
+        )
     ids = df[lay["id"]].fillna("").str.strip()
     if (ids == "").any():
         i = (ids == "").idxmax()
@@ -98,26 +136,38 @@ def read_partner_extract(path: Path, extract: str, params: Params, *,
     q = {"rows_read": len(df)}
     dup = ids.duplicated()
     q["duplicates_dropped"] = int(dup.sum())
-    out = pd.DataFrame({
-        "incident_id": (extract + "-" + ids).to_numpy(), "date": dates.to_numpy(),
-        "date_precision": "day", "source": lay["source"], "category": cat.to_numpy(),
-        "lsoa_code": df["lsoa_code"].fillna("").str.strip().to_numpy(),
-        "victim_id": None, "hate_strand": None, "severity": None})
+    out = pd.DataFrame(
+        {
+            "incident_id": (extract + "-" + ids).to_numpy(),
+            "date": dates.to_numpy(),
+            "date_precision": "day",
+            "source": lay["source"],
+            "category": cat.to_numpy(),
+            "lsoa_code": df["lsoa_code"].fillna("").str.strip().to_numpy(),
+            "victim_id": None,
+            "hate_strand": None,
+            "severity": None,
+        }
+    )
     for f in FLAGS:
         out[f] = _flag(df[f], path, f, lines).to_numpy() if f in df.columns else False
     if "victim_ref" in df.columns and df["victim_ref"].notna().any():
         key = os.environ.get(key_env)
         if not key:
-            raise SourceError(f"{path}: has victim references but the pseudonymisation key "
-                              f"environment variable {key_env} is not set")
+            raise SourceError(
+                f"{path}: has victim references but the pseudonymisation key "
+                f"environment variable {key_env} is not set"
+            )
         out["victim_id"] = pseudonymise(df["victim_ref"], key.encode()).to_numpy()
     if "hate_strand" in df.columns:
         hs = df["hate_strand"].fillna("").str.strip().str.lower().str.replace(" ", "_")
         bad = (hs != "") & ~hs.isin(HATE_STRANDS)
         if bad.any():
             i = bad.idxmax()
-            raise SourceError(f"{path}: column 'hate_strand' line {lines[i]}: {df.loc[i, 'hate_strand']!r} "
-                              f"is not one of {HATE_STRANDS}")
+            raise SourceError(
+                f"{path}: column 'hate_strand' line {lines[i]}: {df.loc[i, 'hate_strand']!r} "
+                f"is not one of {HATE_STRANDS}"
+            )
         out["hate_strand"] = hs.where(hs != "", None).to_numpy()
     out = out[~dup.to_numpy()].reset_index(drop=True)
     q["rows_kept"] = len(out)

@@ -42,8 +42,20 @@ from .common import sniff_text, with_default_flags
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude",
-           "Location", "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context"]
+COLUMNS = [
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Crime type",
+    "Last outcome category",
+    "Context",
+]
 TYPES = {"Longitude": "DOUBLE", "Latitude": "DOUBLE"}
 STREET_FILE = re.compile(r"\d{4}-\d{2}-.+-street\.csv$")
 
@@ -88,7 +100,9 @@ def _duck_error(exc: Exception, files: list[Path]) -> SourceError:
     m = re.search(r"Line: (\d+)", msg)
     where = f"line {m.group(1)}" if m else "unknown line"
     fm = re.search(r"file[: ]+\"?([^\s\"]+\.csv)", msg)
-    fname = fm.group(1) if fm else (str(files[0]) if len(files) == 1 else f"one of {len(files)} files")
+    fname = (
+        fm.group(1) if fm else (str(files[0]) if len(files) == 1 else f"one of {len(files)} files")
+    )
     reason = msg.splitlines()[0][:200]
     if "Expected Number of Columns" in msg or "Found:" in msg:
         reason = "row has the wrong number of columns (truncated or malformed line)"
@@ -102,8 +116,9 @@ def _line_of(path: str, column: str, value) -> int:
     return int(hit[0]) + 2 if len(hit) else -1
 
 
-def read_policeuk_street(paths: list[Path], params: Params, areas: pd.DataFrame,
-                         lsoa21_map: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict]:
+def read_policeuk_street(
+    paths: list[Path], params: Params, areas: pd.DataFrame, lsoa21_map: dict[str, str] | None = None
+) -> tuple[pd.DataFrame, dict]:
     """Read police.uk street files into canonical incident rows plus quality counts.
 
     The work happens in one DuckDB connection: explicit-schema CSV scan, month check, crime
@@ -125,8 +140,10 @@ def read_policeuk_street(paths: list[Path], params: Params, areas: pd.DataFrame,
             h = _header(f)
             missing = [c for c in COLUMNS if c not in h]
             if missing:
-                raise SourceError(f"{f}: missing column(s) {missing} (police.uk street layout has "
-                                  f"{len(COLUMNS)} columns; found {h})")
+                raise SourceError(
+                    f"{f}: missing column(s) {missing} (police.uk street layout has "
+                    f"{len(COLUMNS)} columns; found {h})"
+                )
             extra = [c for c in h if c not in COLUMNS]
             if extra:
                 log.info("%s: ignoring extra column(s) %s", f.name, extra)
@@ -137,14 +154,24 @@ def read_policeuk_street(paths: list[Path], params: Params, areas: pd.DataFrame,
         scans = []
         for h, fs in groups.items():
             cols = {c: TYPES.get(c, "VARCHAR") for c in h}
-            scans.append(f"SELECT {sel}, filename AS _file FROM read_csv({_sql_list(fs)}, header=true, "
-                         f"columns={cols}, auto_detect=false, filename=true, quote='\"', "
-                         f"escape='\"', delim=',')")
+            scans.append(
+                f"SELECT {sel}, filename AS _file FROM read_csv({_sql_list(fs)}, header=true, "
+                f"columns={cols}, auto_detect=false, filename=true, quote='\"', "
+                f"escape='\"', delim=',')"
+            )
         q: dict[str, int] = {"files": len(files)}
-        cats = pd.DataFrame([(n.strip().lower(), code, c.source) for code, c in params.categories.items()
-                             for n in c.raw.get("police_uk", [])], columns=["ctype", "category", "source"])
+        cats = pd.DataFrame(
+            [
+                (n.strip().lower(), code, c.source)
+                for code, c in params.categories.items()
+                for n in c.raw.get("police_uk", [])
+            ],
+            columns=["ctype", "category", "source"],
+        )
         con.register("cats", cats)
-        content = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in (f'"{x}"' for x in COLUMNS[1:]))
+        content = ", ".join(
+            f"coalesce(CAST({c} AS VARCHAR), '')" for c in (f'"{x}"' for x in COLUMNS[1:])
+        )
         # One scan of the CSVs. ASB rows have no Crime ID: number identical ASB rows within a
         # file (so each gets its own id), then hash file name + content + that number.
         try:
@@ -173,20 +200,31 @@ def read_policeuk_street(paths: list[Path], params: Params, areas: pd.DataFrame,
                              WHERE NOT month_ok LIMIT 1""").fetchall()
         if bad:
             f, v, n = bad[0]
-            raise SourceError(f"{f}: column 'Month' line {_line_of(f, 'Month', v)}: {v!r} is not a "
-                              f"YYYY-MM month ({n} such row(s))")
-        unk = con.execute("SELECT _file, ctype_raw FROM mapped WHERE category IS NULL LIMIT 1").fetchall()
+            raise SourceError(
+                f"{f}: column 'Month' line {_line_of(f, 'Month', v)}: {v!r} is not a "
+                f"YYYY-MM month ({n} such row(s))"
+            )
+        unk = con.execute(
+            "SELECT _file, ctype_raw FROM mapped WHERE category IS NULL LIMIT 1"
+        ).fetchall()
         if unk:
             f, v = unk[0]
-            raise SourceError(f"{f}: column 'Crime type' line {_line_of(f, 'Crime type', v)}: "
-                              f"unknown crime type {v!r} (not in categories.yaml police_uk names)")
+            raise SourceError(
+                f"{f}: column 'Crime type' line {_line_of(f, 'Crime type', v)}: "
+                f"unknown crime type {v!r} (not in categories.yaml police_uk names)"
+            )
         con.register("known", pd.DataFrame({"lsoa": sorted(set(areas["lsoa_code"]))}))
         remap = pd.DataFrame(list((lsoa21_map or {}).items()), columns=["lsoa21", "lsoa11"])
-        con.register("remap", remap if len(remap) else pd.DataFrame({"lsoa21": pd.Series(dtype=str),
-                                                                     "lsoa11": pd.Series(dtype=str)}))
+        con.register(
+            "remap",
+            remap
+            if len(remap)
+            else pd.DataFrame({"lsoa21": pd.Series(dtype=str), "lsoa11": pd.Series(dtype=str)}),
+        )
         step("checks")
         q["duplicates_dropped"] = con.execute(
-            "SELECT count(*) - count(DISTINCT incident_id) FROM mapped").fetchall()[0][0]
+            "SELECT count(*) - count(DISTINCT incident_id) FROM mapped"
+        ).fetchall()[0][0]
         con.execute("""
             CREATE TEMP TABLE r AS
             WITH d AS (SELECT DISTINCT ON (incident_id) * FROM mapped)
@@ -199,14 +237,27 @@ def read_policeuk_street(paths: list[Path], params: Params, areas: pd.DataFrame,
             SELECT count(*) FILTER (WHERE lsoa_raw = ''), count(*) FILTER (WHERE remapped),
                    count(*) FILTER (WHERE lsoa_raw <> '' AND lsoa_code NOT IN (SELECT lsoa FROM known))
             FROM r""").fetchall()[0]
-        res = con.sql("""
+        res = (
+            con.sql("""
             SELECT incident_id, CAST("Month" || '-01' AS DATE) AS date, category, source, lsoa_code
             FROM r WHERE lsoa_code IN (SELECT lsoa FROM known)
-            ORDER BY incident_id""").to_arrow_table().to_pandas(date_as_object=False)
+            ORDER BY incident_id""")
+            .to_arrow_table()
+            .to_pandas(date_as_object=False)
+        )
         step("dedupe + remap + sort + to pandas")
-    q["no_location"], q["lsoa21_remapped"], q["outside_area"] = int(n_noloc), int(n_remap), int(n_out)
-    out = res.assign(date=res["date"].astype("datetime64[ns]"), date_precision="month",
-                     victim_id=None, hate_strand=None, severity=None)
+    q["no_location"], q["lsoa21_remapped"], q["outside_area"] = (
+        int(n_noloc),
+        int(n_remap),
+        int(n_out),
+    )
+    out = res.assign(
+        date=res["date"].astype("datetime64[ns]"),
+        date_precision="month",
+        victim_id=None,
+        hate_strand=None,
+        severity=None,
+    )
     out = with_default_flags(out)
     q["rows_kept"] = len(out)
     step("canonical frame")

@@ -56,9 +56,14 @@ def _ward_place_csv(path: Path) -> dict[str, str]:
     return dict(zip(df["WD19CD"], df["place"], strict=True))
 
 
-def prepare_from_sources(sources_file: str | Path, out: str | Path | None = None, *,
-                         synthesise_missing: bool = False, seed: int | None = None,
-                         params: Params | None = None) -> Path:
+def prepare_from_sources(
+    sources_file: str | Path,
+    out: str | Path | None = None,
+    *,
+    synthesise_missing: bool = False,
+    seed: int | None = None,
+    params: Params | None = None,
+) -> Path:
     """Prepare a dataset from a sources file; returns the output folder."""
     t0 = time.perf_counter()
     params = params or load_params()
@@ -76,22 +81,39 @@ def prepare_from_sources(sources_file: str | Path, out: str | Path | None = None
     quality: dict[str, int] = {}
 
     def record(entry, path_desc: str, q: dict, rows: int) -> None:
-        src_meta.append({"kind": entry.kind, "label": entry.label, "path": path_desc, "rows": rows,
-                         "quality": q})
+        src_meta.append(
+            {
+                "kind": entry.kind,
+                "label": entry.label,
+                "path": path_desc,
+                "rows": rows,
+                "quality": q,
+            }
+        )
         for k, v in q.items():
-            if k in ("no_location", "outside_area", "duplicates_dropped", "lsoa21_remapped",
-                     "outside_coverage", "unmapped_category_rows"):
+            if k in (
+                "no_location",
+                "outside_area",
+                "duplicates_dropped",
+                "lsoa21_remapped",
+                "outside_coverage",
+                "unmapped_category_rows",
+            ):
                 quality[k] = quality.get(k, 0) + int(v)
 
     # --- areas ---------------------------------------------------------------------------
     iod_e, ward_e = _one(entries, "iod2019"), _one(entries, "ons_lsoa_ward")
     if iod_e is None or ward_e is None:
-        raise ConfigError(f"{sources_file}: the areas table needs both an 'iod2019' and an "
-                          "'ons_lsoa_ward' entry (real LSOAs, IMD and wards)")
+        raise ConfigError(
+            f"{sources_file}: the areas table needs both an 'iod2019' and an "
+            "'ons_lsoa_ward' entry (real LSOAs, IMD and wards)"
+        )
     iod_path = resolve(base, iod_e.path)[0]
     iod = read_iod2019_file7(iod_path, lad_code=params.sia.lad_code)
     if iod.empty:
-        raise SourceError(f"{iod_path}: no LSOAs of {params.sia.lad_code} ({params.sia.local_authority})")
+        raise SourceError(
+            f"{iod_path}: no LSOAs of {params.sia.lad_code} ({params.sia.local_authority})"
+        )
     lw = read_ons_lsoa_ward(resolve(base, ward_e.path)[0], lad_code=params.sia.lad_code)
     pop_e = _one(entries, "population")
     pop = read_population(resolve(base, pop_e.path)[0]) if pop_e else None
@@ -107,16 +129,26 @@ def prepare_from_sources(sources_file: str | Path, out: str | Path | None = None
         from ..config import Ward
 
         names = dict(zip(lw["ward_code"], lw["ward_name"], strict=False))
-        p_for_areas = replace(params, wards=[Ward(ward_code=c, ward_name=names.get(c, c), place=pl)
-                                             for c, pl in mapping.items()])
+        p_for_areas = replace(
+            params,
+            wards=[
+                Ward(ward_code=c, ward_name=names.get(c, c), place=pl) for c, pl in mapping.items()
+            ],
+        )
     areas = build_areas(iod, lw, p_for_areas, pop, source=str(iod_path))
     record(iod_e, str(iod_path), {"lsoas": len(areas)}, len(areas))
     lsoa21_map = None
     l21_e = _one(entries, "lsoa11_lsoa21")
     if l21_e is not None:
-        lsoa21_map, merged = read_lsoa11_lsoa21(resolve(base, l21_e.path)[0], set(areas["lsoa_code"]))
-        record(l21_e, str(resolve(base, l21_e.path)[0]), {"lsoa21_merged_codes": merged},
-               len(lsoa21_map))
+        lsoa21_map, merged = read_lsoa11_lsoa21(
+            resolve(base, l21_e.path)[0], set(areas["lsoa_code"])
+        )
+        record(
+            l21_e,
+            str(resolve(base, l21_e.path)[0]),
+            {"lsoa21_merged_codes": merged},
+            len(lsoa21_map),
+        )
 
     # --- incidents -------------------------------------------------------------------------
     frames = []
@@ -131,8 +163,12 @@ def prepare_from_sources(sources_file: str | Path, out: str | Path | None = None
             q["outside_area"] = int(outside.sum())
             df = df[~outside]
         elif e.kind == "stats19":
-            df, q = read_stats19(resolve(base, e.collisions)[0], resolve(base, e.casualties)[0],
-                                 params.sia.lad_code, areas)
+            df, q = read_stats19(
+                resolve(base, e.collisions)[0],
+                resolve(base, e.casualties)[0],
+                params.sia.lad_code,
+                areas,
+            )
         elif e.kind == "fixmystreet":
             df, q = read_fixmystreet(resolve(base, e.path)[0], params, areas)
         else:
@@ -141,47 +177,71 @@ def prepare_from_sources(sources_file: str | Path, out: str | Path | None = None
         q["outside_coverage"] = int((~inside).sum())
         df = df[inside]
         frames.append(df)
-        where = (" + ".join(str(resolve(base, v)[0]) for v in (e.collisions, e.casualties))
-                 if e.kind == "stats19" else " + ".join(str(x) for x in resolve(base, e.path)))
+        where = (
+            " + ".join(str(resolve(base, v)[0]) for v in (e.collisions, e.casualties))
+            if e.kind == "stats19"
+            else " + ".join(str(x) for x in resolve(base, e.path))
+        )
         record(e, where, q, len(df))
-    incidents = (pd.concat(frames, ignore_index=True) if frames else empty_table("incidents"))
+    incidents = pd.concat(frames, ignore_index=True) if frames else empty_table("incidents")
     dup = incidents["incident_id"].duplicated()
     if dup.any():
         quality["duplicates_dropped"] = quality.get("duplicates_dropped", 0) + int(dup.sum())
         incidents = incidents[~dup]
     survey_e, ind_e = _one(entries, "survey"), _one(entries, "indicators")
     survey = read_survey_csv(resolve(base, survey_e.path)[0]) if survey_e else empty_table("survey")
-    indicators = (read_indicators_csv(resolve(base, ind_e.path)[0]) if ind_e
-                  else empty_table("indicators"))
+    indicators = (
+        read_indicators_csv(resolve(base, ind_e.path)[0]) if ind_e else empty_table("indicators")
+    )
 
     # --- synthesise what is missing --------------------------------------------------------
     synthetic_sources: list[str] = []
     synthetic_tables: list[str] = []
     if synthesise_missing:
-        if fy_start_year(first) < fy_start_year(FIRST_FY) or fy_start_year(last) > fy_start_year(LAST_FY):
-            raise ConfigError(f"synthetic data covers {FIRST_FY} to {LAST_FY}; the coverage "
-                              f"{first} to {last} is outside it")
+        if fy_start_year(first) < fy_start_year(FIRST_FY) or fy_start_year(last) > fy_start_year(
+            LAST_FY
+        ):
+            raise ConfigError(
+                f"synthetic data covers {FIRST_FY} to {LAST_FY}; the coverage "
+                f"{first} to {last} is outside it"
+            )
         present = set(incidents["source"]) if len(incidents) else set()
         missing = [s for s in INCIDENT_SOURCES if s not in present]
         fill_tables = [t for t, df in (("survey", survey), ("indicators", indicators)) if df.empty]
         if missing or fill_tables:
-            synth = generate_demo(seed=seed if seed is not None else DEFAULT_SEED, params=params,
-                                  areas=areas)
+            synth = generate_demo(
+                seed=seed if seed is not None else DEFAULT_SEED, params=params, areas=areas
+            )
             si = synth.incidents
-            si = si[si["source"].isin(missing) & (si["date"] >= cov_start) & (si["date"] <= cov_end)]
+            si = si[
+                si["source"].isin(missing) & (si["date"] >= cov_start) & (si["date"] <= cov_end)
+            ]
             if len(si):
                 incidents = pd.concat([incidents, si], ignore_index=True)
                 synthetic_sources = missing
             if "survey" in fill_tables:
-                survey = synth.survey[synth.survey["wave"].map(fy_start_year).between(
-                    fy_start_year(first), fy_start_year(last))]
+                survey = synth.survey[
+                    synth.survey["wave"]
+                    .map(fy_start_year)
+                    .between(fy_start_year(first), fy_start_year(last))
+                ]
             if "indicators" in fill_tables:
-                indicators = synth.indicators[synth.indicators["period"].map(fy_start_year).between(
-                    fy_start_year(first), fy_start_year(last))]
+                indicators = synth.indicators[
+                    synth.indicators["period"]
+                    .map(fy_start_year)
+                    .between(fy_start_year(first), fy_start_year(last))
+                ]
             synthetic_tables = (["incidents"] if synthetic_sources else []) + fill_tables
-            src_meta.append({"kind": "synthetic", "label": "--synthesise-missing",
-                             "path": f"generated on the real geography (seed {seed or DEFAULT_SEED})",
-                             "rows": int(len(si)), "sources": missing, "tables": fill_tables})
+            src_meta.append(
+                {
+                    "kind": "synthetic",
+                    "label": "--synthesise-missing",
+                    "path": f"generated on the real geography (seed {seed or DEFAULT_SEED})",
+                    "rows": int(len(si)),
+                    "sources": missing,
+                    "tables": fill_tables,
+                }
+            )
     meta = {
         "kind": "prepared",
         "title": f"Prepared from {sources_file.name}",
@@ -189,14 +249,24 @@ def prepare_from_sources(sources_file: str | Path, out: str | Path | None = None
         "synthetic_tables": synthetic_tables,
         "synthetic_sources": synthetic_sources,
         "coverage": {"start": str(cov_start.date()), "end": str(cov_end.date())},
-        "sources": [{**s, "description": (s.get("label") + ": " if s.get("label") else "")
-                     + ", ".join(Path(x.strip()).name for x in str(s["path"]).split(" + "))}
-                    if s["kind"] != "synthetic" else {**s, "description": s["path"]}
-                    for s in src_meta],
+        "sources": [
+            {
+                **s,
+                "description": (s.get("label") + ": " if s.get("label") else "")
+                + ", ".join(Path(x.strip()).name for x in str(s["path"]).split(" + ")),
+            }
+            if s["kind"] != "synthetic"
+            else {**s, "description": s["path"]}
+            for s in src_meta
+        ],
         "quality": quality,
         "timing_seconds": {"prepare": round(time.perf_counter() - t0, 2)},
     }
-    ds = Dataset(incidents=normalise_table(incidents, "incidents"),
-                 areas=normalise_table(areas, "areas"), survey=normalise_table(survey, "survey"),
-                 indicators=normalise_table(indicators, "indicators"), meta=meta)
+    ds = Dataset(
+        incidents=normalise_table(incidents, "incidents"),
+        areas=normalise_table(areas, "areas"),
+        survey=normalise_table(survey, "survey"),
+        indicators=normalise_table(indicators, "indicators"),
+        meta=meta,
+    )
     return write_dataset(ds, out, params=params)

@@ -20,39 +20,67 @@ from .common import read_csv_checked, with_default_flags
 SEVERITY = {"1": "fatal", "2": "serious", "3": "slight"}
 
 
-def read_stats19(collisions: Path, casualties: Path, lad_code: str,
-                 areas: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    col = read_csv_checked(collisions, ["collision_index", "date", "local_authority_ons_district",
-                                        "lsoa_of_accident_location"], kind="STATS19 collisions")
-    cas = read_csv_checked(casualties, ["collision_index", "vehicle_reference", "casualty_reference",
-                                        "casualty_severity"], kind="STATS19 casualties")
+def read_stats19(
+    collisions: Path, casualties: Path, lad_code: str, areas: pd.DataFrame
+) -> tuple[pd.DataFrame, dict]:
+    col = read_csv_checked(
+        collisions,
+        ["collision_index", "date", "local_authority_ons_district", "lsoa_of_accident_location"],
+        kind="STATS19 collisions",
+    )
+    cas = read_csv_checked(
+        casualties,
+        ["collision_index", "vehicle_reference", "casualty_reference", "casualty_severity"],
+        kind="STATS19 casualties",
+    )
     q = {"collisions_read": len(col), "casualties_read": len(cas)}
     col = col[col["local_authority_ons_district"] == lad_code]
     dates = pd.to_datetime(col["date"], format="%d/%m/%Y", errors="coerce")
     if dates.isna().any():
         i = dates.isna().idxmax()
-        raise SourceError(f"{collisions}: column 'date' line {col.loc[i, '_line']}: "
-                          f"{col.loc[i, 'date']!r} is not a dd/mm/yyyy date")
+        raise SourceError(
+            f"{collisions}: column 'date' line {col.loc[i, '_line']}: "
+            f"{col.loc[i, 'date']!r} is not a dd/mm/yyyy date"
+        )
     col = col.assign(_date=dates)
-    m = cas.merge(col[["collision_index", "_date", "lsoa_of_accident_location"]],
-                  on="collision_index", how="inner")
+    m = cas.merge(
+        col[["collision_index", "_date", "lsoa_of_accident_location"]],
+        on="collision_index",
+        how="inner",
+    )
     sev = m["casualty_severity"].str.strip().map(SEVERITY)
     if sev.isna().any():
         i = sev.isna().idxmax()
-        raise SourceError(f"{casualties}: column 'casualty_severity' line {m.loc[i, '_line']}: "
-                          f"{m.loc[i, 'casualty_severity']!r} is not 1, 2 or 3")
+        raise SourceError(
+            f"{casualties}: column 'casualty_severity' line {m.loc[i, '_line']}: "
+            f"{m.loc[i, 'casualty_severity']!r} is not 1, 2 or 3"
+        )
     lsoa = m["lsoa_of_accident_location"].fillna("-1").str.strip()
     no_loc = lsoa.isin(["-1", ""])
     outside = ~no_loc & ~lsoa.isin(set(areas["lsoa_code"]))
     q.update(no_location=int(no_loc.sum()), outside_area=int(outside.sum()))
     keep = ~no_loc & ~outside
     m, lsoa, sev = m[keep], lsoa[keep], sev[keep]
-    out = pd.DataFrame({
-        "incident_id": ("S19-" + m["collision_index"] + "-" + m["vehicle_reference"] + "-"
-                        + m["casualty_reference"]).to_numpy(),
-        "date": m["_date"].to_numpy(), "date_precision": "day", "source": "roads",
-        "category": "road_casualty", "lsoa_code": lsoa.to_numpy(), "victim_id": None,
-        "hate_strand": None, "severity": sev.to_numpy()})
+    out = pd.DataFrame(
+        {
+            "incident_id": (
+                "S19-"
+                + m["collision_index"]
+                + "-"
+                + m["vehicle_reference"]
+                + "-"
+                + m["casualty_reference"]
+            ).to_numpy(),
+            "date": m["_date"].to_numpy(),
+            "date_precision": "day",
+            "source": "roads",
+            "category": "road_casualty",
+            "lsoa_code": lsoa.to_numpy(),
+            "victim_id": None,
+            "hate_strand": None,
+            "severity": sev.to_numpy(),
+        }
+    )
     out = with_default_flags(out)
     q["rows_kept"] = len(out)
     return out, q

@@ -20,8 +20,10 @@ def read_survey_csv(path: Path) -> pd.DataFrame:
     bad = ~pos.isin(["1", "0", "Y", "N", "TRUE", "FALSE", "YES", "NO"])
     if bad.any():
         i = bad.idxmax()
-        raise SourceError(f"{path}: column 'positive' line {df.loc[i, '_line']}: "
-                          f"{df.loc[i, 'positive']!r} is not 1/0 or Y/N")
+        raise SourceError(
+            f"{path}: column 'positive' line {df.loc[i, '_line']}: "
+            f"{df.loc[i, 'positive']!r} is not 1/0 or Y/N"
+        )
     df["positive"] = pos.isin(["1", "Y", "TRUE", "YES"])
     return normalise_table(df[SURVEY_COLUMNS], "survey")
 

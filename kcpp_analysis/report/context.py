@@ -1,0 +1,186 @@
+"""The report context: parameters, dataset, SIA year, output sink and shared computations.
+
+Everything a section needs that more than one part of a report uses (a priority's selected
+incidents, its monthly series and trend fit, LSOA rates for a year) is computed once here
+and cached, so the headline, the sections and the rating all read the same numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..config import Params, Priority, load_params
+from ..dataset import Dataset, load_dataset
+from ..deprivation import lsoa_rates
+from ..errors import ConfigError
+from ..kpis import priority_series
+from ..periods import previous_fy
+from ..selection import select_incidents
+from ..trends import TrendFit, fit_trend
+from .gate import DisclosureGate, PublishedTable, csv_safe
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ReportContext:
+    """Everything a report notebook needs, and the caches that make it compute once.
+
+    Attributes
+    ----------
+    params, dataset, year, output_dir
+        Validated parameters, the prepared dataset, the SIA year and where tables go.
+    gate : DisclosureGate
+        The one disclosure gate for this report.
+    """
+
+    params: Params
+    dataset: Dataset
+    year: str
+    output_dir: Path
+    gate: DisclosureGate = field(default_factory=DisclosureGate)
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        d = self.params.sia.disclosure
+        self.gate.threshold, self.gate.marker = d.threshold, d.marker
+
+    # -- periods and settings --------------------------------------------------------------
+    @property
+    def previous(self) -> str:
+        return previous_fy(self.year)
+
+    @property
+    def interruptions(self) -> list[tuple[str, str]]:
+        return [(i.start, i.end) for i in self.params.sia.interruptions]
+
+    def sections_for(self, pr: Priority) -> list[str]:
+        """Section types for a priority: its own list, else ``sia.yaml: report.sections``."""
+        return list(pr.sections if pr.sections is not None else self.params.sia.report.sections)
+
+    def settings(self, kind: str, pr: Priority | None = None) -> Any:
+        """Validated settings of a section type, the priority's overrides applied."""
+        from .sections import validate_settings
+
+        values = dict(self.params.sia.report.settings.get(kind, {}))
+        if pr is not None:
+            values.update(pr.section_settings.get(kind, {}))
+        try:
+            return validate_settings(kind, values)
+        except ValueError as exc:
+            raise ConfigError(f"settings of section {kind!r}: {exc}") from None
+
+    # -- shared computations (cached) ------------------------------------------------------
+    def _cached(self, key, fn):
+        if key not in self._cache:
+            self._cache[key] = fn()
+        return self._cache[key]
+
+    def incidents(self, pr: Priority) -> pd.DataFrame:
+        """The incidents a priority covers (empty when it has no incident selection)."""
+        return self._cached(
+            ("incidents", pr.id),
+            lambda: select_incidents(self.dataset.incidents, pr.selection, self.params, pr),
+        )
+
+    def series(self, pr: Priority) -> pd.DataFrame:
+        """Monthly counts from ``trend_start`` to the end of the SIA year."""
+        return self._cached(
+            ("series", pr.id),
+            lambda: priority_series(
+                self.dataset, pr, self.params, self.year, incidents=self.incidents(pr)
+            ),
+        )
+
+    def fit(self, pr: Priority) -> TrendFit:
+        """The seasonal trend model of the priority's monthly series."""
+        return self._cached(
+            ("fit", pr.id), lambda: fit_trend(self.series(pr), interruptions=self.interruptions)
+        )
+
+    def lsoa(self, pr: Priority, year: str) -> pd.DataFrame:
+        """Counts and rates per LSOA for one financial year."""
+        return self._cached(
+            ("lsoa", pr.id, year),
+            lambda: lsoa_rates(self.incidents(pr), self.dataset.areas, period=year),
+        )
+
+    # -- output ----------------------------------------------------------------------------
+    @property
+    def tables_dir(self) -> Path:
+        d = self.output_dir / "tables"
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    @property
+    def results_dir(self) -> Path:
+        d = self.output_dir / "results"
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def write(self, table: PublishedTable) -> None:
+        """Write a published table to ``tables/<name>.csv`` (formula-safe text cells)."""
+        out = table.data.map(csv_safe)
+        path = self.tables_dir / f"{table.name}.csv"
+        tmp = path.with_suffix(".csv.tmp")
+        out.to_csv(tmp, index=False)
+        tmp.replace(path)
+        self.gate.published.append(path.name)
+
+    def document_control(self) -> dict[str, str]:
+        """The facts every page states: year, build date, dataset, version, marking."""
+        return document_control(self.params, self.dataset, self.year)
+
+    @property
+    def synthetic(self) -> list[str]:
+        return list(self.dataset.meta.get("synthetic_tables") or [])
+
+
+def document_control(params: Params, dataset: Dataset, year: str) -> dict[str, str]:
+    """Document-control facts for a report page (also used by the pipeline's templates)."""
+    from .. import __version__
+
+    lo, hi = dataset.coverage
+    return {
+        "partnership": params.sia.partnership,
+        "sia_year": year,
+        "built": dt.datetime.now(dt.UTC).strftime("%d %B %Y %H:%M UTC"),
+        "fingerprint": dataset.fingerprint[:16],
+        "version": __version__,
+        "marking": params.sia.protective_marking,
+        "coverage": f"{lo:%d %B %Y} to {hi:%d %B %Y}",
+        "synthetic": ", ".join(dataset.meta.get("synthetic_tables") or []),
+    }
+
+
+def open_report(
+    data_dir: str | Path = "",
+    year: str = "",
+    output_dir: str | Path = "",
+    params_dir: str | Path | None = None,
+) -> ReportContext:
+    """Load parameters and the prepared dataset for a report notebook.
+
+    Empty arguments take the defaults an analyst needs in JupyterLab: ``data_dir`` the demo
+    dataset (prepared on first use in the cache, :func:`kcpp_analysis.paths.cache_dir`),
+    ``year`` the SIA year of ``params/sia.yaml`` and ``output_dir``
+    ``outputs/interactive/`` (never the published report folder).
+    """
+    from ..paths import default_outputs_dir, default_prepared_dir
+
+    params = load_params(params_dir)
+    year = year or params.sia.sia_year
+    if not str(data_dir):
+        from ..prepare import prepare_demo
+
+        data_dir = prepare_demo(default_prepared_dir(), params=params)
+    ds = load_dataset(data_dir, params=params)
+    out = Path(output_dir) if str(output_dir) else default_outputs_dir() / "interactive"
+    out.mkdir(parents=True, exist_ok=True)
+    return ReportContext(params=params, dataset=ds, year=year, output_dir=out)

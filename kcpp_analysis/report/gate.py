@@ -1,0 +1,330 @@
+"""The one disclosure gate every published number passes through.
+
+A section never writes a number to a page, a chart or a CSV itself: it hands its tables to
+:class:`DisclosureGate`, which returns :class:`PublishedTable` objects holding only what may
+be shown, and sentences are formatted from those. The rules (documented in the report's
+methods appendix):
+
+- **primary suppression**: counts from 1 to ``threshold - 1`` are shown as the marker
+  (``[c]``); zeros are shown;
+- **secondary suppression**: a suppressed count must not be recoverable from anything else
+  published with it (totals, other tables of the same priority, differences that are counts
+  of people). Plain tables use :func:`kcpp_analysis.disclosure.suppress_small_counts`
+  (row/column totals); linked publications (wards with places and the borough total, repeat
+  rows with their "All" row and within-row differences, decile counts with the quintile
+  totals a rate ratio reveals) use :class:`kcpp_analysis.disclosure.LinkedCells`, audited
+  by integer programming;
+- **derived values** (rates, intervals, changes, ratios) are hidden whenever a count they are
+  computed from is hidden;
+- **charts** draw only published values: a monthly series with a suppressed month is drawn
+  by quarter, then by financial year, and otherwise not at all, with the reason stated
+  (:meth:`DisclosureGate.series`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..disclosure import LinkedCells, suppress_small_counts
+from ..periods import fy_labels
+
+#: How each column is labelled on the page (CSV files keep the stable column names).
+COLUMN_LABELS = {
+    "measure": "Measure",
+    "previous": "Previous year",
+    "current": "This year",
+    "change_pct": "Change (%)",
+    "rate_ratio": "Rate ratio",
+    "ci_low": "95% CI low",
+    "ci_high": "95% CI high",
+    "p_value": "p-value",
+    "place": "Place",
+    "ward_name": "Ward",
+    "count": "Incidents",
+    "population": "Population",
+    "rate": "Rate per 1,000",
+    "rate_per_1000": "Rate per 1,000",
+    "imd_decile": "IMD decile (1 = most deprived)",
+    "n_lsoas": "LSOAs",
+    "rank": "Rank",
+    "lsoa_name": "LSOA",
+    "years_in_top": "Years in top 10%",
+    "n_incidents": "Incidents",
+    "n_victims": "Victims",
+    "n_repeat_incidents": "Repeat incidents",
+    "incident_repeat_rate": "Repeat incident rate (%)",
+    "n_repeat_victims": "Repeat victims",
+    "victim_repeat_rate": "Repeat victim rate (%)",
+    "hate_strand": "Strand",
+    "lsoas": "LSOAs",
+    "pct_lsoas_most_deprived_decile": "% LSOAs in most deprived decile",
+    "crimes": "Crimes",
+    "crime_rate_per_1000": "Crime rate per 1,000",
+    "crime_change_pct": "Crime change (%)",
+    "asb": "ASB incidents",
+    "asb_rate_per_1000": "ASB rate per 1,000",
+    "domestic_abuse": "Domestic abuse crimes",
+    "feel_safe_pct": "Feel safe (%)",
+    "period": "Period",
+    "wave": "Wave",
+    "share_pct": "Share (%)",
+    "n": "Respondents",
+    "value": "Value",
+    "indicator": "Indicator",
+    "unit": "Unit",
+    "source": "Source",
+    "rows": "Records",
+}
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def fmt_number(v, spec: str = ",.0f") -> str:
+    """Format a number for a page: thousands separators, and never ``+0`` / ``-0``.
+
+    >>> fmt_number(1234.4), fmt_number(-0.04, "+.1f"), fmt_number(2.5, "+.1f")
+    ('1,234', '0.0', '+2.5')
+    """
+    if v is None or isinstance(v, str):
+        return "" if v is None else v
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if math.isnan(f):
+        return ""
+    if math.isinf(f):
+        return "n/a"
+    s = format(f, spec)
+    stripped = s.lstrip("+-")
+    if stripped.replace("0", "").replace(".", "").replace(",", "").replace("%", "") == "":
+        return stripped  # a value that rounds to zero carries no sign
+    return s
+
+
+def csv_safe(value):
+    """Neutralise spreadsheet formula injection in a text cell (OWASP CSV injection).
+
+    A text value that starts with ``= + - @`` (or a tab/CR) is prefixed with ``'`` so a
+    spreadsheet shows it as text; numbers are left alone.
+
+    >>> csv_safe("=HYPERLINK(1)"), csv_safe("-3.5"), csv_safe(-3.5)
+    ("'=HYPERLINK(1)", '-3.5', -3.5)
+    """
+    if not isinstance(value, str) or not value.startswith(FORMULA_START):
+        return value
+    try:
+        float(value.replace(",", ""))
+        return value
+    except ValueError:
+        return "'" + value
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    """A table after the gate: safe to show, write and quote.
+
+    Attributes
+    ----------
+    name : str
+        Stable file stem (``tables/<name>.csv``).
+    data : DataFrame
+        Published values: numbers where shown, the marker where suppressed.
+    display : DataFrame
+        The same cells formatted for the page (thousands separators, fixed decimals).
+    numeric : tuple of str
+        Columns holding numbers (right-aligned on the page).
+    caption : str
+    """
+
+    name: str
+    data: pd.DataFrame
+    display: pd.DataFrame
+    numeric: tuple[str, ...]
+    caption: str = ""
+    marker: str = "[c]"
+
+    def value(self, row: int, col: str):
+        """A published value (``None`` when suppressed or missing)."""
+        v = self.data[col].iloc[row]
+        if isinstance(v, str) or v is None or (isinstance(v, float) and math.isnan(v)):
+            return None
+        return float(v)
+
+    def hidden(self, row: int, col: str) -> bool:
+        return self.data[col].iloc[row] == self.marker
+
+    @property
+    def columns(self) -> list[tuple[str, str, bool]]:
+        """``(column, label, is_numeric)`` for the template."""
+        return [(c, COLUMN_LABELS.get(c, c), c in self.numeric) for c in self.display.columns]
+
+    def _repr_html_(self) -> str:
+        from .render import render
+
+        return render("table.html.j2", table=self)
+
+
+@dataclass(frozen=True)
+class GatedSeries:
+    """A time series as it may be drawn: ``period`` (timestamp), ``label``, ``value``."""
+
+    frame: pd.DataFrame
+    freq: str  # "month", "quarter", "year" or "none"
+    reason: str = ""
+
+
+@dataclass
+class DisclosureGate:
+    """Applies the disclosure rules and counts what was suppressed (for the appendix)."""
+
+    threshold: int = 5
+    marker: str = "[c]"
+    suppressed_cells: int = 0
+    published: list[str] = field(default_factory=list)
+
+    def small(self, v) -> bool:
+        return v is not None and not pd.isna(v) and 1 <= float(v) < self.threshold
+
+    # -- plain and masked tables -----------------------------------------------------------
+    def table(
+        self,
+        frame: pd.DataFrame,
+        name: str,
+        *,
+        counts: Sequence[str] = (),
+        derived: Mapping[str, Sequence[str]] | None = None,
+        row_totals: bool = False,
+        column_totals: bool = True,
+        mask: Mapping[str, Sequence[bool]] | None = None,
+        formats: Mapping[str, str] | None = None,
+        caption: str = "",
+        count_secondary: bool = True,
+    ) -> PublishedTable:
+        """Suppress a table and return what may be published.
+
+        ``counts`` are protected with primary and secondary suppression against the
+        published row/column totals, unless ``mask`` gives the cells to hide (decided by a
+        linked protection). ``derived`` maps a count column to the columns computed from it,
+        hidden with it. ``formats`` maps columns to format specs for the page.
+        """
+        t = frame.reset_index(drop=True).copy()
+        counts = [c for c in counts if c in t.columns]
+        hidden = pd.DataFrame(False, index=t.index, columns=t.columns)
+        if mask is not None:
+            for c, m in mask.items():
+                hidden[c] = np.asarray(m, dtype=bool)
+        elif counts:
+            vals = t[counts].astype(float).fillna(0)
+            s = suppress_small_counts(
+                vals,
+                columns=counts,
+                threshold=self.threshold,
+                row_totals=row_totals and len(counts) > 1,
+                column_totals=column_totals,
+                marker=self.marker,
+            )
+            for c in counts:
+                hidden[c] = (s[c] == self.marker).to_numpy()
+        for cnt, cols in (derived or {}).items():
+            for c in cols:
+                if c in hidden.columns:
+                    hidden[c] = hidden[c] | hidden[cnt]
+        if count_secondary:
+            self.suppressed_cells += int(hidden[counts].to_numpy().sum()) if counts else 0
+        data = t.astype(object).where(~hidden, self.marker)
+        numeric = tuple(
+            c
+            for c in t.columns
+            if pd.api.types.is_numeric_dtype(t[c]) and not pd.api.types.is_bool_dtype(t[c])
+        )
+        display = data.copy()
+        for c in t.columns:
+            spec = (formats or {}).get(c, ",.0f" if c in counts else None)
+            if c in numeric:
+                spec = spec or ",.2f"
+                display[c] = [v if isinstance(v, str) else fmt_number(v, spec) for v in data[c]]
+            else:
+                display[c] = [
+                    "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+                    for v in data[c]
+                ]
+        return PublishedTable(
+            name=name,
+            data=data,
+            display=display,
+            numeric=numeric,
+            caption=caption,
+            marker=self.marker,
+        )
+
+    # -- a pair of counts compared ---------------------------------------------------------
+    def pair_hidden(self, current, previous) -> bool:
+        """Year on year: if either count is small, both counts and every change are hidden
+        (a change or ratio with one count published reveals the other)."""
+        return self.small(current) or self.small(previous)
+
+    # -- time series for charts ------------------------------------------------------------
+    def series(
+        self, monthly: pd.DataFrame, *, date_col: str = "month", value_col: str = "count"
+    ) -> GatedSeries:
+        """The finest of month / quarter / financial year at which no value is suppressed.
+
+        A monthly series whose months include a count of 1..threshold-1 is summed to
+        quarters, then to financial years; if even a year is small, nothing is drawn.
+        Zero months are drawn (a zero discloses nothing).
+        """
+        m = monthly[[date_col, value_col]].rename(columns={date_col: "period", value_col: "value"})
+        if m.empty:
+            return GatedSeries(m.assign(label=""), "none", "no data")
+        if not m["value"].map(self.small).any():
+            return GatedSeries(m.assign(label=m["period"].dt.strftime("%b %Y")), "month")
+        q = m.groupby(m["period"].dt.to_period("Q-MAR"))["value"].sum()
+        if not q.map(self.small).any():
+            f = pd.DataFrame(
+                {
+                    "period": q.index.start_time,
+                    "value": q.to_numpy(),
+                    "label": [f"{p.start_time:%b}-{p.end_time:%b %Y}" for p in q.index],
+                }
+            )
+            return GatedSeries(
+                f,
+                "quarter",
+                "some months had fewer than "
+                f"{self.threshold} incidents, so the series is drawn by quarter",
+            )
+        y = m.groupby(fy_labels(m["period"]))["value"].sum()
+        if not y.map(self.small).any():
+            f = pd.DataFrame(
+                {
+                    "period": [pd.Timestamp(int(s[:4]), 4, 1) for s in y.index],
+                    "value": y.to_numpy(),
+                    "label": list(y.index),
+                }
+            )
+            return GatedSeries(
+                f,
+                "year",
+                "some quarters had fewer than "
+                f"{self.threshold} incidents, so the series is drawn by year",
+            )
+        return GatedSeries(
+            m.iloc[0:0].assign(label=""),
+            "none",
+            f"some years had fewer than {self.threshold} incidents, so no chart is drawn",
+        )
+
+    # -- linked publications ---------------------------------------------------------------
+    def linked(self) -> LinkedCells:
+        """A fresh linked-cell system at this gate's threshold."""
+        return LinkedCells(self.threshold)
+
+    def count_linked(self, mask: np.ndarray, cells: Sequence[int]) -> None:
+        """Add the suppressed published cells of a linked system to the appendix tally."""
+        self.suppressed_cells += int(np.asarray(mask)[list(cells)].sum())

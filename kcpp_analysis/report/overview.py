@@ -1,0 +1,177 @@
+"""The overview ("plan on a page"): every priority's rating, the KPI dashboard, places.
+
+It reads each theme's saved results (``results/<theme>_{kpis,assessment}.parquet``, written
+by the theme runs of the same report set) instead of refitting; a theme whose results are
+absent (e.g. the overview opened on its own in JupyterLab) is assessed here.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..periods import fy_labels
+from ..surveys import weighted_share
+from ..trends import compare_periods
+from .context import ReportContext
+from .results import Block
+from .tables import appendix_block, kpi_block
+from .theme import assess_theme, load_results, publish
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class OverviewReport:
+    """The overview's inputs: every theme's KPI table and assessment."""
+
+    ctx: ReportContext
+    kpis: pd.DataFrame
+    assessment: pd.DataFrame
+    reused: list[str]
+
+    def header(self) -> Block:
+        a = self.assessment
+        n_hf = int((a["recommendation"] == "high focus").sum())
+        return Block(
+            "overview_header.html.j2",
+            {
+                "doc": self.ctx.document_control(),
+                "synthetic": self.ctx.synthetic,
+                "n_hf": n_hf,
+                "n": len(a),
+                "n_themes": a["theme"].nunique(),
+                "rag_counts": a["rag"].value_counts().to_dict(),
+            },
+        )
+
+    def plan_on_a_page(self) -> Block:
+        a = self.assessment
+        t = self.ctx.gate.table(
+            a[["theme_title", "priority", "rag", "recommendation", "rationale"]],
+            "overview_priorities",
+        )
+        b = Block("plan_on_a_page.html.j2", {"rows": a.to_dict("records")}, tables=(t,))
+        publish(self.ctx, b)
+        return b
+
+    def kpi_dashboard(self) -> Block:
+        b = kpi_block(
+            self.ctx,
+            self.kpis,
+            "overview_kpis",
+            heading=f"KPI dashboard (against the {self.ctx.params.sia.baseline_period} baselines)",
+        )
+        publish(self.ctx, b)
+        return b
+
+    def place_profiles(self) -> Block:
+        """Crime, ASB and domestic abuse by place, with deprivation and feeling safe."""
+        ctx = self.ctx
+        ds = ctx.dataset
+        a = ds.areas
+        inc = ds.incidents.merge(a[["lsoa_code", "place"]], on="lsoa_code", how="left")
+        fy = fy_labels(inc["date"])
+        y, yp = inc[fy == ctx.year], inc[fy == ctx.previous]
+        safe = weighted_share(
+            ds.survey, "feel_safe_area", by="place", wave=ctx.year, survey_name="residents"
+        )
+        rows = []
+        for place in ctx.params.sia.places:
+            ap = a[a["place"] == place]
+            pop = ap["population"].sum()
+            cur, prv = y[y["place"] == place], yp[yp["place"] == place]
+            crime = int((cur["source"] == "police_crime").sum())
+            crime_p = int((prv["source"] == "police_crime").sum())
+            asb = int((cur["source"] == "police_asb").sum())
+            s = safe[(safe["place"] == place) & (safe["n"] >= ctx.gate.threshold)]["share"]
+            rows.append(
+                {
+                    "place": place,
+                    "population": pop,
+                    "lsoas": len(ap),
+                    "pct_lsoas_most_deprived_decile": 100 * (ap["imd_decile"] == 1).mean()
+                    if len(ap)
+                    else np.nan,
+                    "crimes": crime,
+                    "crime_rate_per_1000": 1000 * crime / pop if pop else np.nan,
+                    "crime_change_pct": compare_periods(crime, crime_p).iloc[0].change_pct,
+                    "crimes_previous": crime_p,
+                    "asb": asb,
+                    "asb_rate_per_1000": 1000 * asb / pop if pop else np.nan,
+                    "domestic_abuse": int(cur["domestic_abuse"].sum()),
+                    "feel_safe_pct": 100 * s.iloc[0] if len(s) else np.nan,
+                }
+            )
+        t = pd.DataFrame(rows)
+        pub = ctx.gate.table(
+            t.drop(columns=["crimes_previous"]),
+            "overview_places",
+            counts=["crimes", "asb", "domestic_abuse"],
+            derived={
+                "crimes": ["crime_rate_per_1000", "crime_change_pct"],
+                "asb": ["asb_rate_per_1000"],
+            },
+            formats={
+                "population": ",.0f",
+                "lsoas": ",.0f",
+                "pct_lsoas_most_deprived_decile": ".0f",
+                "crime_rate_per_1000": ",.1f",
+                "crime_change_pct": "+.1f",
+                "asb_rate_per_1000": ",.1f",
+                "feel_safe_pct": ".1f",
+            },
+            caption=f"Places in {ctx.year}",
+        )
+        # a change with a small previous count would reveal it: hide the change then
+        small_prev = t["crimes_previous"].map(ctx.gate.small).to_numpy()
+        pub.data.loc[small_prev, "crime_change_pct"] = ctx.gate.marker
+        pub.display.loc[small_prev, "crime_change_pct"] = ctx.gate.marker
+        sentences = []
+        shown = np.array([not pub.hidden(i, "crimes") for i in range(len(t))], dtype=bool)
+        vis = t[shown & (t["crimes"] > 0).to_numpy()]
+        if len(vis):
+            hi = vis.sort_values("crime_rate_per_1000", ascending=False).iloc[0]
+            sentences.append(
+                f"{hi.place} has the highest recorded crime rate "
+                f"({hi.crime_rate_per_1000:,.0f} per 1,000 residents in {ctx.year})."
+            )
+        dep = t.sort_values("pct_lsoas_most_deprived_decile", ascending=False).iloc[0]
+        if dep.pct_lsoas_most_deprived_decile > 0:
+            sentences.append(
+                f"{dep.place} has the largest share of neighbourhoods in England's "
+                f"most deprived 10% ({dep.pct_lsoas_most_deprived_decile:.0f}%)."
+            )
+        if t["feel_safe_pct"].notna().any():
+            lo = t.sort_values("feel_safe_pct").iloc[0]
+            sentences.append(
+                f"Residents of {lo.place} are least likely to feel safe ({lo.feel_safe_pct:.0f}%)."
+            )
+        b = Block("place_profiles.html.j2", {"sentences": sentences}, tables=(pub,))
+        publish(ctx, b)
+        return b
+
+    def appendix(self) -> Block:
+        return appendix_block(self.ctx)
+
+
+def assess_overview(ctx: ReportContext) -> OverviewReport:
+    """Every theme's results: read from this report set's saved results where present."""
+    kpis, assess, reused = [], [], []
+    for tid in ctx.params.themes:
+        saved = load_results(ctx, tid)
+        if saved is None:
+            log.info("overview: no saved results for theme %s; assessing it here", tid)
+            rep = assess_theme(ctx, tid, save=False)
+            k, a = rep.kpis, rep.assessment
+        else:
+            k, a = saved
+            reused.append(tid)
+        kpis.append(k)
+        assess.append(a)
+    return OverviewReport(
+        ctx, pd.concat(kpis, ignore_index=True), pd.concat(assess, ignore_index=True), reused
+    )

@@ -1,0 +1,29 @@
+"""Rendering: Jinja2 templates (autoescaping on) for sections, pages and the index."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import jinja2
+
+from .gate import fmt_number
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The template environment: package templates, autoescape always on."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("kcpp_analysis.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = fmt_number
+    env.filters["rag_label"] = lambda r: {"grey": "NO DATA"}.get(str(r), str(r).upper())
+    return env
+
+
+def render(template: str, **values) -> str:
+    """Render a package template with ``values``."""
+    return environment().get_template(template).render(**values)

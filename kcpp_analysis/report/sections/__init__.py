@@ -1,0 +1,76 @@
+"""Section types, one module each, registered here.
+
+A section module defines ``KIND`` (its name in YAML), ``TITLE``, a pydantic ``Settings``
+model (defaults live in ``params/sia.yaml: report.settings``, not in code),
+``applies(ctx, pr) -> bool`` and ``compute(ctx, pr, settings) -> SectionResult``. To add a
+section type, write one module and add it to :data:`REGISTRY`; name it in a theme's
+``sections:`` (or ``sia.yaml: report.sections``) to run it.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from pydantic import TypeAdapter, ValidationError
+
+from . import (
+    concentration,
+    deprivation,
+    indicators,
+    places,
+    repeats,
+    spc,
+    survey,
+    trend,
+    year_on_year,
+)
+
+REGISTRY: dict[str, ModuleType] = {
+    m.KIND: m
+    for m in (
+        trend,
+        year_on_year,
+        spc,
+        places,
+        deprivation,
+        concentration,
+        repeats,
+        survey,
+        indicators,
+    )
+}
+
+
+def validate_settings(kind: str, values: dict, *, partial: bool = False):
+    """Validate a section's settings; ``partial`` checks only the keys given (overrides).
+
+    Raises
+    ------
+    ValueError
+        Naming the unknown key or the bad value.
+    """
+    model = REGISTRY[kind].Settings
+    if partial:
+        for k, v in values.items():
+            if k not in model.model_fields:
+                raise ValueError(f"unknown setting {k!r}; known: {', '.join(model.model_fields)}")
+            try:
+                TypeAdapter(model.model_fields[k].annotation).validate_python(v)
+            except ValidationError as exc:
+                raise ValueError(f"{k}: {exc.errors()[0]['msg']}") from None
+        return values
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        loc = ".".join(str(x) for x in e["loc"])
+        msg = "unknown setting" if e["type"] == "extra_forbidden" else e["msg"]
+        raise ValueError(f"{loc}: {msg}") from None
+
+
+def compute(kind: str, ctx, pr, settings=None):
+    """Compute one section for one priority (``None`` when it does not apply)."""
+    mod = REGISTRY[kind]
+    if not mod.applies(ctx, pr):
+        return None
+    return mod.compute(ctx, pr, settings if settings is not None else ctx.settings(kind, pr))

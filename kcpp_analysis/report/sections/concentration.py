@@ -1,0 +1,104 @@
+"""Concentration and hotspots: how unevenly incidents fall across neighbourhoods.
+
+Methods (:mod:`kcpp_analysis.deprivation`): Gini coefficient of LSOA counts, and the Gini
+adjusted for the concentration a random (multinomial) allocation of the same total would
+produce (Mohler et al. 2019); share of incidents in the top x% of LSOAs; hotspots = the
+LSOAs with the highest rates (at least ``min_population`` residents, at least one
+incident), with persistence = years in the top 10% over the last financial years.
+Incidents are called "concentrated" only when the chance-adjusted Gini reaches
+``min_adjusted_gini`` (``params/sia.yaml``).
+"""
+
+from __future__ import annotations
+
+from ... import narrative
+from ...deprivation import concentration, hotspots, lsoa_counts_by_year
+from ...periods import fy_bounds, fy_label, fy_range, previous_fy
+from ..results import SectionResult
+from ._common import SectionSettings, anchor, has_incidents, table_name
+
+KIND = "concentration"
+TITLE = "Concentration and hotspots"
+
+
+class Settings(SectionSettings):
+    top_pct: int
+    min_adjusted_gini: float
+
+
+def applies(ctx, pr) -> bool:
+    return has_incidents(ctx, pr)
+
+
+def first_full_fy(ctx) -> str:
+    """First financial year wholly inside the data's coverage."""
+    lo, _ = ctx.dataset.coverage
+    first = fy_label(lo)
+    return first if fy_bounds(first)[0] >= lo else previous_fy(first, -1)
+
+
+def compute(ctx, pr, settings: Settings) -> SectionResult:
+    a = anchor(pr.id, KIND)
+    t = ctx.lsoa(pr, ctx.year)
+    if t["count"].sum() == 0:
+        return SectionResult(
+            KIND,
+            pr.id,
+            TITLE,
+            a,
+            (f"No {narrative.lower_first(pr.title)} incidents in {ctx.year}.",),
+        )
+    conc = concentration(t)
+    share = conc.top_shares.set_index("top_pct")["share"].get(settings.top_pct)
+    label = pr.title
+    if conc.gini_adjusted >= settings.min_adjusted_gini:
+        s1 = (
+            f"{label} is concentrated: the {settings.top_pct}% of neighbourhoods with most "
+            f"incidents account for {narrative.fmt_pct(100 * share)} of them (Gini "
+            f"{conc.gini:.2f}; {conc.gini_adjusted:.2f} after allowing for chance)."
+        )
+    else:
+        s1 = (
+            f"{label} is no more concentrated than chance would produce at this volume "
+            f"(Gini {conc.gini:.2f}, {conc.gini_adjusted:.2f} after allowing for chance; "
+            f"the {settings.top_pct}% of neighbourhoods with most incidents account for "
+            f"{narrative.fmt_pct(100 * share)})."
+        )
+    hs_set = ctx.params.sia.hotspots
+    years = list(fy_range(first_full_fy(ctx), ctx.year))[-hs_set.persistence_years :]
+    hist = lsoa_counts_by_year(ctx.incidents(pr), ctx.dataset.areas, years)
+    hs = hotspots(t, top=hs_set.top, min_population=hs_set.min_population, history=hist)
+    sentences = [s1]
+    need = max(1, len(years) - 1)
+    if len(hs.lsoas):
+        persistent = int((hs.lsoas["years_in_top"] >= need).sum())
+        sentences.append(
+            f"Of the {len(hs.lsoas)} neighbourhoods with the highest rates in {ctx.year}, "
+            f"{persistent} were in the top 10% in at least {need} of the last {len(years)} "
+            "years (persistent hotspots)."
+        )
+    tbl = hs.lsoas[
+        ["rank", "lsoa_name", "ward_name", "place", "imd_decile", "count", "rate", "years_in_top"]
+    ]
+    pub = ctx.gate.table(
+        tbl,
+        table_name(ctx, pr.id, "hotspots"),
+        counts=["count"],
+        derived={"count": ["rate"]},
+        column_totals=False,
+        formats={"rate": ",.1f", "rank": ".0f", "imd_decile": ".0f", "years_in_top": ".0f"},
+        caption=f"Neighbourhoods (LSOAs) with the highest rates, {ctx.year}",
+    )
+    return SectionResult(
+        KIND,
+        pr.id,
+        TITLE,
+        a,
+        tuple(sentences),
+        (pub,),
+        (),
+        (
+            f"Hotspots: LSOAs with at least {hs_set.min_population} residents and at least one "
+            "incident, ranked by rate; ties broken by count, then LSOA code.",
+        ),
+    )

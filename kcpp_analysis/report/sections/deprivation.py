@@ -1,0 +1,144 @@
+"""Deprivation: rates by IMD decile, the gradient and inequality indices.
+
+Methods (each documented with its reference in :mod:`kcpp_analysis.deprivation`): exact
+Poisson intervals per decile; Spearman correlation of LSOA rates with the IMD score
+(Fisher-z interval); rate ratio of the most to the least deprived fifth (Poisson/NB with a
+population offset); slope and relative index of inequality (PHE method); the correlation
+with an IMD recomputed without its crime domain.
+
+Disclosure: the ten decile counts, the two end-quintile totals that the published rate
+ratio and its interval reveal, and the borough total (published in the year-on-year
+section) are protected together as linked cells; the ratio is withheld when an end
+quintile's total must be hidden, and a hidden decile gets no bar on the chart.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ... import charts, narrative
+from ...deprivation import (
+    deprivation_correlation,
+    imd_without_crime,
+    inequality_indices,
+    rate_ratio,
+    rates_by_decile,
+)
+from ..results import Figure, SectionResult
+from ._common import SectionSettings, anchor, has_incidents, table_name
+from .places import geo_protection
+
+KIND = "deprivation"
+TITLE = "Deprivation"
+
+
+class Settings(SectionSettings):
+    min_incidents: int
+
+
+def applies(ctx, pr) -> bool:
+    return has_incidents(ctx, pr)
+
+
+def protect_deciles(ctx, pr, dec: pd.DataFrame) -> tuple[np.ndarray, bool]:
+    """Hidden deciles, and whether the quintile rate ratio may be published."""
+    L = ctx.gate.linked()
+    d = [L.cell(("decile", q), v) for q, v in zip(dec["quantile"], dec["count"], strict=True)]
+    q1 = L.cell("q1", L.values[d[0]] + L.values[d[1]])
+    q5 = L.cell("q5", L.values[d[8]] + L.values[d[9]])
+    L.relate({d[0]: 1, d[1]: 1, q1: -1})
+    L.relate({d[8]: 1, d[9]: 1, q5: -1})
+    total = L.cell("total", float(dec["count"].sum()))
+    L.relate({**{x: 1 for x in d}, total: -1})
+    geo_hidden = geo_protection(ctx, pr).totals_hidden
+    mask = L.protect(
+        locked=() if geo_hidden else (total,), force_hidden=(total,) if geo_hidden else ()
+    )
+    ctx.gate.count_linked(mask, d)
+    return mask[d], not (mask[q1] or mask[q5])
+
+
+def compute(ctx, pr, settings: Settings) -> SectionResult:
+    a = anchor(pr.id, KIND)
+    t = ctx.lsoa(pr, ctx.year)
+    if t["count"].sum() < settings.min_incidents:
+        return SectionResult(
+            KIND,
+            pr.id,
+            TITLE,
+            a,
+            (
+                f"No {narrative.lower_first(pr.title)} incidents in {ctx.year} to analyse by "
+                "deprivation.",
+            ),
+        )
+    areas = ctx.dataset.areas
+    dec = rates_by_decile(t)
+    hidden, ratio_ok = protect_deciles(ctx, pr, dec)
+    rr = rate_ratio(t).iloc[0] if ratio_ok else None
+    corr = deprivation_correlation(t).iloc[0]
+    ii = inequality_indices(t).set_index("index")
+    sent = narrative.gradient_sentence(pr.title, rr, corr)
+    sii = ii.loc["SII", "value"]
+    if pd.notna(sii):
+        sent += (
+            f" The slope index of inequality is {sii:,.1f} per 1,000 residents (95% CI "
+            f"{ii.loc['SII', 'ci_low']:,.1f} to {ii.loc['SII', 'ci_high']:,.1f}); relative "
+            f"to the average rate that is {ii.loc['RII', 'value']:.2f} (RII)."
+        )
+    if {"income_score", "crime_score"}.issubset(areas.columns) and areas[
+        "income_score"
+    ].notna().all():
+        nc = imd_without_crime(areas).merge(t[["lsoa_code", "rate"]], on="lsoa_code")
+        c2 = deprivation_correlation(nc, x="imd_score_no_crime").iloc[0]
+        if pd.notna(c2.rho):
+            held = c2.ci_low > 0 if pd.notna(c2.ci_low) else False
+            sent += (
+                f" Against an IMD recomputed without its crime domain the correlation is "
+                f"{c2.rho:.2f} (95% CI {c2.ci_low:.2f} to {c2.ci_high:.2f})"
+                + (
+                    ", so the gradient does not rest on crime being part of the IMD."
+                    if held
+                    else "."
+                )
+            )
+    title = (
+        f"{pr.title}: {rr.rate_ratio:.1f} times higher in the most deprived fifth"
+        if rr is not None and pd.notna(rr.rate_ratio) and rr.ci_low > 1
+        else f"{pr.title}: rate by deprivation decile"
+    )
+    name = table_name(ctx, pr.id, "deciles")
+    tbl = dec[["quantile", "n_lsoas", "count", "population", "rate", "ci_low", "ci_high"]].rename(
+        columns={"quantile": "imd_decile"}
+    )
+    pub = ctx.gate.table(
+        tbl,
+        name,
+        counts=["count"],
+        mask={"count": hidden, "rate": hidden, "ci_low": hidden, "ci_high": hidden},
+        formats={"rate": ",.1f", "ci_low": ",.1f", "ci_high": ",.1f", "population": ",.0f"},
+        caption=f"Incidents and rates by IMD decile, {ctx.year}",
+    )
+    chart = charts.decile_chart(
+        dec,
+        title=title,
+        ylabel=f"Incidents per 1,000 residents, {ctx.year}",
+        name=name,
+        alt=f"Bar chart of {pr.title.lower()} rates by IMD decile with 95% intervals. {sent}",
+        suppressed=hidden,
+        marker=ctx.gate.marker,
+    )
+    return SectionResult(
+        KIND,
+        pr.id,
+        TITLE,
+        a,
+        (sent,),
+        (pub,),
+        (Figure.from_chart(chart),),
+        (
+            "Deciles of the national Index of Multiple Deprivation (1 = most "
+            "deprived 10% of neighbourhoods in England).",
+        ),
+    )

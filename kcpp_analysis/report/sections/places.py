@@ -1,0 +1,181 @@
+"""Places and wards: counts, change and rates per 1,000 residents, every ward published.
+
+The borough totals (the year-on-year section), the four places and all wards are one linked
+publication: a ward hidden by primary suppression could otherwise be recovered as its
+place's total minus the other wards. :func:`geo_protection` protects them together with
+:class:`kcpp_analysis.disclosure.LinkedCells` (integer-programming audit), once per priority,
+and both this section and the year-on-year section use its result. Rates and intervals
+(exact Poisson, Garwood) are hidden with their count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from ... import narrative
+from ...deprivation import exact_poisson_ci, ward_rates
+from ...periods import fy_labels
+from ..results import SectionResult
+from ._common import SectionSettings, anchor, has_incidents, table_name
+
+KIND = "places"
+TITLE = "Places and wards"
+
+
+class Settings(SectionSettings):
+    wards_shown: int
+
+
+@dataclass(frozen=True)
+class GeoProtection:
+    """Which borough, place and ward counts are hidden (previous and current year)."""
+
+    totals_hidden: bool
+    places: pd.DataFrame  # place, previous, current, population (+ hidden_previous/current)
+    wards: pd.DataFrame  # ward_code, ward_name, place, previous, current, population, ...
+
+
+def geo_protection(ctx, pr) -> GeoProtection:
+    """Protect borough totals, places and wards of a priority as one linked table (cached)."""
+    return ctx._cached(("geo", pr.id), lambda: _protect(ctx, pr))
+
+
+def _protect(ctx, pr) -> GeoProtection:
+    areas = ctx.dataset.areas
+    cur, prev = ctx.lsoa(pr, ctx.year), ctx.lsoa(pr, ctx.previous)
+    w = (
+        ward_rates(cur)
+        .drop(columns=["rate", "ci_low", "ci_high"])
+        .rename(columns={"count": "current"})
+    )
+    wp = prev.groupby("ward_code")["count"].sum()
+    w["previous"] = w["ward_code"].map(wp).fillna(0).to_numpy()
+    places = ctx.params.sia.places
+    pl = pd.DataFrame({"place": places})
+    pl["current"] = pl["place"].map(cur.groupby("place")["count"].sum()).fillna(0)
+    pl["previous"] = pl["place"].map(prev.groupby("place")["count"].sum()).fillna(0)
+    pl["population"] = pl["place"].map(areas.groupby("place")["population"].sum()).fillna(0)
+    s = ctx.series(pr)
+    fy = fy_labels(s["month"])
+    totals = {
+        "current": float(s.loc[fy == ctx.year, "count"].sum()),
+        "previous": float(s.loc[fy == ctx.previous, "count"].sum()),
+    }
+    L = ctx.gate.linked()
+    ids: dict = {}
+    for col in ("previous", "current"):
+        t = ids[("total", col)] = L.cell(("total", col), totals[col])
+        place_ids = []
+        for place, v in zip(pl["place"], pl[col], strict=True):
+            pid = ids[("place", place, col)] = L.cell(("place", place, col), v)
+            place_ids.append(pid)
+            wards = w[w["place"] == place]
+            wids = [
+                L.cell(("ward", code, col), v2)
+                for code, v2 in zip(wards["ward_code"], wards[col], strict=True)
+            ]
+            for code, wid in zip(wards["ward_code"], wids, strict=True):
+                ids[("ward", code, col)] = wid
+            if wids:
+                L.relate({**{x: 1 for x in wids}, pid: -1})
+        unloc = L.cell(
+            ("unlocated", col), totals[col] - sum(L.values[i] for i in place_ids), implied=True
+        )
+        L.relate({**{x: 1 for x in place_ids}, unloc: 1, t: -1})
+    mask = L.protect()
+    totals_hidden = bool(mask[ids[("total", "previous")]] or mask[ids[("total", "current")]])
+    if totals_hidden and not (mask[ids[("total", "previous")]] and mask[ids[("total", "current")]]):
+        mask[[ids[("total", "previous")], ids[("total", "current")]]] = True
+        mask = L.protect(force_hidden=np.flatnonzero(mask))
+    for col in ("previous", "current"):
+        pl[f"hidden_{col}"] = [bool(mask[ids[("place", p, col)]]) for p in pl["place"]]
+        w[f"hidden_{col}"] = [bool(mask[ids[("ward", c, col)]]) for c in w["ward_code"]]
+    published = [i for k, i in ids.items() if k[0] in ("place", "ward", "total")]
+    ctx.gate.count_linked(mask, published)
+    return GeoProtection(totals_hidden, pl, w)
+
+
+def applies(ctx, pr) -> bool:
+    return has_incidents(ctx, pr)
+
+
+def compute(ctx, pr, settings: Settings) -> SectionResult:
+    g = geo_protection(ctx, pr)
+    gate = ctx.gate
+    pl = g.places.copy()
+    pl["change_pct"] = np.where(
+        pl["previous"] > 0,
+        100 * (pl["current"] - pl["previous"]) / pl["previous"].where(pl["previous"] > 0),
+        np.nan,
+    )
+    pl["rate_per_1000"] = 1000 * pl["current"] / pl["population"].where(pl["population"] > 0)
+    hp, hc = pl["hidden_previous"].to_numpy(), pl["hidden_current"].to_numpy()
+    places_t = gate.table(
+        pl[["place", "previous", "current", "change_pct", "rate_per_1000"]],
+        table_name(ctx, pr.id, "places"),
+        counts=["previous", "current"],
+        mask={"previous": hp, "current": hc, "change_pct": hp | hc, "rate_per_1000": hc},
+        formats={"change_pct": "+.0f", "rate_per_1000": ",.1f"},
+        caption=f"Incidents by place, {ctx.previous} and {ctx.year}",
+    )
+    w = g.wards.copy()
+    w["rate"] = 1000 * w["current"] / w["population"]
+    lo, hi = exact_poisson_ci(w["current"])
+    w["ci_low"], w["ci_high"] = 1000 * lo / w["population"], 1000 * hi / w["population"]
+    w = w.sort_values(["rate", "ward_name"], ascending=[False, True]).reset_index(drop=True)
+    hwp, hwc = w["hidden_previous"].to_numpy(), w["hidden_current"].to_numpy()
+    n_w = len(w)
+    shown = min(settings.wards_shown, n_w)
+    wards_t = gate.table(
+        w[["ward_name", "place", "previous", "current", "population", "rate", "ci_low", "ci_high"]],
+        table_name(ctx, pr.id, "wards"),
+        counts=["previous", "current"],
+        mask={"previous": hwp, "current": hwc, "rate": hwc, "ci_low": hwc, "ci_high": hwc},
+        formats={"rate": ",.1f", "ci_low": ",.1f", "ci_high": ",.1f", "population": ",.0f"},
+        caption=(
+            f"All {n_w} wards by rate in {ctx.year}"
+            if shown == n_w
+            else f"The {shown} wards with the highest rates in {ctx.year} (all {n_w} in the CSV)"
+        ),
+    )
+    # the page may show fewer rows; the CSV (``data``) always holds every ward
+    wards_t_page = replace(wards_t, display=wards_t.display.head(shown))
+    sentences = []
+    vis = pl[~hc & (pl["current"] > 0)]
+    if len(vis):
+        top = vis.sort_values("rate_per_1000", ascending=False).iloc[0]
+        sentences.append(
+            f"The highest rate was in {top.place} ({top.rate_per_1000:,.1f} per "
+            f"1,000 residents in {ctx.year})."
+        )
+    else:
+        sentences.append(
+            f"Too few {narrative.lower_first(pr.title)} incidents were recorded in "
+            f"{ctx.year} to compare places."
+        )
+    wv = w[~hwc & (w["current"] >= 10)]
+    if len(wv):
+        t = wv.iloc[0]
+        sentences.append(
+            f"Among wards with at least 10 incidents, {t.ward_name} had the highest rate "
+            f"({t.rate:,.1f} per 1,000, 95% CI {t.ci_low:,.1f} to {t.ci_high:,.1f}); "
+            "ward rates rest on small numbers and their intervals overlap widely."
+        )
+    return SectionResult(
+        KIND,
+        pr.id,
+        TITLE,
+        anchor(pr.id, KIND),
+        tuple(sentences),
+        (places_t, wards_t_page),
+        (),
+        (
+            "Rates per 1,000 residents of the areas table's population. Counts "
+            f"below {gate.threshold} are shown as {gate.marker}, with other "
+            "cells hidden so they cannot be worked out from place or borough "
+            "totals.",
+        ),
+    )

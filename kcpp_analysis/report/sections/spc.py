@@ -1,0 +1,82 @@
+"""Statistical process control: an XmR chart of the last months (NHS Making Data Count).
+
+Method: :func:`kcpp_analysis.trends.spc_xmr` (mean +/- 2.66 x mean moving range; rules:
+a point outside the limits, a shift of 7, a trend of 7, two of three beyond two sigma).
+Drawn only when every month in the window can be published.
+"""
+
+from __future__ import annotations
+
+from ... import charts
+from ...trends import spc_xmr
+from ..results import Figure, SectionResult
+from ._common import SectionSettings, anchor, has_incidents, table_name
+
+KIND = "spc"
+TITLE = "Statistical process control"
+
+
+class Settings(SectionSettings):
+    months: int
+    min_months: int
+
+
+def applies(ctx, pr) -> bool:
+    return has_incidents(ctx, pr)
+
+
+def compute(ctx, pr, settings: Settings) -> SectionResult:
+    recent = ctx.series(pr).tail(settings.months)
+    heading = f"{TITLE} (last {settings.months} months)"
+    a = anchor(pr.id, KIND)
+    if len(recent) < settings.min_months or recent["count"].sum() == 0:
+        return SectionResult(
+            KIND,
+            pr.id,
+            heading,
+            a,
+            (),
+            (),
+            (),
+            (f"No chart: fewer than {settings.min_months} months with data.",),
+        )
+    gated = ctx.gate.series(recent)
+    if gated.freq != "month":
+        return SectionResult(
+            KIND,
+            pr.id,
+            heading,
+            a,
+            (),
+            (),
+            (),
+            (
+                f"No chart: some months had fewer than {ctx.gate.threshold} incidents, and an "
+                "SPC chart needs every month.",
+            ),
+        )
+    spc = spc_xmr(recent, improvement=pr.improvement)
+    title = {
+        "concern": "latest month signals concern",
+        "improvement": "latest month signals improvement",
+    }.get(spc.latest_variation, "latest month within normal variation")
+    name = table_name(ctx, pr.id, "spc")
+    pts = spc.points[["month", "value", "mean", "lower", "upper", "variation"]]
+    pub = ctx.gate.table(
+        pts,
+        name,
+        counts=["value"],
+        column_totals=False,
+        formats={"mean": ",.1f", "lower": ",.1f", "upper": ",.1f"},
+        count_secondary=False,
+    )
+    chart = charts.spc_chart(
+        spc.points,
+        title=f"{pr.title}: {title}",
+        ylabel="Incidents per month",
+        alt=f"XmR chart of monthly {pr.title.lower()} incidents. {spc.summary()}",
+        name=name,
+    )
+    return SectionResult(
+        KIND, pr.id, heading, a, (spc.summary(),), (), (Figure.from_chart(chart, pub),), ()
+    )

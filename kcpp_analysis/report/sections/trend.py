@@ -1,0 +1,92 @@
+"""Trend: monthly counts, the seasonal expectation, underlying trend and a projection.
+
+Model: :func:`kcpp_analysis.trends.fit_trend` (log-linear Poisson / negative binomial with
+month-of-year seasonality and the lockdowns as level changes); projection:
+:func:`kcpp_analysis.trends.forecast_total`. The chart draws only what the disclosure gate
+publishes (by month, else quarter, else year; see
+:meth:`kcpp_analysis.report.gate.DisclosureGate.series`).
+"""
+
+from __future__ import annotations
+
+from ... import charts, narrative
+from ...periods import fy_labels
+from ...trends import forecast_total
+from ..results import Figure, SectionResult
+from ._common import SectionSettings, anchor, has_incidents, table_name
+
+KIND = "trend"
+TITLE = "Trend"
+
+
+class Settings(SectionSettings):
+    forecast_months: int
+    min_count_for_forecast: int
+
+
+def applies(ctx, pr) -> bool:
+    return has_incidents(ctx, pr)
+
+
+def compute(ctx, pr, settings: Settings) -> SectionResult:
+    series = ctx.series(pr)
+    fit = ctx.fit(pr)
+    gated = ctx.gate.series(series)
+    p = ctx.params
+    labels = [(i.start, i.end, i.label) for i in p.sia.interruptions]
+    trend_txt = narrative.trend_sentence(pr.title, fit)
+    peak = narrative.peak_sentence(fit)
+    sentences = [f"{trend_txt} {peak}".strip()]
+    cur = float(series.loc[fy_labels(series["month"]) == ctx.year, "count"].sum())
+    if cur >= settings.min_count_for_forecast and fit.direction != "insufficient data":
+        fc = forecast_total(fit, horizon=settings.forecast_months)
+        if len(fc):
+            sentences.append(narrative.forecast_sentence(pr.title, fc.iloc[0], cur, ctx.year))
+    notes = []
+    name = table_name(ctx, pr.id, "trend")
+    if gated.freq == "month":
+        f = fit.fitted
+        data = f[["month", "observed", "expected", "trend", "lower", "upper"]]
+        pub = ctx.gate.table(
+            data,
+            name,
+            counts=["observed"],
+            column_totals=False,
+            formats={c: ",.1f" for c in ("expected", "trend", "lower", "upper")},
+            count_secondary=False,
+        )
+        chart = charts.trend_chart(
+            f,
+            title=narrative.trend_title(pr.title, fit),
+            ylabel="Incidents per month",
+            interruptions=labels,
+            name=name,
+            alt=f"Line chart of monthly {pr.title.lower()} incidents. {trend_txt} {peak}",
+        )
+    elif gated.freq in ("quarter", "year"):
+        data = gated.frame[["label", "value"]].rename(columns={"label": "period", "value": "count"})
+        pub = ctx.gate.table(
+            data, name, counts=["count"], column_totals=False, count_secondary=False
+        )
+        chart = charts.period_chart(
+            gated.frame,
+            title=narrative.trend_title(pr.title, fit),
+            ylabel=f"Incidents per {gated.freq}",
+            name=name,
+            alt=f"Bar chart of {pr.title.lower()} incidents by {gated.freq}. {trend_txt}",
+        )
+        notes.append(
+            f"Drawn by {gated.freq}: {gated.reason}. The model is fitted to the monthly counts."
+        )
+    else:
+        pub, chart = None, None
+        notes.append(f"No chart: {gated.reason}.")
+    figures = (Figure.from_chart(chart, pub),) if chart is not None else ()
+    if fit.family != "none":
+        notes.append(
+            f"Model: {fit.family}, {fit.n_months} months; seasonal pattern and "
+            "Covid-19 lockdowns allowed for. 95% band: range expected for a month's count."
+        )
+    return SectionResult(
+        KIND, pr.id, TITLE, anchor(pr.id, KIND), tuple(sentences), (), figures, tuple(notes)
+    )

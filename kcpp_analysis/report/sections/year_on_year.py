@@ -1,0 +1,91 @@
+"""Year on year: this financial year against the previous one, with an exact test.
+
+Test: :func:`kcpp_analysis.trends.compare_periods` (conditional binomial test of two
+Poisson counts; Clopper-Pearson interval for the rate ratio). Counts are the borough totals,
+linked to the places and wards tables: both counts, the change and the ratio are hidden
+together whenever either count, or the place/ward protection, hides one of them.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ... import narrative
+from ...periods import fy_labels
+from ...trends import compare_periods
+from ..results import SectionResult
+from ._common import SectionSettings, anchor, has_incidents, table_name
+from .places import geo_protection
+
+KIND = "year_on_year"
+TITLE = "Change on the previous year"
+
+
+class Settings(SectionSettings):
+    alpha: float
+
+
+def applies(ctx, pr) -> bool:
+    return has_incidents(ctx, pr)
+
+
+def compute(ctx, pr, settings: Settings) -> SectionResult:
+    s = ctx.series(pr)
+    fy = fy_labels(s["month"])
+    cur = float(s.loc[fy == ctx.year, "count"].sum())
+    prev = float(s.loc[fy == ctx.previous, "count"].sum())
+    c = compare_periods(cur, prev).iloc[0]
+    hidden = geo_protection(ctx, pr).totals_hidden
+    row = pd.DataFrame(
+        [
+            {
+                "measure": pr.title,
+                "previous": prev,
+                "current": cur,
+                "change_pct": c.change_pct,
+                "rate_ratio": c.rate_ratio,
+                "ci_low": c.ci_low,
+                "ci_high": c.ci_high,
+                "p_value": c.p_value,
+            }
+        ]
+    )
+    derived = ["change_pct", "rate_ratio", "ci_low", "ci_high", "p_value"]
+    mask = {"previous": [hidden], "current": [hidden], **{d: [hidden] for d in derived}}
+    t = ctx.gate.table(
+        row,
+        table_name(ctx, pr.id, "yoy"),
+        counts=["previous", "current"],
+        mask=mask,
+        formats={
+            "change_pct": "+.1f",
+            "rate_ratio": ".2f",
+            "ci_low": ".2f",
+            "ci_high": ".2f",
+            "p_value": ".3f",
+        },
+    )
+    if hidden:
+        sentence = (
+            f"There were too few {narrative.lower_first(pr.title)} incidents to compare "
+            f"{ctx.year} with {ctx.previous} without disclosing a small number (fewer "
+            f"than {ctx.gate.threshold} in a year)."
+        )
+    else:
+        p = c.p_value if pd.notna(c.p_value) else 1.0
+        sentence = narrative.change_sentence(
+            pr.title, cur, prev, p_value=p, period=ctx.year, alpha=settings.alpha
+        )
+    return SectionResult(
+        KIND,
+        pr.id,
+        TITLE,
+        anchor(pr.id, KIND),
+        (sentence,),
+        (t,),
+        (),
+        (
+            "Exact conditional test for two Poisson counts; 'significant' means "
+            f"p < {settings.alpha:g}.",
+        ),
+    )

@@ -1,0 +1,207 @@
+"""Blocks shared by the theme pages and the overview: the KPI table and the appendix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .. import narrative
+from ..periods import fy_labels, previous_fy
+from .context import ReportContext
+from .results import Block
+
+KPI_CSV_COLUMNS = [
+    "kpi_id",
+    "theme",
+    "priority",
+    "label",
+    "measure",
+    "unit",
+    "baseline_period",
+    "baseline",
+    "baseline_source",
+    "previous",
+    "current",
+    "change_vs_baseline",
+    "change_vs_baseline_pct",
+    "target",
+    "target_rule",
+    "status",
+    "direction_of_travel",
+    "travel_p_value",
+    "rag",
+]
+
+METHODS = [
+    (
+        "Trends",
+        "Log-linear Poisson model of monthly counts with month-of-year seasonality and "
+        "the Covid-19 lockdowns as level changes; negative binomial when the Cameron-Trivedi test "
+        "finds over-dispersion. A trend is reported as rising or falling only when its 95% interval "
+        "excludes zero.",
+    ),
+    (
+        "Year-on-year change",
+        "Exact conditional (binomial) test for two Poisson counts; 'significant' means p < 0.05.",
+    ),
+    (
+        "SPC",
+        "NHS Making Data Count XmR chart: mean +/- 2.66 x mean moving range; special causes: "
+        "a point outside the limits, 7 points one side of the mean, 7 points rising or falling, 2 "
+        "of 3 points beyond two-thirds of the way to a limit.",
+    ),
+    (
+        "Deprivation",
+        "Rates per 1,000 residents by national IMD decile with exact Poisson "
+        "intervals; rate ratio most vs least deprived fifth from a Poisson/negative binomial model "
+        "with a population offset; Spearman correlation with a Fisher-z interval; slope and "
+        "relative index of inequality (simulated intervals).",
+    ),
+    (
+        "Concentration",
+        "Gini coefficient across LSOAs, adjusted for the concentration expected by "
+        "chance at the same total (Mohler et al. 2019); called 'concentrated' only when the "
+        "adjusted Gini reaches the threshold in params/sia.yaml; hotspots need at least one "
+        "incident; persistence over the last five financial years.",
+    ),
+    (
+        "Repeat victimisation",
+        "Incident repeat rate: share of incidents whose victim had another "
+        "in the previous 365 days (look-back before the year counts). Victim repeat rate: share of "
+        "victims with 2+ incidents in the year. Wilson 95% intervals.",
+    ),
+    (
+        "Surveys",
+        "Weighted shares with Wilson intervals on Kish's effective sample size; change "
+        "between waves by a two-sample z-test.",
+    ),
+    (
+        "KPI status",
+        "Met / not met against the target rule; RAG: green met and not significantly "
+        "worsening; amber met but worsening, or missed but within 5% or significantly improving; "
+        "red missed and not improving; no data when a year or source is missing. A baseline marked "
+        "'measured' is computed from the data for the baseline year; otherwise it is the plan's.",
+    ),
+    (
+        "Disclosure control",
+        "Counts of 1-4 are shown as [c]. Linked publications (a priority's "
+        "borough totals, places and wards; decile counts with the quintile totals a rate ratio "
+        "reveals; repeat-victimisation rows with their total and within-row differences) are "
+        "protected together, and an integer-programming audit checks that no suppressed count can "
+        "be worked out; rates and changes derived from a suppressed count are hidden; charts draw "
+        "only published values (by quarter or year when a month is suppressed).",
+    ),
+]
+
+
+def kpi_block(ctx: ReportContext, kt: pd.DataFrame, name: str, *, heading: str) -> Block:
+    """KPI table: baseline, previous, current, target, status, direction of travel and RAG.
+
+    Count KPIs below the disclosure threshold are suppressed (with their changes).
+    """
+    gate = ctx.gate
+    rows, hidden = [], []
+    for r in kt.itertuples():
+        small = r.measure == "count" and any(gate.small(v) for v in (r.current, r.previous))
+        hidden.append(small)
+
+        def val(v, _small=small, _unit=r.unit):
+            return gate.marker if _small else narrative.fmt_value(v, _unit)
+
+        base = narrative.fmt_value(r.baseline, r.unit)
+        if r.baseline_source == "measured" and base != "n/a":
+            base += " *"
+        rows.append(
+            {
+                "label": r.label,
+                "baseline": base,
+                "previous": val(r.previous),
+                "current": val(r.current),
+                "target": narrative.fmt_value(r.target, r.unit),
+                "status": r.status,
+                "travel": r.direction_of_travel,
+                "rag": r.rag,
+            }
+        )
+    csv = kt[KPI_CSV_COLUMNS].copy()
+    hid = pd.Series(hidden, index=csv.index, dtype=bool)
+    mask = {
+        c: hid.to_numpy()
+        for c in (
+            "previous",
+            "current",
+            "change_vs_baseline",
+            "change_vs_baseline_pct",
+            "travel_p_value",
+        )
+    }
+    pub = gate.table(csv, name, mask=mask)
+    notes = sorted({f"{r.label}: {r.note}" for r in kt.itertuples() if r.note})
+    return Block(
+        "kpi_table.html.j2",
+        {
+            "heading": heading,
+            "rows": rows,
+            "year": ctx.year,
+            "previous": ctx.previous,
+            "baseline_period": ctx.params.sia.baseline_period,
+            "notes": notes,
+            "any_measured": bool((kt["baseline_source"] == "measured").any()),
+        },
+        tables=(pub,),
+    )
+
+
+def appendix_block(ctx: ReportContext) -> Block:
+    """Sources, coverage, records by source and year, data quality, methods, suppression."""
+    ds = ctx.dataset
+    inc = ds.incidents
+    counts = (
+        inc.assign(fy=fy_labels(inc["date"])).groupby(["source", "fy"]).size().unstack(fill_value=0)
+    )
+    counts = counts[[c for c in counts.columns if previous_fy(ctx.year, 4) <= c <= ctx.year]]
+    counts = counts.reset_index()
+    by_year = ctx.gate.table(
+        counts,
+        "appendix_records_by_source",
+        counts=[c for c in counts.columns if c != "source"],
+        row_totals=True,
+        column_totals=True,
+        caption="Records by source and financial year",
+    )
+    q = ds.meta.get("quality", {})
+    quality = [
+        (k.replace("_", " "), narrative.fmt_count(v))
+        for k, v in q.items()
+        if not isinstance(v, dict)
+    ]
+    # a source is named by its description or its file name, never a machine path
+    sources = [
+        (
+            s.get("kind", ""),
+            s.get("description") or Path(str(s.get("path", ""))).name,
+            narrative.fmt_count(s.get("rows", 0)),
+        )
+        for s in ds.meta.get("sources", [])
+    ]
+    lo, hi = ds.coverage
+    return Block(
+        "appendix.html.j2",
+        {
+            "doc": ctx.document_control(),
+            "n_incidents": narrative.fmt_count(len(inc)),
+            "n_areas": len(ds.areas),
+            "n_survey": narrative.fmt_count(len(ds.survey)),
+            "n_indicators": len(ds.indicators),
+            "sources": sources,
+            "quality": quality,
+            "methods": METHODS,
+            "suppressed": ctx.gate.suppressed_cells,
+            "threshold": ctx.params.sia.disclosure.threshold,
+            "marker": ctx.gate.marker,
+            "coverage": f"{lo:%d %b %Y} to {hi:%d %b %Y}",
+            "synthetic": ctx.synthetic,
+        },
+        tables=(by_year,),
+    )

@@ -1,4 +1,4 @@
-# kcpp-sia: the two commands are `make report` and `make test`.
+# kcpp-sia: the two commands are `make report` and `make test` (lint, then the test suite).
 # Both create .venv if it is missing and install the pinned dependencies first.
 PYTHON ?= python3
 VENV   := .venv
@@ -25,7 +25,7 @@ prepare: $(STAMP)
 report: $(STAMP)
 	$(BIN)/kcpp report --year $(YEAR)
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -36,5 +36,5 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf outputs/* data/prepared .pytest_cache
+	rm -rf outputs/* .pytest_cache
 	touch outputs/.gitkeep

@@ -254,13 +254,12 @@ class LinkedCells:
     that cells are whole numbers >= 0, and that a suppressed primary cell lies in
     ``1..threshold-1`` only through the marker (we do not assume less).
 
-    :meth:`protect` applies primary suppression (cells 1..threshold-1; cells flagged
-    ``derived_count`` too: a difference such as incidents - victims is a count of
-    incidents), then secondary suppression: while an integer program
+    :meth:`protect` applies primary suppression (cells 1..threshold-1, implied cells too: a
+    difference such as incidents - victims is a count of incidents), then secondary
+    suppression: while an integer program
     (:func:`scipy.optimize.milp`, HiGHS) can pin any suppressed cell to a single value,
     the smallest published non-zero cell sharing a relation with it is suppressed too.
-    A ``derived_count`` cell is never published itself (it is implied), but it must stay
-    undetermined when small.
+    An implied cell is never published itself, but it must stay undetermined when small.
 
     This is the audit of Hundepool et al. (2012, ch. 4.3) extended from row/column totals
     to arbitrary linear relations, with exact integer bounds instead of LP bounds.
@@ -377,7 +376,7 @@ class LinkedCells:
         hidden = small | implied
         hidden[list(force_hidden)] = True
         locked = set(int(x) for x in locked)
-        protect_me = small | implied
+        protect_me = small.copy()  # zeros (published or implied) disclose nothing
         partners: dict[int, set[int]] = {i: set() for i in range(len(vals))}
         for terms in self.equal + self.at_most:
             for k in terms:

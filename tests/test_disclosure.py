@@ -83,3 +83,130 @@ def test_demo_ward_table_is_safe(demo):
     shown = out[out.n != "[c]"]
     assert (shown.n.astype(int).between(1, 4)).sum() == 0
     assert (out.n == "[c]").sum() != 1
+
+
+# --------------------------------------------------------------------------------------
+# linked publications: an independent attacker on every linked table
+# --------------------------------------------------------------------------------------
+def _attack(values, hidden, equal, at_most):
+    """Independent integer attack: every cell a variable; published cells fixed by equality
+    bounds; min and max of each hidden cell. Returns cells pinned to one value."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n = len(values)
+    lo = np.where(hidden, 0, values).astype(float)
+    hi = np.where(hidden, 10 * max(values) + 10, values).astype(float)
+    cons = []
+    for rows, kind in ((equal, "eq"), (at_most, "ub")):
+        if rows:
+            A = np.zeros((len(rows), n))
+            for r, terms in enumerate(rows):
+                for k, c in terms.items():
+                    A[r, k] = c
+            cons.append(LinearConstraint(A, 0 if kind == "eq" else -np.inf, 0))
+    pinned = []
+    for k in np.flatnonzero(hidden):
+        c = np.zeros(n)
+        c[k] = 1
+        a = milp(c, constraints=cons, bounds=Bounds(lo, hi), integrality=np.ones(n))
+        b = milp(-c, constraints=cons, bounds=Bounds(lo, hi), integrality=np.ones(n))
+        if a.status == 0 and b.status == 0 and round(-b.fun - a.fun) == 0:
+            pinned.append(int(k))
+    return pinned
+
+
+@given(
+    st.lists(st.lists(st.integers(0, 30), min_size=1, max_size=5), min_size=1, max_size=4),
+    st.booleans(),
+)
+@settings(max_examples=40, deadline=None)
+def test_wards_places_borough_no_small_count_recoverable(places, sparse):
+    """Wards nested in places, place totals and the borough total published together."""
+    from kcpp_analysis.disclosure import LinkedCells
+
+    L = LinkedCells(5)
+    pids = []
+    for wards in places:
+        wards = [w % 6 if sparse else w for w in wards]
+        wid = [L.cell("w", v) for v in wards]
+        pid = L.cell("p", sum(wards))
+        L.relate({**{x: 1 for x in wid}, pid: -1})
+        pids.append(pid)
+    tot = L.cell("t", sum(L.values[p] for p in pids))
+    L.relate({**{p: 1 for p in pids}, tot: -1})
+    mask = L.protect()
+    vals = np.array(L.values)
+    assert mask[(vals >= 1) & (vals < 5)].all()  # primary suppression
+    pinned = _attack(vals, mask, L.equal, L.at_most)
+    assert not [k for k in pinned if 1 <= vals[k] < 5], "a small count can be recovered"
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 40), st.integers(0, 8), st.integers(0, 6)), min_size=1, max_size=5
+    )
+)
+@settings(max_examples=40, deadline=None)
+def test_repeat_rows_no_small_count_recoverable(rows):
+    """Repeat-victimisation rows: victims, extra incidents and repeat victims consistent by
+    construction (incidents = victims + extra; repeat victims <= extra), with an All row."""
+    from kcpp_analysis.report.gate import DisclosureGate
+    from kcpp_analysis.report.sections.repeats import COUNTS, protect_rows
+
+    recs = []
+    for victims, extra, rv in rows:
+        extra = min(extra, 3 * victims)
+        rv = min(rv, extra, victims)
+        if extra > 0:
+            rv = max(rv, 1)  # extra incidents mean at least one victim repeated
+        inc = victims + extra
+        recs.append(
+            {
+                "n_incidents": inc,
+                "n_victims": victims,
+                "n_repeat_incidents": min(inc, extra + rv),
+                "n_repeat_victims": rv,
+            }
+        )
+    t = pd.DataFrame(recs)
+    total = t.sum().to_frame().T
+    table = pd.concat([t, total], ignore_index=True)
+    m = protect_rows(DisclosureGate(), table)
+    v = table[COUNTS].to_numpy(dtype=float)
+    small = (v >= 1) & (v < 5)
+    assert m[small].all()
+    # the attacker's knowledge, written out independently: per row inc >= vic + rv,
+    # rv <= vic, ri <= inc, vic <= inc; incidents add up; victims at most add up
+    n_rows, n_cols = v.shape
+    idx = np.arange(v.size).reshape(v.shape)
+    eq, ub = [], []
+    for i in range(n_rows):
+        inc, vic, ri, rv = idx[i]
+        ub += [{vic: 1, rv: 1, inc: -1}, {rv: 1, vic: -1}, {ri: 1, inc: -1}, {vic: 1, inc: -1}]
+    if n_rows > 1:
+        eq.append({**{int(x): -1 for x in idx[:-1, 0]}, int(idx[-1, 0]): 1})
+        ub.append({**{int(x): -1 for x in idx[:-1, 1]}, int(idx[-1, 1]): 1})
+    pinned = _attack(v.ravel(), m.ravel(), eq, ub)
+    assert not [k for k in pinned if 1 <= v.ravel()[k] < 5]
+    # and the extra-incidents difference is never pinned to a small value either
+    for i in range(n_rows):
+        if 1 <= v[i, 0] - v[i, 1] < 5:
+            assert m[i, 0] or m[i, 1]
+
+
+def test_gate_series_never_draws_a_suppressed_month():
+    from kcpp_analysis.report.gate import DisclosureGate
+
+    months = pd.date_range("2023-04-01", periods=36, freq="MS")
+    g = DisclosureGate()
+    big = g.series(pd.DataFrame({"month": months, "count": np.full(36, 40)}))
+    assert big.freq == "month" and len(big.frame) == 36
+    one_small = np.full(36, 40)
+    one_small[5] = 2
+    q = g.series(pd.DataFrame({"month": months, "count": one_small}))
+    assert q.freq == "quarter" and not q.frame["value"].between(1, 4).any()
+    assert q.frame["value"].sum() == one_small.sum()  # nothing lost in aggregation
+    tiny = g.series(pd.DataFrame({"month": months, "count": np.r_[np.ones(12), np.zeros(24)]}))
+    assert tiny.freq == "year" and list(tiny.frame["value"]) == [12, 0, 0]
+    none = g.series(pd.DataFrame({"month": months[:12], "count": np.r_[np.ones(3), np.zeros(9)]}))
+    assert none.freq == "none" and "no chart" in none.reason

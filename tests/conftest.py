@@ -44,3 +44,11 @@ def params_copy(tmp_path):
     dst = tmp_path / "params"
     shutil.copytree(PROJECT_ROOT / "params", dst)
     return dst
+
+
+@pytest.fixture(scope="session")
+def report_set(demo_dir, tmp_path_factory):
+    """The full demo report set, built once per session (end-to-end tests share it)."""
+    from kcpp_analysis.pipeline import run_report
+
+    return run_report(data=demo_dir, year="2025/26", out=tmp_path_factory.mktemp("outputs"), jobs=2)

@@ -381,3 +381,9 @@ def test_real_geography_prepare_and_report_set(tmp_path, real_dir, params):
     assert r.ok, r.failures
     html = (r.out_dir / "violence.html").read_text()
     assert "SYNTHETIC DATA" in html and "Tackling violence" in html
+    # no Python warning, traceback or machine path reaches a published page (warnings go
+    # to run.log instead)
+    for page in r.out_dir.glob("*.html"):
+        text = page.read_text()
+        for bad in ("Warning:", "RuntimeWarning", "Traceback", str(tmp_path), "/home/", "/root/"):
+            assert bad not in text, (page.name, bad)

@@ -51,6 +51,11 @@ class ThemeReport:
     kpis: pd.DataFrame
     assessment: pd.DataFrame
     timings: dict = field(default_factory=dict)
+    done: dict = field(default_factory=dict)
+
+    def section_results(self) -> list[SectionResult]:
+        """Every section result computed so far, in page order (for inspection)."""
+        return [s for pr in self.done.values() for s in pr.sections]
 
     @property
     def priorities(self) -> list[Priority]:
@@ -150,7 +155,8 @@ class ThemeReport:
             },
         )
         self.timings[pr.id] = time.perf_counter() - t0
-        return PriorityReport(heading, results)
+        self.done[pr.id] = PriorityReport(heading, results)
+        return self.done[pr.id]
 
     def appendix(self) -> Block:
         return appendix_block(self.ctx)

@@ -247,7 +247,7 @@ class DisclosureGate:
         for c in t.columns:
             spec = (formats or {}).get(c, ",.0f" if c in counts else None)
             if c in numeric:
-                spec = spec or ",.2f"
+                spec = spec or (",.0f" if pd.api.types.is_integer_dtype(t[c]) else ",.2f")
                 display[c] = [v if isinstance(v, str) else fmt_number(v, spec) for v in data[c]]
             else:
                 display[c] = [

@@ -27,6 +27,7 @@ TITLE = "Places and wards"
 
 class Settings(SectionSettings):
     wards_shown: int
+    min_ward_count_for_sentence: int
 
 
 @dataclass(frozen=True)
@@ -156,11 +157,12 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             f"Too few {narrative.lower_first(pr.title)} incidents were recorded in "
             f"{ctx.year} to compare places."
         )
-    wv = w[~hwc & (w["current"] >= 10)]
+    k = settings.min_ward_count_for_sentence
+    wv = w[~hwc & (w["current"] >= k)]
     if len(wv):
         t = wv.iloc[0]
         sentences.append(
-            f"Among wards with at least 10 incidents, {t.ward_name} had the highest rate "
+            f"Among wards with at least {k} incidents, {t.ward_name} had the highest rate "
             f"({t.rate:,.1f} per 1,000, 95% CI {t.ci_low:,.1f} to {t.ci_high:,.1f}); "
             "ward rates rest on small numbers and their intervals overlap widely."
         )

@@ -383,11 +383,19 @@ class LinkedCells:
                 partners[k].update(terms)
 
         def pick(k: int) -> int | None:
-            cand = [j for j in partners[k] if not hidden[j] and j not in locked]
-            if not cand:
-                return None
-            nonzero = [j for j in cand if vals[j] > 0]
-            return min(nonzero or cand, key=lambda j: (vals[j], j))
+            """A published cell to hide next: the smallest non-zero partner of ``k``, else
+            of the hidden cells linked to ``k`` through relations (breadth first)."""
+            seen, frontier = {k}, [k]
+            while frontier:
+                cand = {
+                    j for i in frontier for j in partners[i] if not hidden[j] and j not in locked
+                }
+                if cand:
+                    nonzero = [j for j in cand if vals[j] > 0]
+                    return min(nonzero or cand, key=lambda j: (vals[j], j))
+                frontier = [j for i in frontier for j in partners[i] if hidden[j] and j not in seen]
+                seen.update(frontier)
+            return None
 
         changed = True
         while changed:  # fast pass: no equality may hold exactly one hidden cell

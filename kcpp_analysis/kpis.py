@@ -18,7 +18,8 @@ Targets: ``below_baseline`` (met when current < baseline), ``above_baseline``
 ``reduce_by_per_year`` n (current <= baseline - n x years since the baseline year).
 
 Direction of travel (current vs previous year), by measure:
-counts - exact conditional Poisson test (:func:`kcpp_analysis.trends.compare_periods`);
+counts - :func:`kcpp_analysis.trends.year_on_year` (quasi-Poisson: the variance allows for
+the extra-Poisson variation of the KPI's monthly series around a seasonal model);
 survey shares - two-sample z-test (:func:`kcpp_analysis.surveys.compare_shares`);
 repeat rates - change counted only when the two years' 95% Wilson intervals do not overlap
 (conservative); indicators - no test is possible on a single figure, so the change is
@@ -43,7 +44,7 @@ from .periods import fy_bounds, fy_labels, fy_start_year, previous_fy
 from .repeats import repeat_victimisation
 from .selection import select_incidents
 from .surveys import compare_shares, weighted_share
-from .trends import TrendFit, compare_periods, fit_trend, monthly_counts
+from .trends import TrendFit, fit_trend, monthly_counts, year_on_year
 
 log = logging.getLogger(__name__)
 
@@ -150,8 +151,14 @@ def _travel(
         return "no data", np.nan
     better_if_lower = kpi.direction == "lower"
     if kpi.measure == "count":
-        r = compare_periods(current, previous).iloc[0]
-        sig, up, p = bool(r.significant), current > previous, float(r.p_value)
+        inc = select_incidents(dataset.incidents, kpi.select, params)
+        s, e = fy_bounds(prev_fy)[0], fy_bounds(fy)[1]
+        lo = min(fy_bounds(params.sia.trend_start)[0], s)
+        if dataset.meta.get("coverage"):
+            lo = max(lo, dataset.coverage[0])
+        r = year_on_year(monthly_counts(inc, start=lo, end=e), fy).iloc[0]
+        sig = r.label in ("rose significantly", "fell significantly")
+        up, p = current > previous, float(r.p_value)
     elif kpi.measure == "survey_share":
         r = compare_shares(
             dataset.survey,
@@ -364,6 +371,7 @@ def priority_assessment(
         trend_dir, change_pct = "no data", np.nan
         cur = prv = yoy_pct = yoy_p = np.nan
         yoy_sig = False
+        yoy_label = "no data"
         has_data = False
         if pr.selection is not None:
             s = (series or {}).get(pr.id)
@@ -371,21 +379,15 @@ def priority_assessment(
                 s = priority_series(dataset, pr, params, period)
             if s["count"].sum() > 0:
                 has_data = True
-                fy = fy_labels(s["month"])
-                cur = float(s.loc[fy == period, "count"].sum())
-                prv = float(s.loc[fy == prev, "count"].sum())
-                if prv > 0 or cur > 0:
-                    r = compare_periods(cur, prv).iloc[0]
-                    yoy_pct, yoy_p, yoy_sig = (
-                        float(r.change_pct),
-                        float(r.p_value),
-                        bool(r.significant),
-                    )
-                    if yoy_sig and (cur > prv) == worse_if_up and cur != prv:
-                        signals += 1
                 fit = (fits or {}).get(pr.id)
                 if fit is None:
                     fit = fit_trend(s, interruptions=intr)
+                y = year_on_year(s, period, fit=fit).iloc[0]
+                cur, prv = float(y.current), float(y.previous)
+                yoy_pct, yoy_p, yoy_label = float(y.change_pct), float(y.p_value), y.label
+                yoy_sig = yoy_label in ("rose significantly", "fell significantly")
+                if yoy_sig and (cur > prv) == worse_if_up:
+                    signals += 1
                 trend_dir, change_pct = fit.direction, fit.annual_change_pct
                 if fit.direction in ("increasing", "decreasing") and (
                     (fit.direction == "increasing") == worse_if_up

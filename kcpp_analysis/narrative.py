@@ -52,16 +52,35 @@ def lower_first(s: str) -> str:
 
 
 def change_sentence(
-    label: str, current: float, previous: float, *, p_value: float, period: str, alpha: float = 0.05
+    label: str,
+    current: float,
+    previous: float,
+    *,
+    period: str,
+    p_value: float | None = None,
+    alpha: float = 0.05,
+    label_text: str | None = None,
+    **kw,
 ) -> str:
-    """Year-on-year change, hedged by the exact test's p-value."""
+    """Year-on-year change, hedged by its test.
+
+    Pass the test's ``label`` (from :func:`kcpp_analysis.trends.year_on_year`: "rose
+    significantly", "fell significantly", "no clear change") or a ``p_value``.
+    """
+    test_label = kw.pop("label", label_text)
     if previous == 0 and current == 0:
         return f"No {lower_first(label)} incidents were recorded in {period} or the year before."
     pct = 100 * (current - previous) / previous if previous else float("nan")
     nums = f"{fmt_count(current)} against {fmt_count(previous)} the year before, {fmt_pct(pct, sign=True)}"
-    if p_value < alpha:
-        verb = "rose significantly" if current > previous else "fell significantly"
-        return f"{label} {verb} in {period} ({nums})."
+    if test_label is None:
+        sig = p_value is not None and p_value < alpha
+        test_label = (
+            ("rose significantly" if current > previous else "fell significantly")
+            if sig
+            else "no clear change"
+        )
+    if test_label in ("rose significantly", "fell significantly"):
+        return f"{label} {test_label} in {period} ({nums})."
     return (
         f"{label} showed no clear change in {period} ({nums}; the difference is within what "
         "chance alone would produce)."

@@ -1,7 +1,9 @@
-"""Year on year: this financial year against the previous one, with an exact test.
+"""Year on year: this financial year against the previous one, allowing for overdispersion.
 
-Test: :func:`kcpp_analysis.trends.compare_periods` (conditional binomial test of two
-Poisson counts; Clopper-Pearson interval for the rate ratio). Counts are the borough totals,
+Test: :func:`kcpp_analysis.trends.year_on_year` (quasi-Poisson Wald test whose variance
+uses the dispersion of the priority's seasonal trend model, never below Poisson; exact
+conditional test on effective counts for small numbers; like-for-like months when the year
+is incomplete). The same result feeds the rating. Counts are the borough totals,
 linked to the places and wards tables: both counts, the change and the ratio are hidden
 together whenever either count, or the place/ward protection, hides one of them.
 """
@@ -11,8 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ... import narrative
-from ...periods import fy_labels
-from ...trends import compare_periods
+from ...trends import year_on_year
 from ..results import SectionResult
 from ._common import SectionSettings, anchor, has_incidents, table_name
 from .places import geo_protection
@@ -30,12 +31,9 @@ def applies(ctx, pr) -> bool:
 
 
 def compute(ctx, pr, settings: Settings) -> SectionResult:
-    s = ctx.series(pr)
-    fy = fy_labels(s["month"])
-    cur = float(s.loc[fy == ctx.year, "count"].sum())
-    prev = float(s.loc[fy == ctx.previous, "count"].sum())
-    c = compare_periods(cur, prev).iloc[0]
-    hidden = geo_protection(ctx, pr).totals_hidden
+    c = year_on_year(ctx.series(pr), ctx.year, fit=ctx.fit(pr), alpha=settings.alpha).iloc[0]
+    cur, prev = float(c.current), float(c.previous)
+    hidden = geo_protection(ctx, pr).totals_hidden or ctx.gate.pair_hidden(cur, prev)
     row = pd.DataFrame(
         [
             {

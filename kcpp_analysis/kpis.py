@@ -40,7 +40,7 @@ import pandas as pd
 
 from . import narrative
 from .config import Kpi, Params, Priority, Theme, load_params
-from .periods import fy_bounds, fy_labels, fy_start_year, previous_fy
+from .periods import fy_bounds, fy_start_year, previous_fy
 from .repeats import repeat_victimisation
 from .selection import select_incidents
 from .surveys import compare_shares, weighted_share

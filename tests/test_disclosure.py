@@ -119,6 +119,7 @@ def _attack(values, hidden, equal, at_most):
     st.lists(st.lists(st.integers(0, 30), min_size=1, max_size=5), min_size=1, max_size=4),
     st.booleans(),
 )
+@example(places=[[1], [5]], sparse=False)  # the partner had to come from a linked place
 @settings(max_examples=40, deadline=None)
 def test_wards_places_borough_no_small_count_recoverable(places, sparse):
     """Wards nested in places, place totals and the borough total published together."""

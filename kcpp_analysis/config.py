@@ -8,6 +8,7 @@ catalogue lacks, a theme priority with no KPI theme, ...) run in :func:`load_par
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,6 +189,28 @@ class Kpi(_Strict):
         missing = [k for k in need if getattr(self, k) is None]
         if missing:
             raise ValueError(f"measure {self.measure!r} needs {', '.join(missing)}")
+        return self
+
+    @model_validator(mode="after")
+    def _target_fits_direction(self):
+        """A target rule must point the way the KPI improves (else a worse value meets it)."""
+        lower_ok = {"below_baseline", "at_most", "reduce_by_per_year"}
+        higher_ok = {"above_baseline", "at_least"}
+        ok = lower_ok if self.direction == "lower" else higher_ok
+        if self.target.rule not in ok:
+            raise ValueError(
+                f"KPI {self.id!r}: target rule {self.target.rule!r} does not fit direction "
+                f"{self.direction!r} (lower is better: {sorted(lower_ok)}; higher is better: "
+                f"{sorted(higher_ok)})"
+            )
+        for name, v in (("baseline", self.baseline), ("target.value", self.target.value)):
+            if v is None:
+                continue
+            if not math.isfinite(v) or v < 0 or (self.unit == "%" and v > 100):
+                raise ValueError(
+                    f"KPI {self.id!r}: {name} {v!r} is not a plausible value for unit "
+                    f"{self.unit!r} (finite, >= 0{', <= 100' if self.unit == '%' else ''})"
+                )
         return self
 
 

@@ -251,6 +251,16 @@ def evaluate_kpis(
             status = "met" if _met(k, current, target) else "not met"
         travel, p = _travel(dataset, k, params, period, prev_fy, current, previous)
         notes = [n for n in (k.target.note, k.baseline_note) if n]
+        if k.target.rule in ("at_most", "at_least") and np.isfinite(baseline):
+            worse_meets = (
+                k.target.value > baseline if k.direction == "lower" else k.target.value < baseline
+            )
+            if worse_meets:
+                notes.append(
+                    f"The target ({k.target.value:g}) is on the wrong side of the "
+                    f"baseline ({baseline:.1f}): a worse value than the baseline "
+                    "would still meet it."
+                )
         rows.append(
             {
                 "kpi_id": k.id,

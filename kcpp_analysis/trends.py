@@ -39,6 +39,7 @@ from .periods import month_starts
 log = logging.getLogger(__name__)
 
 MIN_MONTHS = 24
+MIN_NONZERO_MONTHS = 12  # fewer months with any incident cannot support a rate of change
 DIRECTIONS = ("increasing", "decreasing", "no clear change", "insufficient data")
 
 
@@ -335,11 +336,22 @@ def fit_trend(
     if (y_all.dropna() < 0).any() or not np.allclose(y_all.dropna() % 1, 0):
         raise ValueError(f"fit_trend: column {count_col!r} must hold non-negative whole counts")
     s = s[y_all.notna()].reset_index(drop=True)
+    y0 = s[count_col].to_numpy(dtype=float)
+    if len(s) and y0.sum() > 0 and y0[0] == 0:
+        # before the first month with any incident the source holds no data: start there
+        s = s.iloc[int(np.argmax(y0 > 0)) :].reset_index(drop=True)
     if len(s) < MIN_MONTHS:
         return _insufficient(s, date_col, count_col, f"only {len(s)} months with counts")
     y = s[count_col].to_numpy(dtype=float)
     if y.sum() == 0:
         return _insufficient(s, date_col, count_col, "every month is zero")
+    if (y > 0).sum() < MIN_NONZERO_MONTHS:
+        return _insufficient(
+            s,
+            date_col,
+            count_col,
+            f"only {(y > 0).sum()} months with any incidents ({MIN_NONZERO_MONTHS} needed)",
+        )
     months = pd.DatetimeIndex(s[date_col]).to_period("M").to_timestamp()
     notes = []
     if seasonal:
@@ -398,7 +410,11 @@ def fit_trend(
     se = float(np.sqrt(cov.loc["t_years", "t_years"]))
     z975 = stats.norm.ppf(0.975)
     lo, hi = b - z975 * se, b + z975 * se
-    pct = lambda v: 100.0 * (np.exp(v) - 1.0)  # noqa: E731
+
+    def pct(v):
+        with np.errstate(over="ignore"):
+            return 100.0 * np.expm1(v)
+
     p_value = float(2 * stats.norm.sf(abs(b / se))) if se > 0 else float("nan")
     direction = "increasing" if lo > 0 else "decreasing" if hi < 0 else "no clear change"
 
@@ -723,21 +739,26 @@ def spc_xmr(
     baseline_points: int | None = None,
     target: float | None = None,
     run_length: int = 7,
+    screen_outliers: bool = True,
 ) -> SpcResult:
     """NHS "Making Data Count" XmR (individuals) chart with special-cause rules.
 
     Centre line :math:`\\bar x` and mean moving range :math:`\\overline{MR}` = mean of
     :math:`|x_i - x_{i-1}|` are computed from the first ``baseline_points`` points (all by
-    default); natural process limits are :math:`\\bar x \\pm 2.66\\,\\overline{MR}`
-    (2.66 = 3 / 1.128, Wheeler 1993). Special-cause rules, as in Making Data Count:
+    default); with ``screen_outliers`` (the default, as in NHSRplotthedots) moving ranges of
+    at least :math:`3.267\\,\\overline{MR}` are left out and :math:`\\overline{MR}`
+    recomputed, so one extreme month does not widen the limits. Natural process limits are
+    :math:`\\bar x \\pm 2.66\\,\\overline{MR}` (2.66 = 3 / 1.128, Wheeler 1993).
+    Special-cause rules, implemented as NHSRplotthedots (``ptd_calculate_point_type``) does:
 
     1. ``rule_outside``: a point outside the process limits;
     2. ``rule_shift``: ``run_length`` (7) or more consecutive points on one side of the mean
        (a point on the mean breaks the run);
     3. ``rule_trend``: ``run_length`` (7) or more consecutive points each higher (or each
-       lower) than the one before;
-    4. ``rule_two_of_three``: two of three consecutive points beyond two-thirds of the way to
-       a process limit (:math:`\\bar x \\pm 1.773\\,\\overline{MR}`), on the same side.
+       lower) than the one before (an equal value breaks it);
+    4. ``rule_two_of_three``: within three consecutive points all on the same side of the
+       mean, at least two lie between two-thirds of the way to a limit
+       (:math:`\\bar x \\pm 1.773\\,\\overline{MR}`) and the limit; those points are flagged.
 
     A flagged point is ``concern`` when it signals the wrong direction for ``improvement``
     (``"decrease"``: high is concern) and ``improvement`` otherwise.
@@ -769,7 +790,10 @@ def spc_xmr(
     if len(base) < 2:
         raise ValueError("spc_xmr: baseline_points must be at least 2")
     mean = float(base.mean())
-    mr_bar = float(np.abs(np.diff(base)).mean())
+    mrs = np.abs(np.diff(base))
+    mr_bar = float(mrs.mean())
+    if screen_outliers and mr_bar > 0:
+        mr_bar = float(mrs[mrs < 3.267 * mr_bar].mean())
     ucl, lcl = mean + 2.66 * mr_bar, mean - 2.66 * mr_bar
     hi2, lo2 = mean + 2.66 * mr_bar * 2 / 3, mean - 2.66 * mr_bar * 2 / 3
     above, below = x > mean, x < mean
@@ -784,15 +808,16 @@ def spc_xmr(
     for arr in (trend_hi, trend_lo):
         starts = np.flatnonzero(arr & ~np.concatenate([[False], arr[:-1]]))
         arr[np.maximum(starts - 1, 0)] = True
-    beyond_hi, beyond_lo = x > hi2, x < lo2
+    close_hi = (x > hi2) & ~out_hi  # near the limit, not beyond it
+    close_lo = (x < lo2) & ~out_lo
     tt_hi = np.zeros(n, dtype=bool)
     tt_lo = np.zeros(n, dtype=bool)
     for i in range(n - 2):
         w = slice(i, i + 3)
-        if beyond_hi[w].sum() >= 2:
-            tt_hi[w] |= beyond_hi[w]
-        if beyond_lo[w].sum() >= 2:
-            tt_lo[w] |= beyond_lo[w]
+        if above[w].all() and close_hi[w].sum() >= 2:
+            tt_hi[w] |= close_hi[w]
+        if below[w].all() and close_lo[w].sum() >= 2:
+            tt_lo[w] |= close_lo[w]
     high = out_hi | shift_hi | trend_hi | tt_hi
     low = out_lo | shift_lo | trend_lo | tt_lo
     good_high = improvement == "increase"
@@ -1123,3 +1148,33 @@ def year_on_year(
         else "no clear change"
     )
     return pd.DataFrame([row], columns=YOY_COLUMNS)
+
+
+def seasonally_adjust(
+    series: pd.DataFrame,
+    seasonal_index: pd.DataFrame,
+    *,
+    date_col: str = "month",
+    value_col: str = "count",
+) -> pd.DataFrame:
+    """Divide each month's value by its seasonal multiplier (``TrendFit.seasonal_index``).
+
+    The multipliers have arithmetic mean 1, so the adjusted series keeps the level of the
+    original. Used before an XmR chart, whose limits assume no seasonal pattern (otherwise a
+    seasonal peak reads as special-cause variation). With no seasonal index (a fit without
+    seasonality) the values are returned unchanged.
+
+    Examples
+    --------
+    >>> si = pd.DataFrame({"month_of_year": range(1, 13), "multiplier": [1.2] + [0.98182] * 11})
+    >>> s = pd.DataFrame({"month": pd.to_datetime(["2025-01-01", "2025-02-01"]), "count": [120, 98]})
+    >>> seasonally_adjust(s, si)["count"].round(1).tolist()
+    [100.0, 99.8]
+    """
+    out = series.copy()
+    if seasonal_index is None or seasonal_index.empty or seasonal_index["multiplier"].isna().all():
+        return out
+    m = seasonal_index.set_index("month_of_year")["multiplier"]
+    moy = pd.DatetimeIndex(out[date_col]).month
+    out[value_col] = out[value_col].to_numpy(dtype=float) / m.reindex(moy).to_numpy()
+    return out

@@ -119,3 +119,25 @@ def test_ward_place_yaml_matches_shared_assumed_lookup(params, real_dir):
     real = pd.read_csv(real_dir / "kirklees_ward_to_place_ASSUMED.csv")
     ours = {w.ward_code: (w.ward_name, w.place) for w in params.wards}
     assert ours == {r.WD19CD: (r.WD19NM, r.place) for r in real.itertuples()}
+
+
+@pytest.mark.parametrize(
+    "direction,rule,value",
+    [("higher", "below_baseline", None), ("lower", "at_least", 5.0), ("higher", "at_most", 5.0)],
+)
+def test_kpi_target_rule_must_fit_its_direction(params_copy, direction, rule, value):
+    def edit(d):
+        k = d["kpis"][0]
+        k["direction"] = direction
+        k["target"] = {"rule": rule, **({"value": value} if value is not None else {})}
+
+    _edit(params_copy / "kpis.yaml", edit)
+    with pytest.raises(ConfigError, match=r"does not fit direction"):
+        load_params(params_copy)
+
+
+@pytest.mark.parametrize("baseline", [float("inf"), -5.0])
+def test_kpi_baseline_must_be_plausible(params_copy, baseline):
+    _edit(params_copy / "kpis.yaml", lambda d: d["kpis"][0].update(baseline=baseline))
+    with pytest.raises(ConfigError, match=r"not a plausible value"):
+        load_params(params_copy)

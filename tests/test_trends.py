@@ -199,9 +199,24 @@ def test_xmr_rule_trend_only():
 
 
 def test_xmr_rule_two_of_three_only_and_improvement_direction():
-    p = _spc([15, 11, 15, 10], improvement="increase")
+    p = _spc([15, 12, 15, 10], improvement="increase")
     assert _fired(p) == {"rule_two_of_three": [6, 8]}
     assert p.loc[6, "variation"] == "improvement"
+
+
+@pytest.mark.parametrize("middle", [8, 11])  # below the mean, on the mean
+def test_xmr_two_of_three_needs_all_three_on_one_side(middle):
+    """NHSRplotthedots (fixed in 0.2.2, issue #143): [high, low, high] is not a signal."""
+    assert _fired(_spc([15, middle, 15, 10])) == {}
+
+
+def test_xmr_screening_keeps_one_jump_from_widening_the_limits():
+    s = pd.DataFrame(
+        {"month": pd.date_range("2020-01-01", periods=13, freq="MS"), "count": [10, 12] * 6 + [40]}
+    )
+    # moving ranges: eleven of 2 and one of 28; mean 4.17; 28 >= 3.267 x 4.17 is screened
+    assert spc_xmr(s).mr_bar == pytest.approx(2.0)
+    assert spc_xmr(s, screen_outliers=False).mr_bar == pytest.approx(50 / 12)
 
 
 def test_xmr_assurance():

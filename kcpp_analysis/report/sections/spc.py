@@ -1,14 +1,16 @@
 """Statistical process control: an XmR chart of the last months (NHS Making Data Count).
 
-Method: :func:`kcpp_analysis.trends.spc_xmr` (mean +/- 2.66 x mean moving range; rules:
-a point outside the limits, a shift of 7, a trend of 7, two of three beyond two sigma).
-Drawn only when every month in the window can be published.
+Method: :func:`kcpp_analysis.trends.spc_xmr` on **seasonally adjusted** values (each month
+divided by its seasonal multiplier from the priority's trend model,
+:func:`kcpp_analysis.trends.seasonally_adjust`), with moving-range screening and the rules
+as NHSRplotthedots implements them. Drawn only when every month in the window can be
+published.
 """
 
 from __future__ import annotations
 
 from ... import charts
-from ...trends import spc_xmr
+from ...trends import seasonally_adjust, spc_xmr
 from ..results import Figure, SectionResult
 from ._common import SectionSettings, anchor, has_incidents, table_name
 
@@ -19,6 +21,7 @@ TITLE = "Statistical process control"
 class Settings(SectionSettings):
     months: int
     min_months: int
+    screen_outliers: bool
 
 
 def applies(ctx, pr) -> bool:
@@ -55,7 +58,10 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
                 "SPC chart needs every month.",
             ),
         )
-    spc = spc_xmr(recent, improvement=pr.improvement)
+    fit = ctx.fit(pr)
+    adjusted = seasonally_adjust(recent, fit.seasonal_index)
+    seasonal = not fit.seasonal_index.empty and fit.seasonal_index["multiplier"].notna().all()
+    spc = spc_xmr(adjusted, improvement=pr.improvement, screen_outliers=settings.screen_outliers)
     title = {
         "concern": "latest month signals concern",
         "improvement": "latest month signals improvement",

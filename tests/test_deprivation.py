@@ -226,3 +226,30 @@ def test_demo_violence_gradient_steeper_than_vehicle(demo):
     assert v.rate_ratio > 3 and v.ci_low > 2
     assert c.rate_ratio < 2
     assert v_ii.loc["RII", "value"] > 2 * c_ii.loc["RII", "value"]
+
+
+def test_a_zero_count_lsoa_is_never_a_hotspot_or_persistent():
+    """12 incidents a year over 259 LSOAs: fewer than 10% of LSOAs have any, so ranking by
+    rate would otherwise fill the top 10% with zero-count LSOAs broken by row order."""
+    from kcpp_analysis.deprivation import hotspots
+
+    rng = np.random.default_rng(0)
+    codes = [f"E01{i:06d}" for i in range(259)]
+    years = ["2021/22", "2022/23", "2023/24", "2024/25", "2025/26"]
+    hist = []
+    for fy in years:
+        counts = np.bincount(rng.integers(0, 259, 12), minlength=259)
+        hist.append(pd.DataFrame({"lsoa_code": codes, "fy": fy, "count": counts,
+                                  "population": 1600, "rate": counts / 1.6,
+                                  "ward_code": "W", "ward_name": "W", "place": "P"}))
+    hist = pd.concat(hist, ignore_index=True)
+    current = hist[hist["fy"] == "2025/26"].drop(columns="fy")
+    h = hotspots(current, top=30, history=hist)
+    assert (h.lsoas["count"] > 0).all()
+    assert len(h.lsoas) == (current["count"] > 0).sum() <= 12
+    zero = set(current.loc[current["count"] == 0, "lsoa_code"])
+    assert not set(h.lsoas["lsoa_code"]) & zero
+    # persistence counts only years in which the LSOA had incidents
+    had = hist[hist["count"] > 0].groupby("lsoa_code").size()
+    for r in h.lsoas.itertuples():
+        assert r.years_in_top <= had.get(r.lsoa_code, 0)

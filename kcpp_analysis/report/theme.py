@@ -113,7 +113,7 @@ class ThemeReport:
                             r.priority,
                             r.current,
                             r.previous,
-                            p_value=r.yoy_p_value,
+                            label=r.yoy_label,
                             period=self.ctx.year,
                         ),
                     )

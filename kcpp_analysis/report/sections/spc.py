@@ -68,21 +68,32 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
     }.get(spc.latest_variation, "latest month within normal variation")
     name = table_name(ctx, pr.id, "spc")
     pts = spc.points[["month", "value", "mean", "lower", "upper", "variation"]]
+    # seasonally adjusted values are model-based, not counts: the gate has already
+    # required every raw month in the window to be publishable
     pub = ctx.gate.table(
         pts,
         name,
-        counts=["value"],
-        column_totals=False,
-        formats={"mean": ",.1f", "lower": ",.1f", "upper": ",.1f"},
-        count_secondary=False,
+        formats={"value": ",.1f", "mean": ",.1f", "lower": ",.1f", "upper": ",.1f"},
     )
+    ylabel = "Incidents per month" + (" (seasonally adjusted)" if seasonal else "")
     chart = charts.spc_chart(
         spc.points,
         title=f"{pr.title}: {title}",
-        ylabel="Incidents per month",
+        ylabel=ylabel,
         alt=f"XmR chart of monthly {pr.title.lower()} incidents. {spc.summary()}",
         name=name,
     )
+    note = (
+        "Values are seasonally adjusted (each month divided by its seasonal factor from the "
+        "trend model), so the usual seasonal peaks are not read as special causes. "
+        if seasonal
+        else "No seasonal pattern was modelled, so values are as recorded. "
+    )
+    note += (
+        "Limits: mean +/- 2.66 x mean moving range"
+        + (", after screening out extreme moving ranges" if settings.screen_outliers else "")
+        + "."
+    )
     return SectionResult(
-        KIND, pr.id, heading, a, (spc.summary(),), (), (Figure.from_chart(chart, pub),), ()
+        KIND, pr.id, heading, a, (spc.summary(),), (), (Figure.from_chart(chart, pub),), (note,)
     )

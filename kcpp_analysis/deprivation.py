@@ -400,8 +400,12 @@ def inequality_indices(
 
     - SII = :math:`-\beta`: the modelled gap in the rate between the most and the least
       deprived ends (positive when rates are higher in the most deprived areas);
-    - RII = SII / :math:`\bar y`, with :math:`\bar y` the overall rate (PHE's definition: the
-      gap relative to the average).
+    - RII = :math:`\hat y(0) / \hat y(1)` with :math:`\hat y(x) = \alpha + \beta x`: the
+      modelled rate at the most deprived end divided by that at the least deprived end, as
+      in PHEindicatormethods ``phe_sii(rii = TRUE)`` (ratio of the fitted values at the two
+      ends of the relative rank). Orientation: RII > 1 when rates are higher in the most
+      deprived areas. NaN when the fitted rate at either end is not positive (a straight
+      line through a steep gradient can cross zero).
 
     Confidence intervals follow PHE's simulation approach: each quantile rate is redrawn
     ``n_sim`` times from a normal distribution with its standard error (from the exact Poisson
@@ -419,8 +423,8 @@ def inequality_indices(
     >>> t = pd.DataFrame({"imd_decile": range(1, 11), "population": [1000] * 10})
     >>> t["count"] = [int(1000 * (50 - 40 * (d - 0.5) / 10) / 1000) for d in t.imd_decile]
     >>> r = inequality_indices(t).set_index("index")
-    >>> round(float(r.loc["SII", "value"]), 1)
-    40.0
+    >>> round(float(r.loc["SII", "value"]), 1), round(float(r.loc["RII", "value"]), 2)
+    (40.0, 5.0)
     """
     by = rates_by_decile(lsoa_table, decile_col=decile_col, per=per, quantiles=quantiles)
     by = by[by["population"] > 0].sort_values("quantile")
@@ -443,25 +447,37 @@ def inequality_indices(
     if overall == 0:
         return empty
 
-    def slope(yv: np.ndarray) -> np.ndarray:
-        # WLS slope with weights a (closed form), yv may be (n_sim, k)
+    def fit(yv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # WLS intercept and slope with weights a (closed form), yv may be (n_sim, k)
         xm = (a * x).sum()
         ym = (yv * a).sum(axis=-1, keepdims=True)
-        return ((a * (x - xm)) * (yv - ym)).sum(axis=-1) / (a * (x - xm) ** 2).sum()
+        b = ((a * (x - xm)) * (yv - ym)).sum(axis=-1) / (a * (x - xm) ** 2).sum()
+        return ym[..., 0] - b * xm, b
 
-    sii = -float(slope(y[None, :])[0])
+    def rii(icpt: np.ndarray, b: np.ndarray) -> np.ndarray:
+        most, least = icpt, icpt + b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where((most > 0) & (least > 0), most / least, np.nan)
+
+    a0, b0 = fit(y[None, :])
+    sii = -float(b0[0])
+    rii_v = float(rii(a0, b0)[0])
     z = stats.norm.ppf(0.975)
     se = (by["ci_high"] - by["ci_low"]).to_numpy() / (2 * z)
     rng = np.random.default_rng(seed)
     sims = y[None, :] + rng.standard_normal((n_sim, len(y))) * se[None, :]
-    sii_s = -slope(sims)
+    a_s, b_s = fit(sims)
+    sii_s, rii_s = -b_s, rii(a_s, b_s)
     lo_q, hi_q = (1 - level) / 2 * 100, (1 + level) / 2 * 100
+    ok = np.isfinite(rii_s)
+    rii_lo = np.percentile(rii_s[ok], lo_q) if np.isfinite(rii_v) and ok.mean() > 0.975 else nan
+    rii_hi = np.percentile(rii_s[ok], hi_q) if np.isfinite(rii_v) and ok.mean() > 0.975 else nan
     return pd.DataFrame(
         {
             "index": ["SII", "RII"],
-            "value": [sii, sii / overall],
-            "ci_low": [np.percentile(sii_s, lo_q), np.percentile(sii_s, lo_q) / overall],
-            "ci_high": [np.percentile(sii_s, hi_q), np.percentile(sii_s, hi_q) / overall],
+            "value": [sii, rii_v],
+            "ci_low": [np.percentile(sii_s, lo_q), rii_lo],
+            "ci_high": [np.percentile(sii_s, hi_q), rii_hi],
             "quantiles": quantiles,
         }
     )

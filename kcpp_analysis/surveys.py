@@ -94,6 +94,17 @@ def compare_shares(
 ) -> pd.DataFrame:
     """Change in the weighted share between two waves, with a two-sample z-test.
 
+    Each wave's share is treated as a binomial proportion on its Kish effective sample size.
+    The interval for the difference is Newcombe's hybrid score interval (method 10: from the
+    two Wilson intervals), which stays inside [-1, 1] and works at 0% and 100%. The p-value
+    is the unpooled z-test, or the pooled z-test when the unpooled standard error is zero
+    (both waves at 0% or 100%); "significant" means p < ``alpha``.
+
+    References
+    ----------
+    Newcombe, R.G. (1998). Interval estimation for the difference between independent
+    proportions: comparison of eleven methods. *Statistics in Medicine* 17, 873-890.
+
     Returns
     -------
     DataFrame
@@ -135,9 +146,15 @@ def compare_shares(
         pc * (1 - pc) / m["n_eff_c"].to_numpy(float) + pp * (1 - pp) / m["n_eff_p"].to_numpy(float)
     )
     diff = pc - pp
-    zc = stats.norm.ppf(1 - alpha / 2)
+    nc, npv = m["n_eff_c"].to_numpy(float), m["n_eff_p"].to_numpy(float)
+    lc, uc = wilson_ci(pc * nc, nc, 1 - alpha)
+    lp, up = wilson_ci(pp * npv, npv, 1 - alpha)
+    lo = diff - np.sqrt((pc - lc) ** 2 + (up - pp) ** 2)
+    hi = diff + np.sqrt((uc - pc) ** 2 + (pp - lp) ** 2)
+    pooled = (pc * nc + pp * npv) / (nc + npv)
+    se0 = np.sqrt(pooled * (1 - pooled) * (1 / nc + 1 / npv))
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(se > 0, diff / se, np.nan)
+        z = np.where(se > 0, diff / se, np.where(se0 > 0, diff / se0, np.nan))
     p = 2 * stats.norm.sf(np.abs(z))
     out = pd.DataFrame(
         {
@@ -147,8 +164,8 @@ def compare_shares(
             "previous": pp,
             "current": pc,
             "difference": diff,
-            "ci_low": diff - zc * se,
-            "ci_high": diff + zc * se,
+            "ci_low": lo,
+            "ci_high": hi,
             "z": z,
             "p_value": p,
         }

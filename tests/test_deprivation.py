@@ -121,7 +121,8 @@ def test_sii_known_by_construction():
     t["count"] = (2 * (80 - 60 * x)).round().astype(int)  # rate per 1000 = 80 - 60x exactly
     r = dep.inequality_indices(t).set_index("index")
     assert r.loc["SII", "value"] == pytest.approx(60)
-    assert r.loc["RII", "value"] == pytest.approx(60 / 50)  # mean rate 80 - 60 * 0.5
+    # PHE RII: fitted rate at the most deprived end (x = 0) over the least deprived (x = 1)
+    assert r.loc["RII", "value"] == pytest.approx(80 / 20)
     assert r.loc["SII", "ci_low"] < 60 < r.loc["SII", "ci_high"]
 
 
@@ -239,9 +240,20 @@ def test_a_zero_count_lsoa_is_never_a_hotspot_or_persistent():
     hist = []
     for fy in years:
         counts = np.bincount(rng.integers(0, 259, 12), minlength=259)
-        hist.append(pd.DataFrame({"lsoa_code": codes, "fy": fy, "count": counts,
-                                  "population": 1600, "rate": counts / 1.6,
-                                  "ward_code": "W", "ward_name": "W", "place": "P"}))
+        hist.append(
+            pd.DataFrame(
+                {
+                    "lsoa_code": codes,
+                    "fy": fy,
+                    "count": counts,
+                    "population": 1600,
+                    "rate": counts / 1.6,
+                    "ward_code": "W",
+                    "ward_name": "W",
+                    "place": "P",
+                }
+            )
+        )
     hist = pd.concat(hist, ignore_index=True)
     current = hist[hist["fy"] == "2025/26"].drop(columns="fy")
     h = hotspots(current, top=30, history=hist)

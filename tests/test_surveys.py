@@ -74,3 +74,22 @@ def test_compare_shares_missing_wave_is_nan():
 def test_non_positive_weight_rejected():
     with pytest.raises(ValueError, match="weight"):
         weighted_share(_survey("2024/25", [1.0, 0.0], [True, False]), "feel_safe_area")
+
+
+def test_compare_shares_handles_all_and_none():
+    """40/40 against 0/40: the z-test's standard error is zero; the pooled test and
+    Newcombe's interval still work (worked by hand: Wilson 95% for 0/40 is [0, 0.0876])."""
+    s = pd.DataFrame(
+        {
+            "survey": "r",
+            "question": "q",
+            "weight": 1.0,
+            "wave": ["2023/24"] * 40 + ["2024/25"] * 40,
+            "positive": [False] * 40 + [True] * 40,
+        }
+    )
+    r = compare_shares(s, "q", current_wave="2024/25", previous_wave="2023/24").iloc[0]
+    assert r.difference == 1.0 and bool(r.significant)
+    assert r.ci_low == pytest.approx(1 - np.sqrt(2) * 0.0876, abs=1e-3)
+    assert r.ci_high == pytest.approx(1.0)
+    assert r.p_value == pytest.approx(2 * stats.norm.sf(1 / np.sqrt(0.25 * (2 / 40))))

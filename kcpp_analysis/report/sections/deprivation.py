@@ -84,8 +84,14 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
     if pd.notna(sii):
         sent += (
             f" The slope index of inequality is {sii:,.1f} per 1,000 residents (95% CI "
-            f"{ii.loc['SII', 'ci_low']:,.1f} to {ii.loc['SII', 'ci_high']:,.1f}); relative "
-            f"to the average rate that is {ii.loc['RII', 'value']:.2f} (RII)."
+            f"{ii.loc['SII', 'ci_low']:,.1f} to {ii.loc['SII', 'ci_high']:,.1f})"
+        )
+        rii = ii.loc["RII", "value"]
+        sent += (
+            f"; the modelled rate at the most deprived end is {rii:.1f} times that at the "
+            "least deprived end (relative index of inequality)."
+            if pd.notna(rii)
+            else "."
         )
     if {"income_score", "crime_score"}.issubset(areas.columns) and areas[
         "income_score"

@@ -3,7 +3,7 @@
 The small public API is re-exported here; each module documents its methods::
 
     import kcpp_analysis as k
-    ds = k.load_dataset("data/prepared/demo")
+    ds = k.load_dataset(k.prepare_demo())  # the demo dataset, prepared in the cache
     fit = k.fit_trend(k.monthly_counts(ds.incidents[ds.incidents.category == "robbery"]))
 """
 
@@ -23,6 +23,7 @@ from .deprivation import (
 from .disclosure import suppress_small_counts
 from .errors import ConfigError, DataValidationError, KcppError, SourceError
 from .kpis import evaluate_kpis, priority_assessment
+from .prepare import prepare_demo
 from .repeats import repeat_victimisation, time_to_repeat
 from .surveys import compare_shares, weighted_share
 from .trends import (
@@ -32,7 +33,10 @@ from .trends import (
     forecast_total,
     mann_kendall,
     monthly_counts,
+    seasonal_dispersion,
+    seasonally_adjust,
     spc_xmr,
+    year_on_year,
 )
 
 __version__ = "0.1.0"
@@ -62,13 +66,17 @@ __all__ = [
     "lsoa_rates",
     "mann_kendall",
     "monthly_counts",
+    "prepare_demo",
     "priority_assessment",
     "rate_ratio",
     "rates_by_decile",
     "repeat_victimisation",
+    "seasonal_dispersion",
+    "seasonally_adjust",
     "spc_xmr",
     "suppress_small_counts",
     "time_to_repeat",
     "weighted_share",
     "write_dataset",
+    "year_on_year",
 ]

@@ -49,7 +49,11 @@ def prepare(
     ] = False,
     seed: Annotated[int | None, typer.Option(help="Seed for synthetic data.")] = None,
     force: Annotated[
-        bool, typer.Option(help="Regenerate the demo even if an identical one exists.")
+        bool,
+        typer.Option(
+            help="Regenerate the demo even if an identical one exists, and allow --out to "
+            "replace a non-empty folder that is not a prepared dataset."
+        ),
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
@@ -62,13 +66,13 @@ def prepare(
             from .prepare import prepare_demo
 
             path = prepare_demo(
-                out, seed=seed if seed is not None else DEFAULT_SEED, reuse=not force
+                out, seed=seed if seed is not None else DEFAULT_SEED, reuse=not force, force=force
             )
         else:
             from .sources.prepare import prepare_from_sources
 
             path = prepare_from_sources(
-                sources, out, synthesise_missing=synthesise_missing, seed=seed
+                sources, out, synthesise_missing=synthesise_missing, seed=seed, force=force
             )
     except KcppError as exc:
         console.print(f"[bold red]kcpp prepare failed:[/] {exc}")

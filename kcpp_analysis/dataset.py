@@ -152,19 +152,63 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def source_coverage(incidents: pd.DataFrame) -> dict[str, dict]:
+    """Per source, the first and last month that hold data, and any months between them
+    with no record at all (gaps).
+
+    Coverage comes from the data, not from configuration: a source that ends in December
+    is never padded with zero months to March.
+
+    Examples
+    --------
+    >>> inc = pd.DataFrame({"source": ["a", "a", "a"],
+    ...                     "date": pd.to_datetime(["2024-04-03", "2024-06-30", "2024-07-01"])})
+    >>> source_coverage(inc)["a"]
+    {'first_month': '2024-04', 'last_month': '2024-07', 'gap_months': ['2024-05']}
+    """
+    out: dict[str, dict] = {}
+    if incidents.empty:
+        return out
+    months = pd.to_datetime(incidents["date"]).dt.to_period("M")
+    for src, m in months.groupby(incidents["source"].to_numpy()):
+        have = set(m.unique())
+        lo, hi = min(have), max(have)
+        gaps = [str(p) for p in pd.period_range(lo, hi, freq="M") if p not in have]
+        out[str(src)] = {"first_month": str(lo), "last_month": str(hi), "gap_months": gaps}
+    return out
+
+
 def fingerprint_of(table_hashes: dict[str, str]) -> str:
     """Dataset fingerprint: SHA-256 over the tables' hashes in a fixed order."""
     joined = "|".join(f"{t}:{table_hashes[t]}" for t in TABLES)
     return hashlib.sha256(joined.encode()).hexdigest()
 
 
-def write_dataset(ds: Dataset, out: str | Path, *, params: Params | None = None) -> Path:
+def write_dataset(
+    ds: Dataset, out: str | Path, *, params: Params | None = None, force: bool = False
+) -> Path:
     """Validate ``ds`` and write it atomically to folder ``out``.
 
     Returns the folder. The previous content of ``out`` (if any) is replaced only after
-    every table has been validated and written.
+    every table has been validated and written. A folder that exists, is not empty and does
+    not hold a prepared dataset (no ``dataset.json``) is refused unless ``force``: the tool
+    never deletes what it did not create. ``dataset.json`` records each source's coverage
+    from the data (:func:`source_coverage`).
+
+    Raises
+    ------
+    KcppError
+        For an existing folder that is not a prepared dataset (without ``force``).
     """
     out = Path(out).resolve()
+    if out.exists() and not force:
+        if not out.is_dir():
+            raise KcppError(f"{out} exists and is not a folder; choose another --out")
+        if any(out.iterdir()) and not (out / "dataset.json").exists():
+            raise KcppError(
+                f"{out} is not empty and does not hold a prepared dataset (no dataset.json); "
+                "refusing to replace it. Choose an empty or new folder, or pass --force."
+            )
     validate_dataset(ds, params)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
@@ -178,6 +222,7 @@ def write_dataset(ds: Dataset, out: str | Path, *, params: Params | None = None)
             rows[t] = len(df)
         meta = dict(ds.meta)
         meta.update(
+            source_coverage=source_coverage(ds.incidents),
             format_version=FORMAT_VERSION,
             tables={
                 t: {"file": f"{t}.parquet", "rows": rows[t], "sha256": hashes[t]} for t in TABLES

@@ -72,6 +72,24 @@ KPI_COLUMNS = [
 ]
 
 
+def _covers(dataset, inc: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> bool:
+    """Whether every source of ``inc`` holds data for the whole of ``start``..``end``
+    (coverage from the data: ``dataset.json: source_coverage``, else computed)."""
+    from .dataset import source_coverage
+
+    cov = dataset.meta.get("source_coverage")
+    if cov is None:  # computed once and kept with the in-memory dataset's metadata
+        cov = dataset.meta["source_coverage"] = source_coverage(dataset.incidents)
+    for src in set(inc["source"].dropna()):
+        c = cov.get(src)
+        if c is None:
+            return False
+        if (pd.Period(c["first_month"], "M").start_time > start
+                or pd.Period(c["last_month"], "M").end_time < end):
+            return False
+    return True
+
+
 def _count(dataset, kpi: Kpi, params: Params, fy: str) -> float:
     inc = select_incidents(dataset.incidents, kpi.select, params)
     s, e = fy_bounds(fy)
@@ -81,6 +99,10 @@ def _count(dataset, kpi: Kpi, params: Params, fy: str) -> float:
     if inc.empty:
         # nothing of this kind anywhere in the dataset: the source is absent (e.g. no council
         # extract, or police.uk data without the Home Office split), not a count of zero
+        return np.nan
+    if not _covers(dataset, inc, s, e):
+        # the source does not hold data for the whole year (it starts later or ends
+        # earlier): no figure, rather than a count padded with missing months
         return np.nan
     return float(((inc["date"] >= s) & (inc["date"] <= e)).sum())
 

@@ -20,8 +20,10 @@ def prepare_demo(
     seed: int = DEFAULT_SEED,
     params: Params | None = None,
     reuse: bool = True,
+    force: bool = False,
 ) -> Path:
-    """Generate the demo dataset and write it to ``out`` (default ``data/prepared/demo``).
+    """Generate the demo dataset and write it to ``out`` (default: the cache, see
+    :func:`kcpp_analysis.paths.default_prepared_dir`).
 
     With ``reuse`` (the default) an existing dataset made by the same generator version and
     seed, whose files still match their recorded hashes, is kept as it is.
@@ -43,4 +45,4 @@ def prepare_demo(
     t0 = time.perf_counter()
     ds: Dataset = generate_demo(seed=seed, params=params)
     ds.meta["timing_seconds"] = {"generate": round(time.perf_counter() - t0, 2)}
-    return write_dataset(ds, out, params=params)
+    return write_dataset(ds, out, params=params, force=force)

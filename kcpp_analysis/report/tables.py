@@ -170,6 +170,22 @@ def appendix_block(ctx: ReportContext) -> Block:
         column_totals=True,
         caption="Records by source and financial year",
     )
+    cov = ds.meta.get("source_coverage") or {}
+    cov_t = pd.DataFrame(
+        [
+            {
+                "source": k,
+                "first_month": v["first_month"],
+                "last_month": v["last_month"],
+                "gap_months": ", ".join(v["gap_months"]) or "none",
+            }
+            for k, v in cov.items()
+        ],
+        columns=["source", "first_month", "last_month", "gap_months"],
+    )
+    coverage_t = ctx.gate.table(
+        cov_t, "appendix_source_coverage", caption="Months each source holds data (from the data)"
+    )
     q = ds.meta.get("quality", {})
     quality = [
         (k.replace("_", " "), narrative.fmt_count(v))

@@ -63,8 +63,12 @@ def prepare_from_sources(
     synthesise_missing: bool = False,
     seed: int | None = None,
     params: Params | None = None,
+    force: bool = False,
 ) -> Path:
-    """Prepare a dataset from a sources file; returns the output folder."""
+    """Prepare a dataset from a sources file; returns the output folder.
+
+    ``force`` lets ``out`` replace a non-empty folder that is not a prepared dataset.
+    """
     t0 = time.perf_counter()
     params = params or load_params()
     sf, base = load_sources(sources_file)
@@ -269,4 +273,4 @@ def prepare_from_sources(
         indicators=normalise_table(indicators, "indicators"),
         meta=meta,
     )
-    return write_dataset(ds, out, params=params)
+    return write_dataset(ds, out, params=params, force=force)

@@ -84,8 +84,10 @@ def _covers(dataset, inc: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) 
         c = cov.get(src)
         if c is None:
             return False
-        if (pd.Period(c["first_month"], "M").start_time > start
-                or pd.Period(c["last_month"], "M").end_time < end):
+        if (
+            pd.Period(c["first_month"], "M").start_time > start
+            or pd.Period(c["last_month"], "M").end_time < end
+        ):
             return False
     return True
 

@@ -59,15 +59,13 @@ def change_sentence(
     period: str,
     p_value: float | None = None,
     alpha: float = 0.05,
-    label_text: str | None = None,
-    **kw,
+    test_label: str | None = None,
 ) -> str:
     """Year-on-year change, hedged by its test.
 
-    Pass the test's ``label`` (from :func:`kcpp_analysis.trends.year_on_year`: "rose
+    Pass the test's ``test_label`` (from :func:`kcpp_analysis.trends.year_on_year`: "rose
     significantly", "fell significantly", "no clear change") or a ``p_value``.
     """
-    test_label = kw.pop("label", label_text)
     if previous == 0 and current == 0:
         return f"No {lower_first(label)} incidents were recorded in {period} or the year before."
     pct = 100 * (current - previous) / previous if previous else float("nan")
@@ -90,7 +88,8 @@ def change_sentence(
 def trend_sentence(label: str, fit) -> str:
     """The underlying trend of a :class:`~kcpp_analysis.trends.TrendFit`."""
     if fit.direction == "insufficient data":
-        return f"There are too few months of {lower_first(label)} data to model a trend."
+        why = f" ({fit.notes[0]})" if getattr(fit, "notes", ()) else ""
+        return f"No trend is reported for {lower_first(label)}: the data are too sparse{why}."
     ci = f"95% CI {fmt_pct(fit.ci_low_pct, 1, True)} to {fmt_pct(fit.ci_high_pct, 1, True)} a year"
     if fit.direction == "increasing":
         return (

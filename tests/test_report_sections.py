@@ -197,8 +197,8 @@ def test_trend_chart_drops_to_quarters_when_a_month_is_small(params, robbery, tm
     r = compute_section("trend", _ctx(params, inc, tmp_path), robbery)
     assert any("drawn by year" in n.lower() or "Drawn by year" in n for n in r.notes)
     data = r.figures[0].data.data.set_index("period")["count"]
-    # the series starts at trend_start (2017/18): two zero years, then 12 a year
-    assert data.loc["2017/18"] == 0 and (data.loc["2019/20":] == 12).all()
+    # coverage from the data: the series starts at the source's first month (2019/20)
+    assert data.index[0] == "2019/20" and (data == 12).all()
     spc = compute_section("spc", _ctx(params, inc, tmp_path), robbery)
     assert not spc.figures and "every month" in spc.notes[0]
 
@@ -235,3 +235,32 @@ def test_repeat_rows_never_reveal_a_repeat_victim_by_difference(params, tmp_path
     # the repeat-victim count (1) is hidden, and so is incidents or victims
     assert h["n_repeat_victims"] == "[c]"
     assert "[c]" in (h["n_incidents"], h["n_victims"])
+
+
+def test_police_data_ending_in_december_are_compared_like_for_like(params, robbery, tmp_path):
+    """Coverage from the data: the series stops in December (no zero months for January to
+    March), the comparison is April-December against April-December and says so."""
+    inc = _incidents({("E01000000", "2024/25"): 120, ("E01000001", "2025/26"): 90})
+    inc = inc[inc["date"] < pd.Timestamp("2026-01-01")].reset_index(drop=True)  # ends Dec
+    ctx = _ctx(params, inc, tmp_path)
+    s = ctx.series(robbery)
+    assert s["month"].max() == pd.Timestamp("2025-12-01")  # no padded months
+    r = compute_section("year_on_year", ctx, robbery)
+    t = r.tables[0]
+    prev = (inc["date"] < pd.Timestamp("2025-01-01")).sum()  # April-December 2024
+    cur = (inc["date"] >= pd.Timestamp("2025-04-01")).sum()  # April-December 2025
+    assert (t.value(0, "previous"), t.value(0, "current")) == (prev, cur)
+    assert "April to December" in t.data["measure"].iloc[0]
+    assert "April to December" in r.sentences[0]
+
+
+def test_write_dataset_refuses_a_folder_it_did_not_create(demo, tmp_path, params):
+    from kcpp_analysis.dataset import write_dataset
+    from kcpp_analysis.errors import KcppError
+
+    mine = tmp_path / "my_documents"
+    mine.mkdir()
+    (mine / "precious.txt").write_text("not yours")
+    with pytest.raises(KcppError, match="does not hold a prepared dataset"):
+        write_dataset(demo, mine, params=params)
+    assert (mine / "precious.txt").read_text() == "not yours"

@@ -89,14 +89,43 @@ class ReportContext:
             lambda: select_incidents(self.dataset.incidents, pr.selection, self.params, pr),
         )
 
-    def series(self, pr: Priority) -> pd.DataFrame:
-        """Monthly counts from ``trend_start`` to the end of the SIA year."""
+    @property
+    def source_coverage(self) -> dict[str, dict]:
+        """First and last month with data per source (``dataset.json``, else computed)."""
+        from ..dataset import source_coverage
+
         return self._cached(
-            ("series", pr.id),
-            lambda: priority_series(
-                self.dataset, pr, self.params, self.year, incidents=self.incidents(pr)
+            "source_coverage",
+            lambda: (
+                self.dataset.meta.get("source_coverage") or source_coverage(self.dataset.incidents)
             ),
         )
+
+    def coverage(self, pr: Priority) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """The months every source of a priority's incidents covers (None: no incidents)."""
+        srcs = sorted(set(self.incidents(pr)["source"].dropna()))
+        cov = [self.source_coverage[s] for s in srcs if s in self.source_coverage]
+        if not cov:
+            return None
+        first = max(pd.Period(c["first_month"], "M") for c in cov).start_time
+        last = min(pd.Period(c["last_month"], "M") for c in cov).start_time
+        return first, last
+
+    def series(self, pr: Priority) -> pd.DataFrame:
+        """Monthly counts from ``trend_start`` to the end of the SIA year, cut to the months
+        its sources actually cover (a source that ends in December is never padded with
+        zero months to March)."""
+
+        def build():
+            s = priority_series(
+                self.dataset, pr, self.params, self.year, incidents=self.incidents(pr)
+            )
+            win = self.coverage(pr)
+            if win is not None:
+                s = s[(s["month"] >= win[0]) & (s["month"] <= win[1])].reset_index(drop=True)
+            return s
+
+        return self._cached(("series", pr.id), build)
 
     def fit(self, pr: Priority) -> TrendFit:
         """The seasonal trend model of the priority's monthly series."""

@@ -219,5 +219,5 @@ def appendix_block(ctx: ReportContext) -> Block:
             "coverage": f"{lo:%d %b %Y} to {hi:%d %b %Y}",
             "synthetic": ctx.synthetic,
         },
-        tables=(by_year,),
+        tables=(coverage_t, by_year),
     )

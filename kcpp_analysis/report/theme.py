@@ -113,7 +113,7 @@ class ThemeReport:
                             r.priority,
                             r.current,
                             r.previous,
-                            label=r.yoy_label,
+                            test_label=r.yoy_label,
                             period=self.ctx.year,
                         ),
                     )

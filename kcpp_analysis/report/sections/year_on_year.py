@@ -37,7 +37,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
     row = pd.DataFrame(
         [
             {
-                "measure": pr.title,
+                "measure": f"{pr.title}, {c.period}",
                 "previous": prev,
                 "current": cur,
                 "change_pct": c.change_pct,
@@ -69,11 +69,22 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             f"{ctx.year} with {ctx.previous} without disclosing a small number (fewer "
             f"than {ctx.gate.threshold} in a year)."
         )
-    else:
-        p = c.p_value if pd.notna(c.p_value) else 1.0
-        sentence = narrative.change_sentence(
-            pr.title, cur, prev, p_value=p, period=ctx.year, alpha=settings.alpha
+    elif c.label == "insufficient data":
+        sentence = (
+            f"{pr.title}: the data do not cover the same months of {ctx.year} and "
+            f"{ctx.previous}, so no change is reported."
         )
+    else:
+        sentence = narrative.change_sentence(
+            pr.title, cur, prev, test_label=c.label, period=c.period
+        )
+    disp = (
+        f" The monthly counts vary {c.dispersion:.1f} times as much as Poisson counts would, "
+        "and the test allows for that."
+        if pd.notna(c.dispersion) and c.dispersion > 1.05
+        else ""
+    )
+    method = c.method or "none (insufficient data)"
     return SectionResult(
         KIND,
         pr.id,
@@ -82,8 +93,5 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         (sentence,),
         (t,),
         (),
-        (
-            "Exact conditional test for two Poisson counts; 'significant' means "
-            f"p < {settings.alpha:g}.",
-        ),
+        (f"Test: {method}; 'significant' means p < {settings.alpha:g}.{disp}",),
     )

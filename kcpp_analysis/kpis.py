@@ -387,7 +387,8 @@ def priority_assessment(
         ``concern_signals``, ``trend_direction``, ``annual_change_pct``, ``current``,
         ``previous``, ``yoy_change_pct``, ``yoy_p_value``, ``kpis_not_met``, ``kpis_total``,
         ``survey_worsening``, ``statutory_duty``, ``connected_partnership``,
-        ``kpis_red``, ``kpis_near`` (labels, "; "-separated), ``yoy_significant``.
+        ``kpis_red``, ``kpis_near`` (labels, "; "-separated), ``yoy_significant``,
+        ``yoy_label`` (from :func:`kcpp_analysis.trends.year_on_year`).
     """
     params = params or load_params()
     th = params.theme(theme) if isinstance(theme, str) else theme
@@ -488,6 +489,7 @@ def priority_assessment(
             "yoy_change_pct": yoy_pct,
             "yoy_p_value": yoy_p,
             "yoy_significant": yoy_sig,
+            "yoy_label": yoy_label,
             "kpis_not_met": n_not_met,
             "kpis_total": n_with,
             "kpis_red": "; ".join(red),

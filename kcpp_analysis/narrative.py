@@ -29,7 +29,13 @@ def fmt_count(v) -> str:
 
 
 def fmt_pct(v, dp: int = 0, sign: bool = False) -> str:
-    """A percentage, e.g. ``fmt_pct(12.34) -> '12%'``, ``fmt_pct(-3.2, sign=True) -> '-3%'``."""
+    """A percentage, e.g. ``fmt_pct(12.34) -> '12%'``, ``fmt_pct(-3.2, sign=True) -> '-3%'``.
+
+    A value that rounds to zero carries no sign (never "+0%" or "-0.0%").
+
+    >>> fmt_pct(0.04, 1, sign=True), fmt_pct(-0.3, sign=True), fmt_pct(2.5, 1, sign=True)
+    ('0.0%', '0%', '+2.5%')
+    """
     if (
         v is None
         or (isinstance(v, float) and math.isnan(v))
@@ -37,7 +43,9 @@ def fmt_pct(v, dp: int = 0, sign: bool = False) -> str:
     ):
         return "n/a"
     s = f"{v:+.{dp}f}%" if sign else f"{v:.{dp}f}%"
-    return s.replace("+0%", "0%").replace("-0%", "0%")
+    if s.lstrip("+-").replace("0", "").replace(".", "") == "%":
+        s = s.lstrip("+-")  # rounds to zero: no sign
+    return s
 
 
 def fmt_value(v, unit: str) -> str:

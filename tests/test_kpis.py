@@ -265,3 +265,20 @@ def test_absent_source_is_no_data_not_a_zero_count(params):
     k = next(k for k in params.kpis if k.id == "fly_tipping")
     r = evaluate_kpis(_ds(inc), [k], period="2024/25", params=params).iloc[0]
     assert np.isnan(r.current) and r.status == "no data" and r.rag == "grey"
+
+
+def test_assessment_uses_the_year_on_year_label(params):
+    """The rating and the headline read one test: the row carries its label."""
+    years = {f"{y}/{(y + 1) % 100:02d}": 300 for y in range(2017, 2024)}
+    a = priority_assessment(
+        _ds(_incidents({**years, "2024/25": 420}, category="drug_offences")),
+        "risk",
+        period="2024/25",
+        params=params,
+        kpi_table=pd.DataFrame(
+            columns=["priority", "status", "measure", "direction_of_travel", "label"]
+        ),
+    ).set_index("priority_id")
+    r = a.loc["drugs_alcohol"]
+    assert r.yoy_label == "rose significantly" and r.yoy_significant
+    assert "rose significantly year on year (300 to 420" in r.rationale

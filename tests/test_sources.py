@@ -1,6 +1,7 @@
 """Real-data loaders (tested on ../shared/data/real) and bad-input handling."""
 
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -387,3 +388,8 @@ def test_real_geography_prepare_and_report_set(tmp_path, real_dir, params):
         text = page.read_text()
         for bad in ("Warning:", "RuntimeWarning", "Traceback", str(tmp_path), "/home/", "/root/"):
             assert bad not in text, (page.name, bad)
+        # degenerate data says so instead of printing an impossible figure
+        plain = re.sub(r"<[^>]+>", " ", text)
+        assert not re.search(r"100\.0% a year", plain), page.name
+        assert not re.search(r"significantly in \S+ \(0 against", plain), page.name
+        assert "(0.0 per 1,000" not in plain, page.name

@@ -20,7 +20,7 @@ from ..dataset import Dataset, load_dataset
 from ..deprivation import lsoa_rates
 from ..errors import ConfigError
 from ..kpis import priority_series
-from ..periods import previous_fy
+from ..periods import fy_bounds, previous_fy
 from ..selection import select_incidents
 from ..trends import TrendFit, fit_trend
 from .gate import DisclosureGate, PublishedTable, csv_safe
@@ -126,6 +126,34 @@ class ReportContext:
             return s
 
         return self._cached(("series", pr.id), build)
+
+    def compared_months(self, pr: Priority) -> tuple[list, list]:
+        """The months of the SIA year the data cover, and the same months a year earlier
+        (like for like: what the year-on-year comparison and the places tables count)."""
+
+        def build():
+            s = self.series(pr)
+            per = s["month"].dt.to_period("M")
+            start, end = (
+                pd.Period(fy_bounds(self.year)[0], "M"),
+                pd.Period(fy_bounds(self.year)[1], "M"),
+            )
+            cur = sorted(p for p in per if start <= p <= end)
+            prev = [p - 12 for p in cur if (p - 12) in set(per)]
+            return cur, prev
+
+        return self._cached(("months", pr.id), build)
+
+    def lsoa_compared(self, pr: Priority, which: str) -> pd.DataFrame:
+        """LSOA counts and rates over :meth:`compared_months` (``current`` or ``previous``)."""
+
+        def build():
+            months = self.compared_months(pr)[0 if which == "current" else 1]
+            inc = self.incidents(pr)
+            inc = inc[inc["date"].dt.to_period("M").isin(months)]
+            return lsoa_rates(inc, self.dataset.areas)
+
+        return self._cached(("lsoa_compared", pr.id, which), build)
 
     def fit(self, pr: Priority) -> TrendFit:
         """The seasonal trend model of the priority's monthly series."""

@@ -17,7 +17,6 @@ import pandas as pd
 
 from ... import narrative
 from ...deprivation import exact_poisson_ci, ward_rates
-from ...periods import fy_labels
 from ..results import SectionResult
 from ._common import SectionSettings, anchor, has_incidents, table_name
 
@@ -46,7 +45,7 @@ def geo_protection(ctx, pr) -> GeoProtection:
 
 def _protect(ctx, pr) -> GeoProtection:
     areas = ctx.dataset.areas
-    cur, prev = ctx.lsoa(pr, ctx.year), ctx.lsoa(pr, ctx.previous)
+    cur, prev = ctx.lsoa_compared(pr, "current"), ctx.lsoa_compared(pr, "previous")
     w = (
         ward_rates(cur)
         .drop(columns=["rate", "ci_low", "ci_high"])
@@ -60,10 +59,12 @@ def _protect(ctx, pr) -> GeoProtection:
     pl["previous"] = pl["place"].map(prev.groupby("place")["count"].sum()).fillna(0)
     pl["population"] = pl["place"].map(areas.groupby("place")["population"].sum()).fillna(0)
     s = ctx.series(pr)
-    fy = fy_labels(s["month"])
+    # the borough totals over the same months the year-on-year section compares
+    cur_m, prev_m = ctx.compared_months(pr)
+    per = s["month"].dt.to_period("M")
     totals = {
-        "current": float(s.loc[fy == ctx.year, "count"].sum()),
-        "previous": float(s.loc[fy == ctx.previous, "count"].sum()),
+        "current": float(s.loc[per.isin(cur_m), "count"].sum()),
+        "previous": float(s.loc[per.isin(prev_m), "count"].sum()),
     }
     L = ctx.gate.linked()
     ids: dict = {}

@@ -7,31 +7,12 @@ from pathlib import Path
 import pandas as pd
 
 from .. import narrative
+from ..kpis import KPI_COLUMNS
 from ..periods import fy_labels, previous_fy
 from .context import ReportContext
 from .results import Block
 
-KPI_CSV_COLUMNS = [
-    "kpi_id",
-    "theme",
-    "priority",
-    "label",
-    "measure",
-    "unit",
-    "baseline_period",
-    "baseline",
-    "baseline_source",
-    "previous",
-    "current",
-    "change_vs_baseline",
-    "change_vs_baseline_pct",
-    "target",
-    "target_rule",
-    "status",
-    "direction_of_travel",
-    "travel_p_value",
-    "rag",
-]
+KPI_CSV_COLUMNS = [c for c in KPI_COLUMNS if c != "note"]  # aggregates; notes are shown
 
 METHODS = [
     (

@@ -56,6 +56,8 @@ def test_theme_html_has_every_section(report_set, theme, params):
     for pr in th.priorities:  # the table of contents links every priority
         assert f'href="#{pr.id}"' in html
     assert "Headline summary" in html and "Appendix: data quality and methodology" in html
+    m = re.search(r"This report labels (\d+) result\(s\) by a significance test", html)
+    assert m and int(m.group(1)) >= len(th.priorities) - 1  # the multiplicity statement
     assert "SYNTHETIC DATA - NOT A REAL ASSESSMENT" in html
     # one section per priority, each with at least one chart image with alt text
     sections = re.split(r'<section class="kcpp-priority" id=', html)[1:]

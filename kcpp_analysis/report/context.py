@@ -168,6 +168,15 @@ class ReportContext:
             lambda: lsoa_rates(self.incidents(pr), self.dataset.areas, period=year),
         )
 
+    def record_test(self, kind: str, n: int = 1) -> None:
+        """Count a labelled significance test (for the multiplicity statement)."""
+        tests = self._cache.setdefault("tests", {})
+        tests[kind] = tests.get(kind, 0) + n
+
+    @property
+    def tests(self) -> dict[str, int]:
+        return dict(self._cache.get("tests", {}))
+
     # -- output ----------------------------------------------------------------------------
     @property
     def tables_dir(self) -> Path:

@@ -155,6 +155,22 @@ class OverviewReport:
         return b
 
     def appendix(self) -> Block:
+        """Data quality and methods; the tests counted are those behind the ratings shown."""
+        a, k = self.assessment, self.kpis
+        if "yoy_label" in a:
+            self.ctx.record_test(
+                "year on year",
+                int(
+                    a["yoy_label"]
+                    .isin(["rose significantly", "fell significantly", "no clear change"])
+                    .sum()
+                ),
+            )
+        self.ctx.record_test(
+            "underlying trend",
+            int(a["trend_direction"].isin(["increasing", "decreasing", "no clear change"]).sum()),
+        )
+        self.ctx.record_test("KPI direction of travel", int(k["travel_p_value"].notna().sum()))
         return appendix_block(self.ctx)
 
 

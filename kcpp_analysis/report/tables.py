@@ -195,6 +195,8 @@ def appendix_block(ctx: ReportContext) -> Block:
             "quality": quality,
             "methods": METHODS,
             "suppressed": ctx.gate.suppressed_cells,
+            "tests": ctx.tests,
+            "n_tests": sum(ctx.tests.values()),
             "threshold": ctx.params.sia.disclosure.threshold,
             "marker": ctx.gate.marker,
             "coverage": f"{lo:%d %b %Y} to {hi:%d %b %Y}",

@@ -78,6 +78,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
     hidden, ratio_ok = protect_deciles(ctx, pr, dec)
     rr = rate_ratio(t).iloc[0] if ratio_ok else None
     corr = deprivation_correlation(t).iloc[0]
+    ctx.record_test("deprivation gradient", 2 if rr is not None else 1)
     ii = inequality_indices(t).set_index("index")
     sent = narrative.gradient_sentence(pr.title, rr, corr)
     sii = ii.loc["SII", "value"]

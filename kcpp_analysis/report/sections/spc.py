@@ -58,6 +58,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
                 "SPC chart needs every month.",
             ),
         )
+    ctx.record_test("SPC chart (4 rules on 36 points)")
     fit = ctx.fit(pr)
     adjusted = seasonally_adjust(recent, fit.seasonal_index)
     seasonal = not fit.seasonal_index.empty and fit.seasonal_index["multiplier"].notna().all()

@@ -47,6 +47,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             survey_name=ref.survey,
         ).iloc[0]
         if pd.notna(c.current) and pd.notna(c.previous):
+            ctx.record_test("survey change")
             sig = (
                 ("a significant " + ("rise" if c.difference > 0 else "fall"))
                 if c.significant

@@ -85,6 +85,8 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         else ""
     )
     method = c.method or "none (insufficient data)"
+    if c.method:
+        ctx.record_test("year on year")
     return SectionResult(
         KIND,
         pr.id,

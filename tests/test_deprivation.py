@@ -265,3 +265,22 @@ def test_a_zero_count_lsoa_is_never_a_hotspot_or_persistent():
     had = hist[hist["count"] > 0].groupby("lsoa_code").size()
     for r in h.lsoas.itertuples():
         assert r.years_in_top <= had.get(r.lsoa_code, 0)
+
+
+@pytest.mark.realdata
+def test_recompute_imd_reproduces_published_iod2025_scores(real_dir):
+    """From the national domain ranks in IoD2025 File 7 the published IMD score comes back
+    within 0.001 for every English LSOA (published to 3 decimals)."""
+    from kcpp_analysis.deprivation import FILE7_RANK_COLUMNS, IMD_DOMAIN_WEIGHTS, recompute_imd
+
+    f = real_dir / "iod2025_england_lsoa21_file7_scores_ranks_deciles.csv"
+    d = pd.read_csv(
+        f, usecols=["Index of Multiple Deprivation (IMD) Score", *FILE7_RANK_COLUMNS.values()]
+    )
+    assert len(d) == 33755
+    s = recompute_imd(d)
+    err = (s - d["Index of Multiple Deprivation (IMD) Score"]).abs()
+    assert err.max() < 0.001
+    # without crime, on the same scale: weights rescaled, crime ignored
+    no_crime = recompute_imd(d, {k: v for k, v in IMD_DOMAIN_WEIGHTS.items() if k != "crime"})
+    assert abs(no_crime.corr(s, method="spearman")) > 0.95 and not np.allclose(no_crime, s)

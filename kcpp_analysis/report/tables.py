@@ -19,25 +19,34 @@ METHODS = [
         "Trends",
         "Log-linear Poisson model of monthly counts with month-of-year seasonality and "
         "the Covid-19 lockdowns as level changes; negative binomial when the Cameron-Trivedi test "
-        "finds over-dispersion. A trend is reported as rising or falling only when its 95% interval "
-        "excludes zero.",
+        "finds over-dispersion. A series starts at its sources' first month with data and stops at "
+        "their last; it needs 24 months and 12 months with incidents. A trend is reported as "
+        "rising or falling only when its 95% interval excludes zero.",
     ),
     (
         "Year-on-year change",
-        "Exact conditional (binomial) test for two Poisson counts; 'significant' means p < 0.05.",
+        "The same months of this year and last (year to date when a source ends early). The test "
+        "allows for extra-Poisson variation: the variance of the log rate ratio is the Poisson "
+        "variance times the dispersion of the monthly counts around a seasonal model (never "
+        "below 1); exact conditional test for small counts. 'Significant' means p < 0.05. On "
+        "simulated stable seasonal series at 4,000 a month with 5% extra variation it flags 5% "
+        "(a plain Poisson test: 53%).",
     ),
     (
         "SPC",
-        "NHS Making Data Count XmR chart: mean +/- 2.66 x mean moving range; special causes: "
-        "a point outside the limits, 7 points one side of the mean, 7 points rising or falling, 2 "
-        "of 3 points beyond two-thirds of the way to a limit.",
+        "NHS Making Data Count XmR chart of seasonally adjusted monthly values (each month divided "
+        "by its seasonal factor from the trend model): mean +/- 2.66 x mean moving range, after "
+        "screening out moving ranges above 3.267 x their mean; special causes as NHSRplotthedots: "
+        "a point outside the limits, 7 points one side of the mean, 7 points rising or falling, "
+        "2 of 3 points near a limit with all 3 on the same side of the mean.",
     ),
     (
         "Deprivation",
         "Rates per 1,000 residents by national IMD decile with exact Poisson "
         "intervals; rate ratio most vs least deprived fifth from a Poisson/negative binomial model "
-        "with a population offset; Spearman correlation with a Fisher-z interval; slope and "
-        "relative index of inequality (simulated intervals).",
+        "with a population offset; Spearman correlation with a Fisher-z interval; slope index of "
+        "inequality and relative index of inequality (the modelled rate at the most deprived "
+        "end over that at the least deprived end; PHE method, simulated intervals).",
     ),
     (
         "Concentration",

@@ -44,7 +44,7 @@ from .periods import fy_bounds, fy_start_year, previous_fy
 from .repeats import repeat_victimisation
 from .selection import select_incidents
 from .surveys import compare_shares, weighted_share
-from .trends import TrendFit, fit_trend, monthly_counts, year_on_year
+from .trends import TrendFit, fit_trend, monthly_counts, recent_trend, year_on_year
 
 log = logging.getLogger(__name__)
 
@@ -407,6 +407,7 @@ def priority_assessment(
         cur = prv = yoy_pct = yoy_p = np.nan
         yoy_sig = False
         yoy_label = "no data"
+        recent_dir, recent_pct = "no data", np.nan
         has_data = False
         if pr.selection is not None:
             s = (series or {}).get(pr.id)
@@ -424,8 +425,15 @@ def priority_assessment(
                 if yoy_sig and (cur > prv) == worse_if_up:
                     signals += 1
                 trend_dir, change_pct = fit.direction, fit.annual_change_pct
-                if fit.direction in ("increasing", "decreasing") and (
-                    (fit.direction == "increasing") == worse_if_up
+                rt = recent_trend(s, fit).iloc[0]
+                recent_dir, recent_pct = rt.direction, float(rt.annual_change_pct)
+                opposite = {"increasing": "decreasing", "decreasing": "increasing"}
+                # a whole-period trend counts only when the last 36 months do not run
+                # significantly the other way (it is not a current concern then)
+                if (
+                    fit.direction in ("increasing", "decreasing")
+                    and (fit.direction == "increasing") == worse_if_up
+                    and recent_dir != opposite[fit.direction]
                 ):
                     signals += 1
         kt = kpi_table[kpi_table["priority"] == pr.id]
@@ -483,6 +491,8 @@ def priority_assessment(
             "computed_recommendation": rec,
             "concern_signals": signals,
             "trend_direction": trend_dir,
+            "recent_direction": recent_dir,
+            "recent_change_pct": recent_pct,
             "annual_change_pct": change_pct,
             "current": cur,
             "previous": prv,

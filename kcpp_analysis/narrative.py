@@ -115,8 +115,36 @@ def trend_sentence(label: str, fit) -> str:
     )
 
 
-def trend_title(label: str, fit) -> str:
-    """Chart title stating the finding."""
+def recent_sentence(label: str, fit, recent) -> str:
+    """The last three years' direction, when it differs from the whole-period trend.
+
+    ``recent`` is a :func:`kcpp_analysis.trends.recent_trend` row. Nothing is said when
+    both agree, or when either could not be estimated.
+    """
+    rd, td = recent.direction, fit.direction
+    if rd == "insufficient data" or td == "insufficient data" or rd == td:
+        return ""
+    years = round(recent.months / 12)
+    if rd == "no clear change":
+        return f"Over the last {years} years there is no clear direction."
+    word = "rising" if rd == "increasing" else "falling"
+    return (
+        f"Over the last {years} years, however, it has been {word} by about "
+        f"{fmt_pct(abs(recent.annual_change_pct), 1)} a year (95% CI "
+        f"{fmt_pct(recent.ci_low_pct, 1, True)} to {fmt_pct(recent.ci_high_pct, 1, True)})."
+    )
+
+
+def trend_title(label: str, fit, recent=None) -> str:
+    """Chart title stating the finding (the recent direction too when it differs)."""
+    if (
+        recent is not None
+        and fit.direction in ("increasing", "decreasing")
+        and (recent.direction in ("increasing", "decreasing"))
+        and recent.direction != fit.direction
+    ):
+        word = "rising" if recent.direction == "increasing" else "falling"
+        return f"{label}: {word} over the last {round(recent.months / 12)} years"
     if fit.direction == "increasing":
         return f"{label}: rising about {fmt_pct(fit.annual_change_pct, 0)} a year"
     if fit.direction == "decreasing":
@@ -304,10 +332,17 @@ def rationale(row, *, threshold: int = 5) -> str:
         else:
             ev.append(f"{fmt_count(cur)} incidents this year and none the year before")
     td = r.get("trend_direction")
+    rd = r.get("recent_direction")
     if td in ("increasing", "decreasing"):
-        ev.append(
-            f"the underlying trend is {td} ({fmt_pct(r['annual_change_pct'], 1, True)} a year)"
-        )
+        s = f"the underlying trend is {td} ({fmt_pct(r['annual_change_pct'], 1, True)} a year)"
+        if rd in ("increasing", "decreasing", "no clear change") and rd != td:
+            s += (
+                f", but over the last three years it is {rd} "
+                f"({fmt_pct(r.get('recent_change_pct'), 1, True)} a year)"
+                if rd != "no clear change"
+                else ", but with no clear direction over the last three years"
+            )
+        ev.append(s)
     elif td == "no clear change":
         ev.append("no clear underlying trend")
     n_with = int(r.get("kpis_total") or 0)

@@ -1178,3 +1178,89 @@ def seasonally_adjust(
     moy = pd.DatetimeIndex(out[date_col]).month
     out[value_col] = out[value_col].to_numpy(dtype=float) / m.reindex(moy).to_numpy()
     return out
+
+
+def recent_trend(
+    series: pd.DataFrame,
+    fit: TrendFit | None = None,
+    *,
+    months: int = 36,
+    date_col: str = "month",
+    count_col: str = "count",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    r"""Direction over the last ``months`` months, beside the whole-period trend.
+
+    A single log-linear slope over nine years can call "increasing" a series that rose to
+    2022 and has fallen since. This fits :math:`\log \mu_t = \beta_0 + \beta_1 t +
+    \log s_{m(t)}` to the last ``months`` months only, with the seasonal multipliers
+    :math:`s_m` of the whole-period ``fit`` as an offset (36 points cannot re-estimate 12
+    seasonal effects well), by Poisson IRLS, with a quasi-Poisson standard error
+    (Pearson dispersion, never below 1). Direction as in :func:`fit_trend`: increasing or
+    decreasing only when the whole interval excludes 0.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``months``, ``annual_change_pct``, ``ci_low_pct``, ``ci_high_pct``,
+        ``dispersion``, ``direction`` ("insufficient data" with fewer than 24 months or fewer
+        than 12 months with incidents).
+
+    Examples
+    --------
+    >>> m = pd.date_range("2017-04-01", periods=108, freq="MS")
+    >>> y = np.r_[np.full(72, 100), np.round(100 * 0.85 ** (np.arange(1, 37) / 12))]
+    >>> r = recent_trend(pd.DataFrame({"month": m, "count": y})).iloc[0]
+    >>> r.direction, round(float(r.annual_change_pct))
+    ('decreasing', -15)
+    """
+    cols = ["months", "annual_change_pct", "ci_low_pct", "ci_high_pct", "dispersion", "direction"]
+    s = series[[date_col, count_col]].dropna().sort_values(date_col).tail(months)
+    y = s[count_col].to_numpy(dtype=float)
+    row = {
+        "months": len(s),
+        "annual_change_pct": np.nan,
+        "ci_low_pct": np.nan,
+        "ci_high_pct": np.nan,
+        "dispersion": np.nan,
+        "direction": "insufficient data",
+    }
+    if len(s) < 24 or (y > 0).sum() < MIN_NONZERO_MONTHS:
+        return pd.DataFrame([row], columns=cols)
+    moy = pd.DatetimeIndex(s[date_col]).month
+    offset = np.zeros(len(y))
+    if (
+        fit is not None
+        and not fit.seasonal_index.empty
+        and fit.seasonal_index["multiplier"].notna().all()
+    ):
+        mult = fit.seasonal_index.set_index("month_of_year")["multiplier"]
+        offset = np.log(mult.reindex(moy).to_numpy())
+    t = np.arange(len(y)) / 12.0
+    X = np.column_stack([np.ones(len(y)), t])
+    beta = np.array([np.log(max(y.mean(), 1e-9)), 0.0])
+    for _ in range(50):
+        mu = np.exp(np.clip(X @ beta + offset, -30, 30))
+        z = X @ beta + (y - mu) / mu
+        xtw = X.T * mu
+        new = np.linalg.solve(xtw @ X, xtw @ z)
+        done = np.max(np.abs(new - beta)) < 1e-10
+        beta = new
+        if done:
+            break
+    mu = np.exp(np.clip(X @ beta + offset, -30, 30))
+    phi = max(1.0, float(np.sum((y - mu) ** 2 / mu) / (len(y) - 2)))
+    cov = phi * np.linalg.inv((X.T * mu) @ X)
+    se = float(np.sqrt(cov[1, 1]))
+    zq = stats.norm.ppf(0.5 + level / 2)
+    b = float(beta[1])
+    lo, hi = b - zq * se, b + zq * se
+    with np.errstate(over="ignore"):
+        row.update(
+            annual_change_pct=100 * np.expm1(b),
+            ci_low_pct=100 * np.expm1(lo),
+            ci_high_pct=100 * np.expm1(hi),
+            dispersion=phi,
+            direction="increasing" if lo > 0 else "decreasing" if hi < 0 else "no clear change",
+        )
+    return pd.DataFrame([row], columns=cols)

@@ -282,3 +282,30 @@ def test_assessment_uses_the_year_on_year_label(params):
     r = a.loc["drugs_alcohol"]
     assert r.yoy_label == "rose significantly" and r.yoy_significant
     assert "rose significantly year on year (300 to 420" in r.rationale
+
+
+def test_a_whole_period_rise_that_has_turned_is_not_a_concern_signal(params):
+    counts = {
+        "2017/18": 300,
+        "2018/19": 380,
+        "2019/20": 470,
+        "2020/21": 590,
+        "2021/22": 740,
+        "2022/23": 630,
+        "2023/24": 535,
+        "2024/25": 455,
+    }
+    a = priority_assessment(
+        _ds(_incidents(counts, category="drug_offences")),
+        "risk",
+        period="2024/25",
+        params=params,
+        kpi_table=pd.DataFrame(
+            columns=["priority", "status", "measure", "direction_of_travel", "label"]
+        ),
+    ).set_index("priority_id")
+    r = a.loc["drugs_alcohol"]
+    assert r.trend_direction == "increasing" and r.recent_direction == "decreasing"
+    assert "but over the last three years it is decreasing" in r.rationale
+    # the fall year on year is good news for drugs; the old rise is not a current concern
+    assert r.concern_signals == 0

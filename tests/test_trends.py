@@ -286,3 +286,37 @@ def test_forecast_total_interval_matches_parametric_simulation():
     assert r.expected == pytest.approx(np.exp(X @ m["params"].to_numpy()).sum())
     lo, hi = np.percentile(totals, [2.5, 97.5])
     assert r.lower == pytest.approx(lo, rel=0.02) and r.upper == pytest.approx(hi, rel=0.02)
+
+
+def test_recent_direction_is_reported_beside_a_misleading_whole_period_slope():
+    """A series that rose until 2022 and has fallen 15% a year since: one nine-year slope
+    calls it increasing; the last 36 months say falling, and the sentence says so."""
+    from kcpp_analysis import narrative
+    from kcpp_analysis.trends import recent_trend
+
+    rng = np.random.default_rng(12)
+    months = pd.date_range("2017-04-01", periods=108, freq="MS")
+    t = np.arange(108) / 12
+    level = np.where(t < 5.5, 300 * 1.25**t, 300 * 1.25**5.5 * 0.85 ** (t - 5.5))
+    s = pd.DataFrame({"month": months, "count": rng.poisson(level)})
+    fit = fit_trend(s)
+    assert fit.direction == "increasing"  # the whole-period slope alone misleads
+    r = recent_trend(s, fit).iloc[0]
+    assert r.direction == "decreasing" and r.ci_low_pct < -15 < r.ci_high_pct
+    sent = narrative.recent_sentence("Burglary", fit, r)
+    assert "falling by about" in sent
+    assert narrative.trend_title("Burglary", fit, r) == "Burglary: falling over the last 3 years"
+
+
+def test_recent_trend_size_on_stable_series():
+    """Stable seasonal Poisson series: the 36-month direction is called in at most 8%."""
+    from kcpp_analysis.trends import recent_trend
+
+    rng = np.random.default_rng(5)
+    months = pd.date_range("2017-04-01", periods=108, freq="MS")
+    season = 1 + 0.15 * np.cos(2 * np.pi * (months.month.to_numpy() - 1) / 12)
+    flagged = 0
+    for _ in range(100):
+        s = pd.DataFrame({"month": months, "count": rng.poisson(400 * season)})
+        flagged += recent_trend(s, fit_trend(s)).iloc[0].direction != "no clear change"
+    assert flagged / 100 <= 0.08

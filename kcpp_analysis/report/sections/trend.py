@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ... import charts, narrative
 from ...periods import fy_labels
-from ...trends import forecast_total
+from ...trends import forecast_total, recent_trend
 from ..results import Figure, SectionResult
 from ._common import SectionSettings, anchor, has_incidents, table_name
 
@@ -22,6 +22,7 @@ TITLE = "Trend"
 class Settings(SectionSettings):
     forecast_months: int
     min_count_for_forecast: int
+    recent_months: int
 
 
 def applies(ctx, pr) -> bool:
@@ -36,7 +37,11 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
     labels = [(i.start, i.end, i.label) for i in p.sia.interruptions]
     trend_txt = narrative.trend_sentence(pr.title, fit)
     peak = narrative.peak_sentence(fit)
+    recent = recent_trend(series, fit, months=settings.recent_months).iloc[0]
+    recent_txt = narrative.recent_sentence(pr.title, fit, recent)
+    trend_txt = f"{trend_txt} {recent_txt}".strip()
     sentences = [f"{trend_txt} {peak}".strip()]
+    title = narrative.trend_title(pr.title, fit, recent)
     cur = float(series.loc[fy_labels(series["month"]) == ctx.year, "count"].sum())
     if cur >= settings.min_count_for_forecast and fit.direction != "insufficient data":
         fc = forecast_total(fit, horizon=settings.forecast_months)
@@ -57,7 +62,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         )
         chart = charts.trend_chart(
             f,
-            title=narrative.trend_title(pr.title, fit),
+            title=title,
             ylabel="Incidents per month",
             interruptions=labels,
             name=name,
@@ -70,7 +75,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         )
         chart = charts.period_chart(
             gated.frame,
-            title=narrative.trend_title(pr.title, fit),
+            title=title,
             ylabel=f"Incidents per {gated.freq}",
             name=name,
             alt=f"Bar chart of {pr.title.lower()} incidents by {gated.freq}. {trend_txt}",

@@ -252,6 +252,30 @@ def _cameron_trivedi(y: np.ndarray, mu: np.ndarray) -> tuple[float, float]:
     return alpha, float(stats.t.sf(t, dof))
 
 
+def _hac_se(
+    X: np.ndarray, y: np.ndarray, eta: np.ndarray, alpha: float, j: int, lags: int | None = None
+) -> float:
+    """Newey-West (Bartlett kernel) standard error of coefficient ``j`` of a log-link
+    Poisson (``alpha`` = 0) or NB2 model: bread (sum w x x')^-1 with w = mu / (1 + alpha mu),
+    meat from the scores x (y - mu) / (1 + alpha mu) with lag weights 1 - l / (L + 1) and
+    L = floor(4 (n / 100)^(2/9)). Newey & West (1987), *Econometrica* 55, 703-708."""
+    mu = np.exp(np.clip(eta, -30, 30))
+    d = 1 + alpha * mu
+    n = len(y)
+    L = lags if lags is not None else int(np.floor(4 * (n / 100) ** (2 / 9)))
+    u = X * ((y - mu) / d)[:, None]
+    meat = u.T @ u
+    for lag in range(1, L + 1):
+        g = u[lag:].T @ u[:-lag]
+        meat += (1 - lag / (L + 1)) * (g + g.T)
+    try:
+        bread = np.linalg.inv((X * (mu / d)[:, None]).T @ X)
+    except np.linalg.LinAlgError:
+        return 0.0
+    v = bread @ meat @ bread
+    return float(np.sqrt(max(v[j, j], 0.0)))
+
+
 def _pi(mu: np.ndarray, alpha: float, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Prediction interval for a count with mean mu (Poisson, or NB2 with dispersion alpha)."""
     q = (1 - level) / 2
@@ -291,7 +315,9 @@ def fit_trend(
     :math:`\hat\mu` without intercept; if the slope (the NB2 dispersion) is positive with
     one-sided p < ``overdispersion_alpha`` the model is refitted as a negative binomial
     (NB2, :math:`Var = \mu + \alpha\mu^2`) by maximum likelihood. Confidence intervals are
-    Wald intervals on the log scale.
+    Wald intervals on the log scale. The trend's standard error is the larger of the
+    model-based one and a Newey-West (HAC) sandwich estimate (:func:`_hac_se`), so months
+    that are correlated with their neighbours do not make the interval too narrow.
 
     Parameters
     ----------
@@ -407,7 +433,19 @@ def fit_trend(
         except Exception as exc:  # pragma: no cover - numerical failure path
             notes.append(f"negative binomial fit failed ({exc}); Poisson reported")
     b = float(params["t_years"])
-    se = float(np.sqrt(cov.loc["t_years", "t_years"]))
+    se_model = float(np.sqrt(cov.loc["t_years", "t_years"]))
+    # autocorrelated months make the model-based SE too small: use the larger of it and a
+    # Newey-West (HAC) sandwich SE on the score contributions
+    se = max(
+        se_model,
+        _hac_se(
+            X.to_numpy(),
+            y,
+            X.to_numpy() @ params.to_numpy() + (offset if offset is not None else 0.0),
+            alpha,
+            list(X.columns).index("t_years"),
+        ),
+    )
     z975 = stats.norm.ppf(0.975)
     lo, hi = b - z975 * se, b + z975 * se
 

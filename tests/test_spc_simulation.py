@@ -43,3 +43,21 @@ def test_a_quarter_rise_in_the_last_eight_months_is_flagged():
     step = np.where(MONTHS >= MONTHS[-8], 1.25, 1.0)
     hits = [_latest_flagged(rng.poisson(600 * SEASON * step))[0] for _ in range(30)]
     assert np.mean(hits) >= 0.8
+
+
+def test_trend_interval_allows_for_autocorrelated_months():
+    """AR(1) month-to-month noise (rho 0.6, 5%) on a -5%/year seasonal series at 500 a month:
+    model-based intervals covered the true slope in 72.5% of 200 series; with the
+    Newey-West standard error 83.0% (still short of 95%, as the README says)."""
+    rng = np.random.default_rng(3)
+    t = np.arange(108) / 12
+    covered = 0
+    n = 200
+    for _ in range(n):
+        e = np.zeros(108)
+        for i in range(1, 108):
+            e[i] = 0.6 * e[i - 1] + rng.normal(0, 0.05)
+        mu = 500 * SEASON * (0.95**t) * np.exp(e)
+        f = fit_trend(pd.DataFrame({"month": MONTHS, "count": rng.poisson(mu)}))
+        covered += f.ci_low_pct <= -5.0 <= f.ci_high_pct
+    assert covered / n >= 0.79  # measured: 83.0% (model-based SE alone: 72.5%)

@@ -48,14 +48,21 @@ AREA_ATTRS = [
     "imd_rank",
     "imd_decile",
 ]
+#: The IMD domain weights (IoD2019 and IoD2025 technical reports), keyed by domain.
+IMD_DOMAIN_WEIGHTS = {
+    "income": 0.225,
+    "employment": 0.225,
+    "education": 0.135,
+    "health": 0.135,
+    "crime": 0.093,
+    "barriers": 0.093,
+    "living_environment": 0.093,
+}
+
+#: The same weights keyed by the areas table's domain-score columns.
 IMD_WEIGHTS = {
-    "income_score": 0.225,
-    "employment_score": 0.225,
-    "education_score": 0.135,
-    "health_score": 0.135,
-    "crime_score": 0.093,
-    "barriers_score": 0.093,
-    "living_env_score": 0.093,
+    ("living_env" if d == "living_environment" else d) + "_score": w
+    for d, w in IMD_DOMAIN_WEIGHTS.items()
 }
 
 
@@ -711,22 +718,11 @@ def hotspots(
 
 
 def _exp_transform(scores: pd.Series) -> np.ndarray:
-    """MHCLG exponential transformation of a domain score's rank (most deprived -> ~100)."""
-    n = scores.notna().sum()
-    r = scores.rank(method="average", ascending=True).to_numpy() / n  # 1 = most deprived
-    return -23 * np.log(1 - r * (1 - np.exp(-100 / 23)))
+    """:func:`exponential_transform` of a domain score's rank within ``scores`` (rank 1 =
+    highest score = most deprived)."""
+    n = int(scores.notna().sum())
+    return exponential_transform(scores.rank(method="average", ascending=False).to_numpy(), n)
 
-
-#: The IMD domain weights (IoD2019 and IoD2025 technical reports), keyed by domain.
-IMD_DOMAIN_WEIGHTS = {
-    "income": 0.225,
-    "employment": 0.225,
-    "education": 0.135,
-    "health": 0.135,
-    "crime": 0.093,
-    "barriers": 0.093,
-    "living_environment": 0.093,
-}
 
 #: Domain rank columns of the published File 7 (IoD2019 and IoD2025 headings).
 FILE7_RANK_COLUMNS = {

@@ -28,6 +28,29 @@ def fmt_count(v) -> str:
     return f"{float(v):,.0f}"
 
 
+def fmt_number(v, spec: str = ",.0f") -> str:
+    """Format a number for a page: thousands separators, and never ``+0`` / ``-0``.
+
+    >>> fmt_number(1234.4), fmt_number(-0.04, "+.1f"), fmt_number(2.5, "+.1f")
+    ('1,234', '0.0', '+2.5')
+    """
+    if v is None or isinstance(v, str):
+        return "" if v is None else v
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if math.isnan(f):
+        return ""
+    if math.isinf(f):
+        return "n/a"
+    s = format(f, spec)
+    stripped = s.lstrip("+-")
+    if stripped.replace("0", "").replace(".", "").replace(",", "").replace("%", "") == "":
+        return stripped  # a value that rounds to zero carries no sign
+    return s
+
+
 def fmt_pct(v, dp: int = 0, sign: bool = False) -> str:
     """A percentage, e.g. ``fmt_pct(12.34) -> '12%'``, ``fmt_pct(-3.2, sign=True) -> '-3%'``.
 
@@ -42,10 +65,7 @@ def fmt_pct(v, dp: int = 0, sign: bool = False) -> str:
         or (isinstance(v, float) and math.isinf(v))
     ):
         return "n/a"
-    s = f"{v:+.{dp}f}%" if sign else f"{v:.{dp}f}%"
-    if s.lstrip("+-").replace("0", "").replace(".", "") == "%":
-        s = s.lstrip("+-")  # rounds to zero: no sign
-    return s
+    return fmt_number(v, f"+.{dp}f" if sign else f".{dp}f") + "%"
 
 
 def fmt_value(v, unit: str) -> str:

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..disclosure import LinkedCells, suppress_small_counts
+from ..narrative import fmt_number
 from ..periods import fy_labels
 
 #: How each column is labelled on the page (CSV files keep the stable column names).
@@ -82,29 +83,6 @@ COLUMN_LABELS = {
 }
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def fmt_number(v, spec: str = ",.0f") -> str:
-    """Format a number for a page: thousands separators, and never ``+0`` / ``-0``.
-
-    >>> fmt_number(1234.4), fmt_number(-0.04, "+.1f"), fmt_number(2.5, "+.1f")
-    ('1,234', '0.0', '+2.5')
-    """
-    if v is None or isinstance(v, str):
-        return "" if v is None else v
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return str(v)
-    if math.isnan(f):
-        return ""
-    if math.isinf(f):
-        return "n/a"
-    s = format(f, spec)
-    stripped = s.lstrip("+-")
-    if stripped.replace("0", "").replace(".", "").replace(",", "").replace("%", "") == "":
-        return stripped  # a value that rounds to zero carries no sign
-    return s
 
 
 def csv_safe(value):

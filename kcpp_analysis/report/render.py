@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import jinja2
 
-from .gate import fmt_number
+from ..narrative import fmt_number
 
 
 @lru_cache(maxsize=1)

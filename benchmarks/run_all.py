@@ -11,6 +11,7 @@ for name in [
     "bench_prepare_demo",
     "bench_repeats",
     "bench_trends",
+    "bench_forecast_coverage",
     "bench_deprivation",
     "bench_policeuk_prepare",
     "bench_report",

@@ -40,7 +40,7 @@ import pandas as pd
 
 from . import narrative
 from .config import Kpi, Params, Priority, Theme, load_params
-from .periods import fy_bounds, fy_start_year, previous_fy
+from .periods import fy_bounds, fy_from_start_year, fy_label, fy_start_year, previous_fy
 from .repeats import repeat_victimisation
 from .selection import select_incidents
 from .surveys import compare_shares, weighted_share
@@ -72,14 +72,67 @@ KPI_COLUMNS = [
 ]
 
 
-def _covers(dataset, inc: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> bool:
-    """Whether every source of ``inc`` holds data for the whole of ``start``..``end``
-    (coverage from the data: ``dataset.json: source_coverage``, else computed)."""
+def _source_coverage(dataset) -> dict:
     from .dataset import source_coverage
 
     cov = dataset.meta.get("source_coverage")
     if cov is None:  # computed once and kept with the in-memory dataset's metadata
         cov = dataset.meta["source_coverage"] = source_coverage(dataset.incidents)
+    return cov
+
+
+def _window(dataset, inc: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """First and last day that every source of ``inc`` covers (None: no coverage)."""
+    cov = _source_coverage(dataset)
+    srcs = set(inc["source"].dropna())
+    if not srcs or any(s not in cov for s in srcs):
+        return None
+    first = max(pd.Period(cov[s]["first_month"], "M").start_time for s in srcs)
+    last = min(pd.Period(cov[s]["last_month"], "M").end_time for s in srcs)
+    return first, last
+
+
+def ytd_months(dataset, kpi: Kpi, params: Params, fy: str) -> int | None:
+    """Months of ``fy`` (from April) a count KPI's sources cover when they end part-way
+    through the year (1-11); None when the year is covered whole or not at all."""
+    if kpi.measure != "count":
+        return None
+    inc = select_incidents(dataset.incidents, kpi.select, params)
+    win = _window(dataset, inc) if len(inc) else None
+    s, e = fy_bounds(fy)
+    if win is None or win[0] > s or win[1] >= e or win[1] < s:
+        return None
+    return (win[1].year - s.year) * 12 + win[1].month - s.month + 1
+
+
+def _seasonal_share(dataset, kpi: Kpi, params: Params, months: int) -> float:
+    """Share of a whole year's incidents that fall in its first ``months`` months, pooled
+    over every financial year the KPI's sources cover in full (NaN when there is none)."""
+    inc = select_incidents(dataset.incidents, kpi.select, params)
+    win = _window(dataset, inc)
+    if win is None:
+        return np.nan
+    d = inc["date"]
+    part = whole = 0
+    y = fy_start_year(fy_label(win[0]))
+    while True:
+        fy = fy_from_start_year(y)
+        s, e = fy_bounds(fy)
+        if e > win[1]:
+            break
+        if s >= win[0]:
+            cut = s + pd.DateOffset(months=months)
+            in_year = (d >= s) & (d <= e)
+            whole += int(in_year.sum())
+            part += int((in_year & (d < cut)).sum())
+        y += 1
+    return part / whole if whole else np.nan
+
+
+def _covers(dataset, inc: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> bool:
+    """Whether every source of ``inc`` holds data for the whole of ``start``..``end``
+    (coverage from the data: ``dataset.json: source_coverage``, else computed)."""
+    cov = _source_coverage(dataset)
     for src in set(inc["source"].dropna()):
         c = cov.get(src)
         if c is None:
@@ -92,9 +145,12 @@ def _covers(dataset, inc: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) 
     return True
 
 
-def _count(dataset, kpi: Kpi, params: Params, fy: str) -> float:
+def _count(dataset, kpi: Kpi, params: Params, fy: str, months: int | None = None) -> float:
+    """Incidents in ``fy``, or in its first ``months`` months (year to date)."""
     inc = select_incidents(dataset.incidents, kpi.select, params)
     s, e = fy_bounds(fy)
+    if months is not None:
+        e = s + pd.DateOffset(months=months) - pd.Timedelta(days=1)
     cs, ce = dataset.coverage if dataset.meta.get("coverage") else (s, e)
     if s < cs or e > ce:
         return np.nan
@@ -136,10 +192,11 @@ def _indicator(dataset, kpi: Kpi, fy: str) -> float:
     return float(v.iloc[0]) if len(v) else np.nan
 
 
-def kpi_value(dataset, kpi: Kpi, params: Params, fy: str) -> float:
-    """The KPI's value for one financial year (NaN when there are no data)."""
+def kpi_value(dataset, kpi: Kpi, params: Params, fy: str, months: int | None = None) -> float:
+    """The KPI's value for one financial year, or for its first ``months`` months (counts
+    only; year to date), NaN when there are no data."""
     if kpi.measure == "count":
-        return _count(dataset, kpi, params, fy)
+        return _count(dataset, kpi, params, fy, months)
     if kpi.measure in ("repeat_incident_rate", "repeat_victim_rate"):
         return _repeat(dataset, kpi, params, fy)[0]
     if kpi.measure == "survey_share":
@@ -180,6 +237,9 @@ def _travel(
         lo = min(fy_bounds(params.sia.trend_start)[0], s)
         if dataset.meta.get("coverage"):
             lo = max(lo, dataset.coverage[0])
+        win = _window(dataset, inc)
+        if win is not None:  # the series ends where the data end (year to date compared
+            lo, e = max(lo, win[0]), min(e, win[1])  # like for like by year_on_year)
         r = year_on_year(monthly_counts(inc, start=lo, end=e), fy).iloc[0]
         sig = r.label in ("rose significantly", "fell significantly")
         up, p = current > previous, float(r.p_value)
@@ -258,23 +318,53 @@ def evaluate_kpis(
     prev_fy = previous_fy(period)
     rows = []
     for k in kpis:
-        current = kpi_value(dataset, k, params, period)
-        previous = kpi_value(dataset, k, params, prev_fy)
+        months = ytd_months(dataset, k, params, period)
+        current = kpi_value(dataset, k, params, period, months)
+        previous = kpi_value(dataset, k, params, prev_fy, months)
         if k.baseline is not None:
             baseline, bsrc = float(k.baseline), "plan"
         else:
-            baseline, bsrc = kpi_value(dataset, k, params, k.baseline_period), "measured"
+            baseline, bsrc = kpi_value(dataset, k, params, k.baseline_period, months), "measured"
         target = (
             _target(k, baseline, period)
             if not np.isnan(baseline) or k.target.rule in ("at_most", "at_least")
             else np.nan
         )
+        ytd_note = None
+        if months is not None:
+            # year to date: like for like with the same months of earlier years; a whole-year
+            # plan figure or fixed target is scaled by the share of a year's incidents that
+            # fall in those months (from the years the data cover in full)
+            share = _seasonal_share(dataset, k, params, months)
+            if bsrc == "plan":
+                baseline = baseline * share
+            if k.target.rule in ("at_most", "at_least"):
+                target = target * share
+            elif k.target.rule == "reduce_by_per_year":
+                years = fy_start_year(period) - fy_start_year(k.baseline_period)
+                target = baseline - float(k.target.value) * years * share
+            else:
+                target = baseline
+            end = fy_bounds(period)[0] + pd.DateOffset(months=months - 1)
+            ytd_note = (
+                f"Year to date (April to {end:%B}): the data end part-way through {period}, "
+                f"so this year, the previous year{' and the baseline' if bsrc == 'measured' else ''} "
+                "are counted over the same months"
+                + (
+                    f"; the plan's whole-year figures are scaled by {100 * share:.1f}%, the "
+                    "share of a year's incidents falling in those months in the years the "
+                    "data cover in full."
+                    if bsrc == "plan"
+                    or k.target.rule in ("at_most", "at_least", "reduce_by_per_year")
+                    else "."
+                )
+            )
         if np.isnan(current) or np.isnan(target):
             status = "no data"
         else:
             status = "met" if _met(k, current, target) else "not met"
         travel, p = _travel(dataset, k, params, period, prev_fy, current, previous)
-        notes = [n for n in (k.target.note, k.baseline_note) if n]
+        notes = [n for n in (ytd_note, k.target.note, k.baseline_note) if n]
         if k.target.rule in ("at_most", "at_least") and np.isfinite(baseline):
             worse_meets = (
                 k.target.value > baseline if k.direction == "lower" else k.target.value < baseline

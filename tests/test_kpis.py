@@ -309,3 +309,34 @@ def test_a_whole_period_rise_that_has_turned_is_not_a_concern_signal(params):
     assert "but over the last three years it is decreasing" in r.rationale
     # the fall year on year is good news for drugs; the old rise is not a current concern
     assert r.concern_signals == 0
+
+
+def test_count_kpi_year_to_date_when_the_data_end_in_december(params):
+    # whole years 2021/22-2024/25, then data to December 2025 only: every figure is April to
+    # December, like for like, and the plan's whole-year baseline is scaled by the share of
+    # a year's incidents falling in April-December (counted here straight from the dates)
+    full = _incidents({f"{y}/{(y + 1) % 100:02d}": 120 for y in range(2021, 2025)})
+    part = _incidents({"2025/26": 100})
+    part = part[part["date"] < "2026-01-01"]
+    n = len(part)
+    ds = _ds(pd.concat([full, part], ignore_index=True))
+    r = evaluate_kpis(ds, [_kpi(baseline=120)], period="2025/26", params=params).iloc[0]
+    d = full["date"]
+    in_part = ((d.dt.month >= 4) & (d.dt.month <= 12)).sum()
+    share = in_part / len(full)
+    prev = ((d >= "2024-04-01") & (d <= "2024-12-31")).sum()
+    assert r.current == n and r.previous == prev
+    assert r.baseline == pytest.approx(120 * share) and r.target == pytest.approx(120 * share)
+    assert "Year to date (April to December)" in r.note and f"{100 * share:.1f}%" in r.note
+    # the same months, not a year padded with three empty months
+    assert r.status == ("met" if n < 120 * share else "not met")
+    # a measured baseline counts the same months of the baseline year
+    m = evaluate_kpis(ds, [_kpi(baseline=None)], period="2025/26", params=params).iloc[0]
+    b = ((d >= "2021-04-01") & (d <= "2021-12-31")).sum()
+    assert m.baseline == b and m.baseline_source == "measured" and m.target == b
+
+
+def test_count_kpi_for_a_whole_year_is_not_year_to_date(params):
+    ds = _ds(_incidents({"2023/24": 100, "2024/25": 90}))
+    r = evaluate_kpis(ds, [_kpi()], period="2024/25", params=params).iloc[0]
+    assert "Year to date" not in r.note and r.current == 90

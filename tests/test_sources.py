@@ -393,3 +393,43 @@ def test_real_geography_prepare_and_report_set(tmp_path, real_dir, params):
         assert not re.search(r"100\.0% a year", plain), page.name
         assert not re.search(r"significantly in \S+ \(0 against", plain), page.name
         assert "(0.0 per 1,000" not in plain, page.name
+
+
+def _plain(html: str) -> str:
+    text = re.sub(r"<style.*?</style>|<script.*?</script>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)).replace("&amp;", "&")
+
+
+@pytest.mark.slow
+def test_readme_real_data_example_says_what_the_data_cannot_support(tmp_path, real_dir, params):
+    """The README's real-data example, as written (sources.example.yaml, its full 2017/18 to
+    2025/26 coverage, --synthesise-missing): the police.uk sample holds one month (April
+    2020) and STATS19 one calendar year (2024), so nothing may be called a trend, a
+    significant change or a highest rate on those sources."""
+    from kcpp_analysis.paths import PROJECT_ROOT
+    from kcpp_analysis.pipeline import run_report
+
+    example = PROJECT_ROOT / "params" / "sources.example.yaml"
+    if not (example.parent / "../../shared/data/real").is_dir():
+        pytest.skip("sources.example.yaml points at ../shared beside the repo; not there")
+    out = prepare_from_sources(
+        example, tmp_path / "prepared", synthesise_missing=True, params=params
+    )
+    r = run_report(data=out, year="2025/26", out=tmp_path / "outputs", jobs=2)
+    assert r.ok, r.failures
+    pages = {p.name: _plain(p.read_text()) for p in r.out_dir.glob("*.html")}
+    assert {"risk.html", "asb.html", "overview.html"} <= set(pages)
+    for name, plain in pages.items():
+        for bad in (
+            r"\b100\.0% a year",  # a rate of change the data cannot support
+            r"-100\.0% to -100\.0%",
+            r"significantly in \S+ \(0 against",  # a change against months with no data
+            r"\(0\.0 per 1,000",  # "highest rate ... (0.0 per 1,000)"
+            r"highest rate[^.]*\b0\.0\b",
+            r"\S+, 20\d\d/\d\d 0 0 ",  # a year-on-year row of two zeros for uncovered months
+        ):
+            assert not re.search(bad, plain), (name, bad)
+    risk = pages["risk.html"]
+    # road safety (STATS19 2024 only) and drugs (police.uk April 2020 only) say why instead
+    assert "The data for road safety do not cover 2025/26" in risk
+    assert "do not cover the same months of 2025/26 and 2024/25" in risk

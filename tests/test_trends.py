@@ -270,8 +270,10 @@ def test_demo_burglary_trend_has_the_built_in_decline(demo, params):
 
 def test_forecast_total_interval_matches_parametric_simulation():
     """Independent check: simulate future totals by drawing the coefficients from their
-    sampling distribution and then Poisson counts; compare with the analytic interval."""
-    from kcpp_analysis.trends import _design, forecast_total
+    sampling distribution (covariance scaled by the quasi-likelihood factor the forecast
+    uses) and then gamma-Poisson counts with the forecast's dispersion; compare with the
+    analytic interval (delta method + count noise, t quantile)."""
+    from kcpp_analysis.trends import _design, _forecast_dispersion, forecast_total
 
     rng = np.random.default_rng(11)
     years = np.arange(60) / 12
@@ -281,8 +283,12 @@ def test_forecast_total_interval_matches_parametric_simulation():
     m = fit._model
     fut = pd.date_range(MONTHS[60], periods=12, freq="MS")
     X = _design(fut, m["t0"], m["seasonal"], m["intr"])[m["params"].index].to_numpy()
-    betas = rng.multivariate_normal(m["params"].to_numpy(), m["cov"].to_numpy(), size=20000)
-    totals = rng.poisson(np.exp(betas @ X.T)).sum(axis=1)
+    alpha, scale, _ = _forecast_dispersion(fit)
+    betas = rng.multivariate_normal(m["params"].to_numpy(), scale * m["cov"].to_numpy(), size=20000)
+    mu = np.exp(betas @ X.T)
+    if alpha > 0:
+        mu = mu * rng.gamma(1 / alpha, alpha, size=mu.shape)
+    totals = rng.poisson(mu).sum(axis=1)
     assert r.expected == pytest.approx(np.exp(X @ m["params"].to_numpy()).sum())
     lo, hi = np.percentile(totals, [2.5, 97.5])
     assert r.lower == pytest.approx(lo, rel=0.02) and r.upper == pytest.approx(hi, rel=0.02)

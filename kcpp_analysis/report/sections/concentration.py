@@ -15,7 +15,7 @@ from ... import narrative
 from ...deprivation import concentration, hotspots, lsoa_counts_by_year
 from ...periods import fy_bounds, fy_label, fy_range, previous_fy
 from ..results import SectionResult
-from ._common import SectionSettings, anchor, has_incidents, table_name
+from ._common import SectionSettings, anchor, has_incidents, no_incidents_sentence, table_name
 
 KIND = "concentration"
 TITLE = "Concentration and hotspots"
@@ -46,7 +46,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             pr.id,
             TITLE,
             a,
-            (f"No {narrative.lower_first(pr.title)} incidents in {ctx.year}.",),
+            (no_incidents_sentence(ctx, pr, "there is nothing to measure concentration on"),),
         )
     conc = concentration(t)
     share = conc.top_shares.set_index("top_pct")["share"].get(settings.top_pct)

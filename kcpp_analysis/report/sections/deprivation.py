@@ -26,7 +26,7 @@ from ...deprivation import (
     rates_by_decile,
 )
 from ..results import Figure, SectionResult
-from ._common import SectionSettings, anchor, has_incidents, table_name
+from ._common import SectionSettings, anchor, has_incidents, no_incidents_sentence, table_name
 from .places import geo_protection
 
 KIND = "deprivation"
@@ -69,8 +69,12 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             TITLE,
             a,
             (
-                f"No {narrative.lower_first(pr.title)} incidents in {ctx.year} to analyse by "
-                "deprivation.",
+                no_incidents_sentence(ctx, pr, "there is nothing to analyse by deprivation")
+                if t["count"].sum() == 0
+                else (
+                    f"Too few {narrative.lower_first(pr.title)} incidents in {ctx.year} "
+                    f"(fewer than {settings.min_incidents}) to analyse by deprivation."
+                ),
             ),
         )
     areas = ctx.dataset.areas

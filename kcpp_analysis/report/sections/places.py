@@ -18,7 +18,7 @@ import pandas as pd
 from ... import narrative
 from ...deprivation import exact_poisson_ci, ward_rates
 from ..results import SectionResult
-from ._common import SectionSettings, anchor, has_incidents, table_name
+from ._common import SectionSettings, anchor, has_incidents, no_incidents_sentence, table_name
 
 KIND = "places"
 TITLE = "Places and wards"
@@ -107,6 +107,10 @@ def applies(ctx, pr) -> bool:
 def compute(ctx, pr, settings: Settings) -> SectionResult:
     g = geo_protection(ctx, pr)
     gate = ctx.gate
+    if not (g.places[["previous", "current"]].to_numpy().any() or g.wards["current"].any()):
+        # all-zero tables say nothing a sentence cannot; an uncovered year is not "zero"
+        why = no_incidents_sentence(ctx, pr, "places and wards cannot be compared")
+        return SectionResult(KIND, pr.id, TITLE, anchor(pr.id, KIND), (why,), (), (), ())
     pl = g.places.copy()
     pl["change_pct"] = np.where(
         pl["previous"] > 0,

@@ -87,13 +87,16 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
     method = c.method or "none (insufficient data)"
     if c.method:
         ctx.record_test("year on year")
+    # with no comparison there is nothing to tabulate: the sentence says why (a row of
+    # zeros for months the source does not cover would read as "no incidents")
+    tables = () if c.label == "insufficient data" and not hidden else (t,)
     return SectionResult(
         KIND,
         pr.id,
         TITLE,
         anchor(pr.id, KIND),
         (sentence,),
-        (t,),
+        tables,
         (),
         (f"Test: {method}; 'significant' means p < {settings.alpha:g}.{disp}",),
     )

@@ -1,4 +1,4 @@
-"""The ``kcpp`` command line: ``kcpp prepare`` and ``kcpp report``."""
+"""The ``kcpp`` command line: ``kcpp prepare``, ``kcpp report`` and ``kcpp reference build``."""
 
 from __future__ import annotations
 
@@ -130,6 +130,38 @@ def report(
             console.print(f"[bold red]FAILED[/] {f}")
         raise typer.Exit(1)
     console.print(f"report set: {result.out_dir / 'index.html'}")
+
+
+reference_app = typer.Typer(help="Reference extracts of real open geography (LSOA 2021).")
+app.add_typer(reference_app, name="reference")
+
+
+@reference_app.command("build")
+def reference_build(
+    lad: Annotated[str, typer.Option(help="Local authority district code (2024), e.g. E08000034.")],
+    from_: Annotated[
+        Path,
+        typer.Option("--from", help="Folder holding the national open files (see PROVENANCE.md)."),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output folder (default: the package's data/reference/<LAD>)."),
+    ] = None,
+) -> None:
+    """Build the reference extract for one local authority from the national files."""
+    _setup_logging(False)
+    from .reference import build_reference
+
+    try:
+        path = build_reference(lad, from_, out)
+    except KcppError as exc:
+        console.print(f"[bold red]kcpp reference build failed:[/] {exc}")
+        raise typer.Exit(2) from None
+    man = __import__("json").loads((path / "manifest.json").read_text())
+    console.print(
+        f"reference extract for {man['lad_name']} ({lad}): {man['n_lsoas']} LSOAs, "
+        f"{man['n_wards']} wards, Census 2021 population {man['population_census2021']:,}: {path}"
+    )
 
 
 def main() -> None:  # pragma: no cover - entry point

@@ -41,7 +41,16 @@ _STRING_COLS = {
         "hate_strand",
         "severity",
     ],
-    "areas": ["lsoa_code", "lsoa_name", "ward_code", "ward_name", "place"],
+    "areas": [
+        "lsoa_code",
+        "lsoa_name",
+        "ward_code",
+        "ward_name",
+        "place",
+        "ruc21",
+        "urban_rural",
+        "iod_version",
+    ],
     "survey": ["survey", "wave", "respondent_id", "place", "question"],
     "indicators": ["indicator_id", "period", "unit", "source"],
 }
@@ -114,12 +123,15 @@ def normalise_table(df: pd.DataFrame, name: str) -> pd.DataFrame:
             if f in df.columns:
                 df[f] = df[f].astype(bool)
     elif name == "areas":
-        for c in ("population", "imd_rank", "imd_decile"):
+        for c in ("population", "imd_rank", "imd_decile", *schemas.DOMAIN_RANKS):
             if c in df.columns:
                 df[c] = df[c].astype("int64")
         for c in ["imd_score", *schemas.DOMAIN_SCORES]:
             if c in df.columns:
                 df[c] = df[c].astype("float64")
+        for c in schemas.AGE_BAND_COLUMNS:
+            if c in df.columns:
+                df[c] = df[c].astype("int64")
     elif name == "survey":
         df["weight"] = df["weight"].astype("float64")
         df["positive"] = df["positive"].astype(bool)

@@ -2,23 +2,26 @@
 
 Nothing here is real record-level data. The generator builds:
 
-* **Geography**: the 23 real Kirklees wards (names and ONS codes are public facts, from
-  ``params/wards.yaml``) in their four places, 259 synthetic LSOAs with codes ``X01000001``
-  ... (``X01`` is a prefix ONS never issues, so demo codes cannot be mistaken for real
-  ones), populations summing to 438,000 and IMD-like scores skewed toward deprivation in
-  urban Batley, Dewsbury and Huddersfield. National IMD 2019 deciles are assigned from
-  approximate score cut-offs read off the published Kirklees File 7 (score ranges per
-  decile), ranks are interpolated within deciles.
+* **Geography**: the real one, from the reference extract shipped with the package
+  (:mod:`kcpp_analysis.reference`): Kirklees' 260 LSOAs (2021 codes), 23 wards (2024) in
+  the four places of ``params/wards.yaml``, IoD2025 scores, ranks and deciles, and Census
+  2021 usual residents (433,206).
 * **Incidents** for financial years 2017/18 to 2025/26 with daily dates: police recorded
   crime by Home Office offence group, police ASB by type, council fly-tipping, fire-service
   deliberate fires and road casualties (fatal / serious / slight). The expected count in
   LSOA ``l``, month ``m`` of category ``c`` is::
 
       E[c, l, m] = level_c(m) * season_c(month of year) * covid_c(m) * share_c,l(year)
-      share_c,l  ∝ population_l * imd_score_l ** b_c * hotspot_l ** h_c * noise_l,year
+      share_c,l  ∝ pattern_c,l * noise_l,year
 
-  with ``level_c`` a log-linear annual trend (plus a recording-improvement rise to 2019/20
-  for violence, sexual, stalking and public-order offences), and counts drawn from a
+  where ``pattern_c,l`` is real: the police.uk counts of the matching crime type in LSOA
+  ``l`` over 2025-05..2026-04 (+0.5), or, where police.uk has no matching type (violence
+  with and without injury, stalking and harassment, deliberate fires), the IoD2025
+  police-recorded crime rate of the LSOA times its population (:data:`SPATIAL_PATTERN`);
+  fly-tipping and road casualties keep a model pattern ``population_l * imd_score_l ** b_c
+  * hotspot_l ** h_c``. So maps, hotspots and deprivation gradients look like Kirklees;
+  ``level_c`` is a log-linear annual trend (plus a recording-improvement rise to 2019/20
+  for violence, sexual, stalking and public-order offences), with counts drawn from a
   Poisson distribution. Each category's 2021/22 expected total is scaled to the plan's
   baseline exactly (total crime 45,418; violence with injury 4,404; ...).
 * **Flags and victims**: exact yearly numbers of domestic-abuse and hate-crime incidents are
@@ -53,17 +56,11 @@ GENERATOR_NAME = "kcpp_analysis.demo"
 GENERATOR_VERSION = "1.0.0"
 DEFAULT_SEED = 20250401
 FIRST_FY, LAST_FY = "2017/18", "2025/26"
-N_LSOAS = 259
-TOTAL_POPULATION = 438_000
 BASE_FY = "2021/22"
 
-# Approximate national IMD 2019 score cut-offs between deciles 1|2, 2|3, ..., 9|10, read off
-# the score ranges of each decile in the published Kirklees File 7.
-IMD_DECILE_CUTS = np.array([43.9, 33.2, 26.6, 21.6, 17.5, 14.3, 11.3, 8.6, 6.2])
-
-# Ward profile: mean IMD score (synthetic, shaped on the public picture of Kirklees:
-# deprivation concentrated in central Dewsbury, Batley and Huddersfield) and a town-centre
-# hotspot weight.
+# Ward profile: a mean IMD score (no longer used: the demo's areas are the real IoD2025
+# LSOAs) and a town-centre hotspot weight, used for the categories with no real spatial
+# pattern (fly-tipping, road casualties).
 WARD_PROFILE = {
     "Batley East": (40, 1.6),
     "Batley West": (36, 1.2),
@@ -301,50 +298,72 @@ def _covid_weight(months: pd.DatetimeIndex, params: Params) -> np.ndarray:
     return w
 
 
-def _geography(rng: np.random.Generator, params: Params) -> pd.DataFrame:
-    wards = params.wards
-    counts = np.full(len(wards), N_LSOAS // len(wards))
-    counts[rng.choice(len(wards), N_LSOAS - counts.sum(), replace=False)] += 1
-    rows = []
-    n = 0
-    for w, k in zip(wards, counts, strict=True):
-        mean_score, _ = WARD_PROFILE[w.ward_name]
-        scores = mean_score * np.exp(rng.normal(0, 0.38, k) - 0.38**2 / 2)
-        for j in range(k):
-            n += 1
-            rows.append(
-                {
-                    "lsoa_code": f"X01{n:06d}",
-                    "lsoa_name": f"{w.ward_name} demo {j + 1:02d}",
-                    "ward_code": w.ward_code,
-                    "ward_name": w.ward_name,
-                    "place": w.place,
-                    "imd_score": float(np.clip(round(scores[j], 3), 2.0, 80.0)),
-                }
-            )
-    areas = pd.DataFrame(rows)
-    pop = np.clip(rng.normal(1690, 260, len(areas)), 1000, 3000)
-    pop = np.round(pop / pop.sum() * TOTAL_POPULATION).astype("int64")
-    pop[-1] += TOTAL_POPULATION - pop.sum()
-    areas["population"] = pop
-    s = areas["imd_score"].to_numpy()
-    decile = 1 + np.searchsorted(-IMD_DECILE_CUTS, -s, side="left")
-    areas["imd_decile"] = decile.astype("int64")
-    # rank: interpolate within the decile's share of the 32,844 English LSOAs
-    edges = np.concatenate([[90.0], IMD_DECILE_CUTS, [0.0]])
-    hi, lo = edges[decile - 1], edges[decile]
-    frac = np.clip((hi - s) / (hi - lo), 0, 0.999)
-    areas["imd_rank"] = np.clip(((decile - 1 + frac) * 3284.4).astype("int64") + 1, 1, 32844)
-    z = (np.log(s) - np.log(s).mean()) / np.log(s).std()
-    noise = lambda sd: rng.normal(0, sd, len(s))  # noqa: E731
-    areas["income_score"] = np.round(np.clip(0.13 + 0.08 * z + noise(0.025), 0.01, 0.6), 3)
-    areas["employment_score"] = np.round(np.clip(0.11 + 0.06 * z + noise(0.02), 0.01, 0.5), 3)
-    areas["education_score"] = np.round(np.clip(25 + 16 * z + noise(6), 0.5, 90), 3)
-    areas["health_score"] = np.round(0.3 + 0.75 * z + noise(0.3), 3)
-    areas["crime_score"] = np.round(0.2 + 0.6 * z + noise(0.35), 3)
-    areas["barriers_score"] = np.round(np.clip(20 + 3 * z + noise(5), 1, 60), 3)
-    areas["living_env_score"] = np.round(np.clip(22 + 9 * z + noise(7), 1, 80), 3)
-    return areas
+#: demo category -> the real spatial pattern it borrows: ("policeuk", crime type) from the
+#: police.uk 12-month LSOA counts, or ("iod", indicator) an IoD2025 crime rate per 1,000 (times
+#: the LSOA's population) where police.uk has no matching type. Categories not listed (fly-
+#: tipping, road casualties) keep the model pattern (population x IMD score x hotspot).
+SPATIAL_PATTERN = {
+    "homicide": ("policeuk", "Violence and sexual offences"),
+    "violence_with_injury": ("iod", "violence_with_injury_rate_per_1_000_at_risk_population"),
+    "violence_without_injury": (
+        "iod",
+        "violence_without_injury_rate_per_1_000_at_risk_population",
+    ),
+    "stalking_harassment": ("iod", "stalking_and_harassment_rate_per_1_000_at_risk_population"),
+    "sexual_offences": ("policeuk", "Violence and sexual offences"),
+    "robbery": ("policeuk", "Robbery"),
+    "residential_burglary": ("policeuk", "Burglary"),
+    "non_residential_burglary": ("policeuk", "Burglary"),
+    "vehicle_offences": ("policeuk", "Vehicle crime"),
+    "theft_from_person": ("policeuk", "Theft from the person"),
+    "bicycle_theft": ("policeuk", "Bicycle theft"),
+    "shoplifting": ("policeuk", "Shoplifting"),
+    "other_theft": ("policeuk", "Other theft"),
+    "criminal_damage_arson": ("policeuk", "Criminal damage and arson"),
+    "drug_offences": ("policeuk", "Drugs"),
+    "possession_of_weapons": ("policeuk", "Possession of weapons"),
+    "public_order": ("policeuk", "Public order"),
+    "modern_slavery": ("policeuk", "Other crime"),
+    "misc_crimes_against_society": ("policeuk", "Other crime"),
+    "fraud_forgery": ("policeuk", "Other crime"),
+    "asb_personal": ("policeuk", "Anti-social behaviour"),
+    "asb_nuisance": ("policeuk", "Anti-social behaviour"),
+    "asb_environmental": ("policeuk", "Anti-social behaviour"),
+    "deliberate_primary_fire": ("iod", "criminal_damage_rate_per_1_000_at_risk_population"),
+    "deliberate_secondary_fire": ("iod", "criminal_damage_rate_per_1_000_at_risk_population"),
+}
+
+
+def _spatial_patterns(areas: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per category, the real relative weight of each LSOA (see :data:`SPATIAL_PATTERN`),
+    from the reference extract; empty when the areas are not the reference LSOAs."""
+    from .reference import reference_crime_12m, reference_dir
+
+    try:
+        crime = reference_crime_12m()
+        ind_path = reference_dir() / "iod2025_crime_indicators.csv"
+    except Exception:  # no extract: every category keeps the model pattern
+        return {}
+    codes = areas["lsoa_code"]
+    out: dict[str, np.ndarray] = {}
+    ind = pd.read_csv(ind_path).set_index("lsoa_code") if ind_path.is_file() else None
+    wide = (
+        crime.pivot_table(index="lsoa_code", columns="crime_type", values="count", aggfunc="sum")
+        if crime is not None
+        else None
+    )
+    for cat, (kind, col) in SPATIAL_PATTERN.items():
+        if kind == "policeuk" and wide is not None and col in wide.columns:
+            v = codes.map(wide[col])
+        elif kind == "iod" and ind is not None and col in ind.columns:
+            v = codes.map(ind[col]) * areas["population"].to_numpy() / 1000
+        else:
+            continue
+        if v.isna().any():
+            continue  # another geography: keep the model pattern
+        # + 0.5: an LSOA with no recorded incident in one year is not impossible
+        out[cat] = v.to_numpy(dtype=float) + 0.5
+    return out
 
 
 def _lsoa_weights(rng, areas: pd.DataFrame, n_years: int) -> dict:
@@ -415,8 +434,8 @@ def generate_demo(
     Examples
     --------
     >>> ds = generate_demo()
-    >>> ds.areas["lsoa_code"].str.startswith("X01").all(), len(ds.areas)
-    (np.True_, 259)
+    >>> ds.areas["lsoa_code"].str.startswith("E01").all(), len(ds.areas)
+    (np.True_, 260)
     """
     t0 = time.perf_counter()
     params = params or load_params()
@@ -424,8 +443,12 @@ def generate_demo(
     unknown = set(CATEGORY_SPECS) - set(params.categories)
     if unknown:
         raise ValueError(f"demo categories missing from categories.yaml: {sorted(unknown)}")
-    synthetic_areas = areas is None
-    areas = _geography(rng, params) if synthetic_areas else areas.reset_index(drop=True)
+    if areas is None:
+        from .reference import reference_areas
+
+        areas = reference_areas(params)
+    areas = areas.reset_index(drop=True)
+    spatial = _spatial_patterns(areas)
     months = _fy_months()
     n_m, n_l = len(months), len(areas)
     fy_of_month = fy_labels(pd.Series(months)).to_numpy()
@@ -447,7 +470,7 @@ def generate_demo(
         if spec.recording_rise:
             level = level * np.array([RECORDING_RISE.get(f, 1.0) for f in fy_of_month])
         level = level * spec.base / level[base_mask].sum()  # 2021/22 expectation = baseline
-        share = pop * score**spec.b * w["hot"] ** spec.hotspot
+        share = spatial[code] if code in spatial else pop * score**spec.b * w["hot"] ** spec.hotspot
         share_y = share[None, :] * w["year_noise"]  # (years, lsoas)
         share_y = share_y / share_y.sum(axis=1, keepdims=True)
         lam = level[:, None] * share_y[fy_idx]  # (months, lsoas)
@@ -585,9 +608,15 @@ def generate_demo(
     meta = {
         "kind": "demo",
         "title": "Synthetic Kirklees-like demo dataset",
-        "synthetic_tables": ["incidents", "areas", "survey", "indicators"]
-        if synthetic_areas
-        else ["incidents", "survey", "indicators"],
+        "synthetic_tables": ["incidents", "survey", "indicators"],
+        "spatial_pattern": {
+            "police.uk 12 months 2025-05 to 2026-04": sorted(
+                c for c in spatial if SPATIAL_PATTERN[c][0] == "policeuk"
+            ),
+            "IoD2025 crime indicators": sorted(
+                c for c in spatial if SPATIAL_PATTERN[c][0] == "iod"
+            ),
+        },
         "generator": {"name": GENERATOR_NAME, "version": GENERATOR_VERSION, "seed": seed},
         "coverage": {"start": str(start.date()), "end": str(end.date())},
         "sources": [

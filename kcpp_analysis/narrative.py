@@ -75,6 +75,18 @@ def fmt_value(v, unit: str) -> str:
     return fmt_pct(v, 1) if unit == "%" else fmt_count(v)
 
 
+def join_list(items) -> str:
+    """``a``, ``a and b``, ``a, b and c``.
+
+    >>> join_list(["Batley East", "Dewsbury West", "Greenhead"])
+    'Batley East, Dewsbury West and Greenhead'
+    """
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def lower_first(s: str) -> str:
     return s[:1].lower() + s[1:] if s and not s[:2].isupper() else s
 

@@ -62,7 +62,13 @@ AREA_COLUMNS = [
 SURVEY_COLUMNS = ["survey", "wave", "respondent_id", "place", "weight", "question", "positive"]
 INDICATOR_COLUMNS = ["indicator_id", "period", "value", "unit", "source"]
 DOMAIN_SCORES = AREA_COLUMNS[9:]
+#: optional ``areas`` columns (the reference extract, :mod:`kcpp_analysis.reference`):
+#: national domain ranks, Census 2021 age bands, rural-urban class, IoD version
+DOMAIN_RANKS = [c.replace("_score", "_rank") for c in DOMAIN_SCORES]
+AGE_BAND_COLUMNS = ["pop_0_15", "pop_16_24", "pop_25_34", "pop_35_49", "pop_50_64", "pop_65_plus"]
+AREA_OPTIONAL = [*DOMAIN_RANKS, *AGE_BAND_COLUMNS, "ruc21", "urban_rural", "iod_version"]
 N_LSOA_ENGLAND_2011 = 32844
+N_LSOA_ENGLAND_2021 = 33755
 
 
 def incidents_schema(categories: list[str] | None = None) -> pa.DataFrameSchema:
@@ -95,11 +101,19 @@ def areas_schema(places: list[str] | None = None) -> pa.DataFrameSchema:
         "place": pa.Column(str, place_checks),
         "population": pa.Column("int64", pa.Check.gt(0)),
         "imd_score": pa.Column(float, pa.Check.ge(0)),
-        "imd_rank": pa.Column("int64", pa.Check.in_range(1, N_LSOA_ENGLAND_2011)),
+        "imd_rank": pa.Column(
+            "int64", pa.Check.in_range(1, max(N_LSOA_ENGLAND_2011, N_LSOA_ENGLAND_2021))
+        ),
         "imd_decile": pa.Column("int64", pa.Check.in_range(1, 10)),
     }
     for d in DOMAIN_SCORES:
         cols[d] = pa.Column(float, nullable=True)
+    for c in DOMAIN_RANKS:
+        cols[c] = pa.Column("int64", pa.Check.in_range(1, N_LSOA_ENGLAND_2021), required=False)
+    for c in AGE_BAND_COLUMNS:
+        cols[c] = pa.Column("int64", pa.Check.ge(0), required=False)
+    for c in ("ruc21", "urban_rural", "iod_version"):
+        cols[c] = pa.Column(str, nullable=True, required=False)
     return pa.DataFrameSchema(cols, strict=True, ordered=False)
 
 

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .. import narrative
 from ..periods import fy_labels
 from ..surveys import weighted_share
 from ..trends import compare_periods
 from .context import ReportContext
-from .results import Block
+from .results import Block, Figure
 from .tables import appendix_block, kpi_block
 from .theme import assess_theme, load_results, publish
 
@@ -150,9 +151,45 @@ class OverviewReport:
             sentences.append(
                 f"Residents of {lo.place} are least likely to feel safe ({lo.feel_safe_pct:.0f}%)."
             )
-        b = Block("place_profiles.html.j2", {"sentences": sentences}, tables=(pub,))
+        b = Block(
+            "place_profiles.html.j2",
+            {"sentences": sentences},
+            tables=(pub,),
+            figures=self._reference_map(),
+        )
         publish(ctx, b)
         return b
+
+    def _reference_map(self) -> tuple:
+        """The wards coloured by place (when the reference boundaries are the dataset's)."""
+        from ..maps import geometries, reference_map
+        from ..reference import reference_boundaries
+
+        a = self.ctx.dataset.areas
+        try:
+            g = reference_boundaries("wards")
+        except Exception:
+            return ()
+        if g is None:
+            return ()
+        geoms = geometries(g)
+        if set(geoms) != set(a["ward_code"]):
+            return ()
+        wp = a[["ward_code", "ward_name", "place"]].drop_duplicates("ward_code")
+        counts = wp["place"].value_counts()
+        alt = (
+            f"Reference map of Kirklees' {len(wp)} wards coloured by the partnership's "
+            f"{len(counts)} places: "
+            + "; ".join(
+                f"{p}: {narrative.join_list(sorted(wp.loc[wp['place'] == p, 'ward_name']))}"
+                for p in self.ctx.params.sia.places
+            )
+            + "."
+        )
+        chart = reference_map(
+            geoms, wp, title="Wards and places", alt=alt, name="overview_places_map"
+        )
+        return (Figure.from_chart(chart, self.ctx.gate.table(chart.data, "overview_places_map")),)
 
     def appendix(self) -> Block:
         """Data quality and methods; the tests counted are those behind the ratings shown."""

@@ -37,6 +37,22 @@ def first_full_fy(ctx) -> str:
     return first if fy_bounds(first)[0] >= lo else previous_fy(first, -1)
 
 
+def hotspot_result(ctx, pr):
+    """The priority's hotspots for the SIA year with their persistence over the last
+    ``hotspots.persistence_years`` years (cached: the map section outlines the same ones).
+    Returns ``(HotspotResult, years, need)``: persistent means ``years_in_top >= need``."""
+
+    def build():
+        hs_set = ctx.params.sia.hotspots
+        years = list(fy_range(first_full_fy(ctx), ctx.year))[-hs_set.persistence_years :]
+        hist = lsoa_counts_by_year(ctx.incidents(pr), ctx.dataset.areas, years)
+        t = ctx.lsoa(pr, ctx.year)
+        hs = hotspots(t, top=hs_set.top, min_population=hs_set.min_population, history=hist)
+        return hs, years, max(1, len(years) - 1)
+
+    return ctx._cached(("hotspots", pr.id), build)
+
+
 def compute(ctx, pr, settings: Settings) -> SectionResult:
     a = anchor(pr.id, KIND)
     t = ctx.lsoa(pr, ctx.year)
@@ -65,11 +81,8 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             f"{narrative.fmt_pct(100 * share)})."
         )
     hs_set = ctx.params.sia.hotspots
-    years = list(fy_range(first_full_fy(ctx), ctx.year))[-hs_set.persistence_years :]
-    hist = lsoa_counts_by_year(ctx.incidents(pr), ctx.dataset.areas, years)
-    hs = hotspots(t, top=hs_set.top, min_population=hs_set.min_population, history=hist)
+    hs, years, need = hotspot_result(ctx, pr)
     sentences = [s1]
-    need = max(1, len(years) - 1)
     if len(hs.lsoas):
         persistent = int((hs.lsoas["years_in_top"] >= need).sum())
         sentences.append(

@@ -1,0 +1,150 @@
+"""Maps: neighbourhood (LSOA) and ward rates for the SIA year, persistent hotspots outlined.
+
+Drawn by :func:`kcpp_analysis.maps.choropleth` from the boundaries of the reference extract
+(:mod:`kcpp_analysis.reference`). Disclosure: a neighbourhood with 1 to threshold-1
+incidents is hatched as "fewer than N", never coloured (a class range times its population
+would narrow the count); wards follow the places-and-wards protection (a ward hidden there
+is hatched here). The maps' data (published as CSV) holds each area's class and class
+range, never a count or a rate.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ... import narrative
+from ...maps import choropleth, geometries
+from ...reference import reference_boundaries
+from ..results import Figure, SectionResult
+from ._common import SectionSettings, anchor, has_incidents, no_incidents_sentence, table_name
+from .concentration import hotspot_result
+from .places import geo_protection
+
+KIND = "map"
+TITLE = "Maps"
+
+
+class Settings(SectionSettings):
+    n_classes: int
+    outline_hotspots: bool
+
+
+def _geoms(ctx, kind: str):
+    def build():
+        try:
+            g = reference_boundaries(kind)
+        except Exception:
+            return None
+        if g is None:
+            return None
+        geoms = geometries(g)
+        have = set(ctx.dataset.areas["lsoa_code" if kind == "lsoa21" else "ward_code"])
+        # only when the boundaries are the dataset's own areas (2021 LSOAs of this LAD)
+        return geoms if set(geoms) == have else None
+
+    return ctx._cached(("geoms", kind), build)
+
+
+def applies(ctx, pr) -> bool:
+    return has_incidents(ctx, pr) and _geoms(ctx, "lsoa21") is not None
+
+
+def _top_class_wards(data: pd.DataFrame, areas: pd.DataFrame, top_class: int) -> list[str]:
+    top = data[data["class"] == top_class].merge(
+        areas[["lsoa_code", "ward_name"]], left_on="code", right_on="lsoa_code"
+    )
+    return top["ward_name"].value_counts().head(3).index.tolist()
+
+
+def compute(ctx, pr, settings: Settings) -> SectionResult:
+    a = anchor(pr.id, KIND)
+    gate = ctx.gate
+    title = narrative.lower_first(pr.title)
+    t = ctx.lsoa(pr, ctx.year).set_index("lsoa_code")
+    if t["count"].sum() == 0:
+        return SectionResult(
+            KIND, pr.id, TITLE, a, (no_incidents_sentence(ctx, pr, "there is nothing to map"),)
+        )
+    lsoa_g, ward_g = _geoms(ctx, "lsoa21"), _geoms(ctx, "wards")
+    small = (t["count"] > 0) & (t["count"] < gate.threshold)
+    outline = []
+    if settings.outline_hotspots:
+        hs, years, need = hotspot_result(ctx, pr)
+        if len(hs.lsoas):
+            outline = hs.lsoas.loc[hs.lsoas["years_in_top"] >= need, "lsoa_code"].tolist()
+    chart = choropleth(
+        lsoa_g,
+        t["rate"],
+        title=f"{pr.title}: rate per 1,000 residents by neighbourhood, {ctx.year}",
+        legend_title="Per 1,000 residents",
+        alt="",
+        suppressed=small,
+        threshold=gate.threshold,
+        outline=outline,
+        overlay=ward_g,
+        n_classes=settings.n_classes,
+        name=f"{pr.id}_lsoa_map",
+    )
+    top_cls = int(chart.data["class"].max())
+    wards_top = _top_class_wards(chart.data, ctx.dataset.areas, top_cls)
+    rng = chart.data.loc[chart.data["class"] == top_cls, "class_range"].iloc[0]
+    alt = (
+        f"Map of Kirklees' {len(lsoa_g)} neighbourhoods (LSOAs) shaded by the rate of "
+        f"{title} per 1,000 residents in {ctx.year}, in {top_cls} classes. The highest class "
+        f"({rng}) is most common in {narrative.join_list(wards_top)}. "
+        f"{int(small.sum())} neighbourhoods with fewer than {gate.threshold} incidents are "
+        f"hatched. {len(outline)} persistent hotspots are outlined. Ward boundaries are drawn."
+    )
+    chart = type(chart)(chart.figure, alt, chart.data, chart.name)
+    figs = [Figure.from_chart(chart, gate.table(chart.data, table_name(ctx, pr.id, "lsoa_map")))]
+    sentences = [
+        f"The darkest neighbourhoods ({rng} per 1,000 residents) are most common in "
+        f"{narrative.join_list(wards_top)}."
+    ]
+    if ward_g is not None:
+        g = geo_protection(ctx, pr)
+        w = g.wards.set_index("ward_code")
+        rate = 1000 * w["current"] / w["population"]
+        wchart = choropleth(
+            ward_g,
+            rate,
+            title=f"{pr.title}: rate per 1,000 residents by ward, {ctx.year}",
+            legend_title="Per 1,000 residents",
+            alt="",
+            suppressed=w["hidden_current"],
+            threshold=gate.threshold,
+            n_classes=settings.n_classes,
+            name=f"{pr.id}_ward_map",
+        )
+        wtop = wchart.data[wchart.data["class"] == wchart.data["class"].max()]
+        names = w.loc[wtop["code"], "ward_name"].tolist()
+        walt = (
+            f"Map of Kirklees' {len(ward_g)} wards shaded by the rate of {title} per 1,000 "
+            f"residents in {ctx.year}; the highest class ({wtop['class_range'].iloc[0]}) "
+            f"holds {narrative.join_list(names)}."
+            + (
+                f" {int(w['hidden_current'].sum())} wards are hatched (counts withheld)."
+                if w["hidden_current"].any()
+                else ""
+            )
+        )
+        wchart = type(wchart)(wchart.figure, walt, wchart.data, wchart.name)
+        figs.append(
+            Figure.from_chart(wchart, gate.table(wchart.data, table_name(ctx, pr.id, "ward_map")))
+        )
+    return SectionResult(
+        KIND,
+        pr.id,
+        TITLE,
+        a,
+        tuple(sentences),
+        (),
+        tuple(figs),
+        (
+            f"Classes are quantiles of the published rates ({settings.n_classes} classes, "
+            "breaks in the legend). Neighbourhoods with 1 to "
+            f"{gate.threshold - 1} incidents are hatched, not coloured. Rates per 1,000 "
+            "Census 2021 usual residents. Outlined: persistent hotspots (see Concentration "
+            "and hotspots). North is up.",
+        ),
+    )

@@ -1,0 +1,81 @@
+"""The reference extract: rebuilt from the national files in ../shared and compared."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from kcpp_analysis.errors import SourceError
+from kcpp_analysis.reference import (
+    REFERENCE_DIR,
+    build_reference,
+    compare_extracts,
+    reference_areas,
+)
+
+FILE7 = "iod2025_england_lsoa21_file7_scores_ranks_deciles.csv"
+
+
+def test_shipped_kirklees_extract_is_rebuilt_identically(tmp_path, real_dir):
+    out = build_reference("E08000034", real_dir, tmp_path / "E08000034")
+    assert compare_extracts(out, REFERENCE_DIR / "E08000034") == []
+
+
+def test_areas_table_counts_and_census_total(params):
+    a = reference_areas(params)
+    assert len(a) == 260 and a.ward_code.nunique() == 23
+    assert a.population.sum() == 433_206  # Census 2021, Kirklees usual residents
+    assert a[[c for c in a.columns if c.startswith("pop_")]].sum(axis=1).eq(a.population).all()
+    assert set(a.place) == set(params.sia.places)
+
+
+def test_iod2025_values_match_file7_and_census_recomputed_from_the_raw_files(real_dir, params):
+    a = reference_areas(params).set_index("lsoa_code")
+    f7 = pd.read_csv(real_dir / FILE7).set_index("LSOA code (2021)")
+    f7 = f7[f7["Local Authority District code (2024)"] == "E08000034"]
+    assert set(f7.index) == set(a.index)
+    dec = "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)"
+    assert (a.imd_decile == f7[dec].reindex(a.index)).all()
+    assert (a.imd_score == f7["Index of Multiple Deprivation (IMD) Score"].reindex(a.index)).all()
+    assert (a.crime_rank == f7["Crime Rank (where 1 is most deprived)"].reindex(a.index)).all()
+    c = pd.read_csv(real_dir / "census2021_lsoa21_usual_residents_by_age_england_wales.csv")
+    c = c[c.lsoa21_code.isin(a.index)].groupby("lsoa21_code").usual_residents.sum()
+    assert (a.population == c.reindex(a.index)).all()
+
+
+def test_another_local_authority_is_built_with_the_same_command(tmp_path, real_dir):
+    from typer.testing import CliRunner
+
+    from kcpp_analysis.cli import app
+
+    r = CliRunner().invoke(
+        app,
+        [
+            "reference",
+            "build",
+            "--lad",
+            "E08000035",
+            "--from",
+            str(real_dir),
+            "--out",
+            str(tmp_path / "leeds"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    man = json.loads((tmp_path / "leeds" / "manifest.json").read_text())
+    lk = pd.read_csv(real_dir / "ons_lsoa21_ward24_ltla24_lookup_england_wales.csv")
+    assert man["lad_name"] == "Leeds" and man["n_lsoas"] == (lk.ltla24_code == "E08000035").sum()
+    # police.uk 12-month counts cover West Yorkshire: Leeds gets them too
+    assert (tmp_path / "leeds" / "crime_12m.csv").is_file()
+
+
+def test_unknown_lad_and_foreign_folder_are_refused(tmp_path, real_dir):
+    with pytest.raises(SourceError, match=r"ltla24_code.*'E08999999'"):
+        build_reference("E08999999", real_dir, tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(SourceError, match="not a reference extract"):
+        build_reference("E08000034", real_dir, mine)
+    assert (mine / "notes.txt").read_text() == "keep me"

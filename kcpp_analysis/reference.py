@@ -12,6 +12,8 @@ district (LAD 2024 code) into ``kcpp_analysis/data/reference/<LAD>/``:
 - ``crime_12m.csv``: police.uk counts by LSOA 2021 and crime type over the 12 months in the
   national file (aggregated open data, no records), when the file covers the district;
 - ``iod2025_crime_indicators.csv``: the IoD2025 police-recorded crime rates per LSOA;
+- ``lsoa11_lsoa21.csv``: the ONS LSOA 2011 -> 2021 lookup rows of the district (for the
+  crosswalk, :mod:`kcpp_analysis.crosswalk`), when the folder holds it;
 - ``lsoa21.geojson`` / ``wards.geojson``: generalised boundaries (coordinates rounded to
   5 decimal places, about 1 metre), when the folder holds boundaries for the district;
 - ``ATTRIBUTION.md`` (sources and licence) and ``manifest.json`` (input and output SHA-256).
@@ -46,8 +48,9 @@ NATIONAL_FILES = {
     "lookup": "ons_lsoa21_ward24_ltla24_lookup_england_wales.csv",
     "ruc": "ons_ruc21_lsoa21_rural_urban_classification_2021.csv",
     "policeuk_12m": "policeuk_westyorks_lsoa21_by_crimetype_12m_2025-05_2026-04.csv",
+    "lookup_11_21": "ons_lsoa11_lsoa21_lad22_lookup_west_yorkshire.csv",
 }
-OPTIONAL = {"iod_indicators", "policeuk_12m"}
+OPTIONAL = {"iod_indicators", "policeuk_12m", "lookup_11_21"}
 
 #: IoD2025 File 7 headings -> canonical names (domain score, national rank).
 FILE7 = {
@@ -127,6 +130,7 @@ PUBLISHERS = {
     "lookup": "ONS, LSOA (2021) to ward (2024) to LAD (2024) lookup",
     "ruc": "ONS/Defra, Rural-Urban Classification 2021 (LSOA)",
     "policeuk_12m": "police.uk street-level crime, aggregated by LSOA 2021 and crime type",
+    "lookup_11_21": "ONS, LSOA (2011) to LSOA (2021) lookup (exact fit, change indicator)",
     "boundaries_lsoa": "ONS Open Geography Portal, LSOA (2021) boundaries, generalised",
     "boundaries_wards": "ONS Open Geography Portal, ward boundaries, generalised",
 }
@@ -283,6 +287,17 @@ def build_reference(lad: str, folder: Path, out: Path | None = None) -> Path:
             long = long.sort_values(["lsoa_code", "crime_type"])
             long.to_csv(tmp / "crime_12m.csv", index=False, lineterminator="\n")
             used.add("policeuk_12m")
+    lk_path = folder / NATIONAL_FILES["lookup_11_21"]
+    if lk_path.is_file():
+        l11 = pd.read_csv(lk_path, dtype=str)
+        c11 = "F_LSOA11CD" if "F_LSOA11CD" in l11 else "LSOA11CD"
+        l11 = l11[l11["LSOA21CD"].isin(codes)]
+        if len(l11):
+            l11 = l11.rename(columns={c11: "LSOA11CD"})[["LSOA11CD", "LSOA21CD", "CHGIND"]]
+            l11.sort_values(["LSOA21CD", "LSOA11CD"]).to_csv(
+                tmp / "lsoa11_lsoa21.csv", index=False, lineterminator="\n"
+            )
+            used.add("lookup_11_21")
     inputs = {k: NATIONAL_FILES[k] for k in sorted(used)}
     lsoa_geo, lsoa_src = _boundaries(folder, codes, ("LSOA21CD",))
     if lsoa_geo:

@@ -21,7 +21,7 @@ from ..errors import SourceError
 from .common import numeric, read_csv_checked, with_default_flags
 
 
-def read_fixmystreet(path: Path, params: Params, areas: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+def read_fixmystreet(path: Path, params: Params) -> tuple[pd.DataFrame, dict]:
     df = read_csv_checked(
         path,
         ["month", "lsoa11cd", "category_code", "reports"],
@@ -44,9 +44,7 @@ def read_fixmystreet(path: Path, params: Params, areas: pd.DataFrame) -> tuple[p
         "reports_total_rows_skipped": int((df["category_code"] == "ALL").sum()),
         "unmapped_category_rows": int((cat.isna() & (df["category_code"] != "ALL")).sum()),
     }
-    outside = ~df["lsoa11cd"].isin(set(areas["lsoa_code"]))
-    q["outside_area"] = int((outside & cat.notna()).sum())
-    keep = cat.notna() & ~outside
+    keep = cat.notna()
     d, n, cat = df[keep], n[keep], cat[keep]
     rep = np.repeat(np.arange(len(d)), n.to_numpy())
     seq = pd.Series(rep).groupby(rep).cumcount().to_numpy() + 1

@@ -17,12 +17,11 @@ Treatment, every count recorded in ``dataset.json`` ``quality``:
 - ASB rows have no Crime ID: their id is ``ASB-`` + the first 20 hex digits of the SHA-256
   of file name, line number and row content, stable across runs of the same file.
 - A Crime ID seen before (in any file) is a duplicate: dropped and counted.
-- Rows with no LSOA code (police.uk "No Location") are dropped and counted
-  (``no_location``); LSOAs outside the partnership's ``areas`` are dropped and counted
-  (``outside_area``).
-- 2021 LSOA codes (police.uk moved to them) are mapped to the 2011 codes of ``areas`` through
-  the ONS LSOA11-LSOA21 lookup: unchanged and split codes map to their 2011 parent; a merged
-  2021 LSOA maps to the first of its 2011 parents by code (counted as ``lsoa21_merged``).
+- The rows come back with the published ``LSOA code`` and the coordinates (``_lon``,
+  ``_lat``); ``kcpp prepare`` places them in the areas table through
+  :class:`kcpp_analysis.crosswalk.Crosswalk` (codes of either vintage, case and padding
+  normalised, coordinates when the code is missing) and counts rows with no location or
+  outside the area.
 """
 
 from __future__ import annotations
@@ -116,14 +115,12 @@ def _line_of(path: str, column: str, value) -> int:
     return int(hit[0]) + 2 if len(hit) else -1
 
 
-def read_policeuk_street(
-    paths: list[Path], params: Params, areas: pd.DataFrame, lsoa21_map: dict[str, str] | None = None
-) -> tuple[pd.DataFrame, dict]:
+def read_policeuk_street(paths: list[Path], params: Params) -> tuple[pd.DataFrame, dict]:
     """Read police.uk street files into canonical incident rows plus quality counts.
 
     The work happens in one DuckDB connection: explicit-schema CSV scan, month check, crime
-    type mapping (a join), derived ASB ids (SHA-256 in SQL), de-duplication, 2021->2011 LSOA
-    mapping and the area filter; only the kept rows come back to pandas (via Arrow).
+    type mapping (a join), derived ASB ids (SHA-256 in SQL) and de-duplication; the rows
+    come back to pandas (via Arrow) with their LSOA code as published and coordinates.
     """
     import time
 
@@ -187,10 +184,12 @@ def read_policeuk_street(
                   SELECT *, row_number() OVER (PARTITION BY _file, {sel}) AS dup_no FROM t WHERE cid = '')
                 SELECT 'ASB-' || substr(sha256(concat_ws('|', regexp_extract(_file, '[^/\\]+$'),
                        {content}, CAST(dup_no AS VARCHAR))), 1, 20) AS incident_id,
-                       "Month", category, source, lsoa_raw, month_ok, _file, "Crime type" AS ctype_raw
+                       "Month", category, source, lsoa_raw, month_ok, _file, "Crime type" AS ctype_raw,
+                       "Longitude" AS lon, "Latitude" AS lat
                 FROM asb
                 UNION ALL
-                SELECT cid, "Month", category, source, lsoa_raw, month_ok, _file, "Crime type"
+                SELECT cid, "Month", category, source, lsoa_raw, month_ok, _file, "Crime type",
+                       "Longitude", "Latitude"
                 FROM t WHERE cid <> ''""")
         except duckdb.Error as exc:
             raise _duck_error(exc, files) from None
@@ -213,44 +212,26 @@ def read_policeuk_street(
                 f"{f}: column 'Crime type' line {_line_of(f, 'Crime type', v)}: "
                 f"unknown crime type {v!r} (not in categories.yaml police_uk names)"
             )
-        con.register("known", pd.DataFrame({"lsoa": sorted(set(areas["lsoa_code"]))}))
-        remap = pd.DataFrame(list((lsoa21_map or {}).items()), columns=["lsoa21", "lsoa11"])
-        con.register(
-            "remap",
-            remap
-            if len(remap)
-            else pd.DataFrame({"lsoa21": pd.Series(dtype=str), "lsoa11": pd.Series(dtype=str)}),
-        )
         step("checks")
         q["duplicates_dropped"] = con.execute(
             "SELECT count(*) - count(DISTINCT incident_id) FROM mapped"
         ).fetchall()[0][0]
-        con.execute("""
-            CREATE TEMP TABLE r AS
-            WITH d AS (SELECT DISTINCT ON (incident_id) * FROM mapped)
-            SELECT d.incident_id, d."Month", d.category, d.source, d.lsoa_raw,
-                   coalesce(k1.lsoa, remap.lsoa11, d.lsoa_raw) AS lsoa_code,
-                   (k1.lsoa IS NULL AND remap.lsoa11 IS NOT NULL) AS remapped
-            FROM d LEFT JOIN known k1 ON d.lsoa_raw = k1.lsoa
-                   LEFT JOIN remap ON d.lsoa_raw = remap.lsoa21""")
-        n_noloc, n_remap, n_out = con.execute("""
-            SELECT count(*) FILTER (WHERE lsoa_raw = ''), count(*) FILTER (WHERE remapped),
-                   count(*) FILTER (WHERE lsoa_raw <> '' AND lsoa_code NOT IN (SELECT lsoa FROM known))
-            FROM r""").fetchall()[0]
+        # a Crime ID seen in several files: keep the copy from the first file by name, then
+        # the first by content (a documented, deterministic rule)
         res = (
             con.sql("""
-            SELECT incident_id, CAST("Month" || '-01' AS DATE) AS date, category, source, lsoa_code
-            FROM r WHERE lsoa_code IN (SELECT lsoa FROM known)
+            WITH d AS (
+              SELECT *, row_number() OVER (PARTITION BY incident_id
+                                           ORDER BY _file, lsoa_raw, lon, lat) AS k
+              FROM mapped)
+            SELECT incident_id, CAST("Month" || '-01' AS DATE) AS date, category, source,
+                   lsoa_raw AS lsoa_code, lon AS _lon, lat AS _lat
+            FROM d WHERE k = 1
             ORDER BY incident_id""")
             .to_arrow_table()
             .to_pandas(date_as_object=False)
         )
-        step("dedupe + remap + sort + to pandas")
-    q["no_location"], q["lsoa21_remapped"], q["outside_area"] = (
-        int(n_noloc),
-        int(n_remap),
-        int(n_out),
-    )
+        step("dedupe + sort + to pandas")
     out = res.assign(
         date=res["date"].astype("datetime64[ns]"),
         date_precision="month",
@@ -262,18 +243,3 @@ def read_policeuk_street(
     q["rows_kept"] = len(out)
     step("canonical frame")
     return out.reset_index(drop=True), q
-
-
-def read_lsoa11_lsoa21(path: Path, known_2011: set[str]) -> tuple[dict[str, str], int]:
-    """2021 code -> 2011 code map from the ONS exact-fit lookup (F_LSOA11CD / LSOA11CD)."""
-    from .common import read_csv_checked
-
-    head = read_csv_checked(path, [], kind="ONS LSOA11 to LSOA21 lookup")
-    c11 = "F_LSOA11CD" if "F_LSOA11CD" in head else "LSOA11CD"
-    for c in (c11, "LSOA21CD", "CHGIND"):
-        if c not in head:
-            raise SourceError(f"{path}: missing column {c!r} (ONS LSOA11 to LSOA21 lookup)")
-    t = head[head[c11].isin(known_2011)].sort_values([c11])
-    merged = int((t["CHGIND"] == "M").sum())
-    m = t.drop_duplicates("LSOA21CD").set_index("LSOA21CD")[c11].to_dict()
-    return m, merged

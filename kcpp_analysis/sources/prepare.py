@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import Params, load_params
+from ..crosswalk import Crosswalk, read_lookup
 from ..dataset import Dataset, empty_table, normalise_table, write_dataset
 from ..demo import DEFAULT_SEED, FIRST_FY, LAST_FY, generate_demo
 from ..errors import ConfigError, SourceError
@@ -33,7 +34,7 @@ from .config import load_sources, resolve
 from .fixmystreet import read_fixmystreet
 from .geography import build_areas, read_iod2019_file7, read_ons_lsoa_ward, read_population
 from .partner import read_partner_extract
-from .policeuk import read_lsoa11_lsoa21, read_policeuk_street
+from .policeuk import read_policeuk_street
 from .stats19 import read_stats19
 from .tables import read_indicators_csv, read_survey_csv
 
@@ -107,76 +108,54 @@ def prepare_from_sources(
 
     # --- areas ---------------------------------------------------------------------------
     iod_e, ward_e = _one(entries, "iod2019"), _one(entries, "ons_lsoa_ward")
-    if iod_e is None or ward_e is None:
+    if iod_e is None and ward_e is None:
+        areas, cw = _reference_geography(params, entries, base, record)
+    elif iod_e is None or ward_e is None:
         raise ConfigError(
-            f"{sources_file}: the areas table needs both an 'iod2019' and an "
-            "'ons_lsoa_ward' entry (real LSOAs, IMD and wards)"
+            f"{sources_file}: an IoD2019 (2011 LSOA) areas table needs both an 'iod2019' and "
+            "an 'ons_lsoa_ward' entry; leave both out to use the shipped reference geography "
+            "(LSOA 2021, IoD2025, Census 2021)"
         )
-    iod_path = resolve(base, iod_e.path)[0]
-    iod = read_iod2019_file7(iod_path, lad_code=params.sia.lad_code)
-    if iod.empty:
-        raise SourceError(
-            f"{iod_path}: no LSOAs of {params.sia.lad_code} ({params.sia.local_authority})"
-        )
-    lw = read_ons_lsoa_ward(resolve(base, ward_e.path)[0], lad_code=params.sia.lad_code)
-    pop_e = _one(entries, "population")
-    pop = read_population(resolve(base, pop_e.path)[0]) if pop_e else None
-    wp_e = _one(entries, "ward_place")
-    p_for_areas = params
-    if wp_e is not None:
-        mapping = _ward_place_csv(resolve(base, wp_e.path)[0])
-        bad = sorted(set(mapping.values()) - set(params.sia.places))
-        if bad:
-            raise SourceError(f"{wp_e.path}: places {bad} are not the places of params/sia.yaml")
-        from dataclasses import replace
-
-        from ..config import Ward
-
-        names = dict(zip(lw["ward_code"], lw["ward_name"], strict=False))
-        p_for_areas = replace(
-            params,
-            wards=[
-                Ward(ward_code=c, ward_name=names.get(c, c), place=pl) for c, pl in mapping.items()
-            ],
-        )
-    areas = build_areas(iod, lw, p_for_areas, pop, source=str(iod_path))
-    record(iod_e, str(iod_path), {"lsoas": len(areas)}, len(areas))
-    lsoa21_map = None
-    l21_e = _one(entries, "lsoa11_lsoa21")
-    if l21_e is not None:
-        lsoa21_map, merged = read_lsoa11_lsoa21(
-            resolve(base, l21_e.path)[0], set(areas["lsoa_code"])
-        )
-        record(
-            l21_e,
-            str(resolve(base, l21_e.path)[0]),
-            {"lsoa21_merged_codes": merged},
-            len(lsoa21_map),
-        )
+    else:
+        areas, cw = _iod2019_geography(params, entries, base, record, iod_e, ward_e)
 
     # --- incidents -------------------------------------------------------------------------
     frames = []
+    placement: dict[str, dict] = {}
     for e in entries:
         if e.kind == "policeuk_street":
             paths = resolve(base, e.path)
-            df, q = read_policeuk_street(paths, params, areas, lsoa21_map)
+            df, q = read_policeuk_street(paths, params)
         elif e.kind == "partner_extract":
             path = resolve(base, e.path)[0]
             df, q = read_partner_extract(path, e.extract, params, key_env=e.victim_key_env)
-            outside = ~df["lsoa_code"].isin(set(areas["lsoa_code"]))
-            q["outside_area"] = int(outside.sum())
-            df = df[~outside]
         elif e.kind == "stats19":
             df, q = read_stats19(
                 resolve(base, e.collisions)[0],
                 resolve(base, e.casualties)[0],
                 params.sia.lad_code,
-                areas,
             )
         elif e.kind == "fixmystreet":
-            df, q = read_fixmystreet(resolve(base, e.path)[0], params, areas)
+            df, q = read_fixmystreet(resolve(base, e.path)[0], params)
         else:
             continue
+        df, how = _place(df, cw)
+        summ = cw.summary(how)
+        q.update(no_location=summ["no_location"], outside_area=summ["outside_area"])
+        q["placement"] = summ
+        name = e.label or e.kind
+        placement[name] = summ
+        # rows that could not be placed in the area: a source losing more than 1% (other
+        # than to "outside the area", which is expected for force-wide files) is named
+        lost = summ["no_location"]
+        if len(how) and lost / len(how) > LOSS_WARNING:
+            log.warning(
+                "%s: %d of %d rows (%.1f%%) have no location and were dropped",
+                name,
+                lost,
+                len(how),
+                100 * lost / len(how),
+            )
         inside = (df["date"] >= cov_start) & (df["date"] <= cov_end)
         q["outside_coverage"] = int((~inside).sum())
         df = df[inside]
@@ -187,6 +166,7 @@ def prepare_from_sources(
             else " + ".join(str(x) for x in resolve(base, e.path))
         )
         record(e, where, q, len(df))
+    _log_placement(placement)
     incidents = pd.concat(frames, ignore_index=True) if frames else empty_table("incidents")
     dup = incidents["incident_id"].duplicated()
     if dup.any():
@@ -197,7 +177,6 @@ def prepare_from_sources(
     indicators = (
         read_indicators_csv(resolve(base, ind_e.path)[0]) if ind_e else empty_table("indicators")
     )
-
     # --- synthesise what is missing --------------------------------------------------------
     synthetic_sources: list[str] = []
     synthetic_tables: list[str] = []
@@ -274,3 +253,103 @@ def prepare_from_sources(
         meta=meta,
     )
     return write_dataset(ds, out, params=params, force=force)
+
+
+LOSS_WARNING = 0.01
+
+
+def _place(df: pd.DataFrame, cw: Crosswalk) -> tuple[pd.DataFrame, pd.Series]:
+    """Place a loader's rows in the areas table; drop (and return the reasons for) the rest."""
+    lon = df["_lon"] if "_lon" in df else None
+    lat = df["_lat"] if "_lat" in df else None
+    codes, how = cw.place(df["lsoa_code"], lon=lon, lat=lat, keys=df["incident_id"])
+    df = df.assign(lsoa_code=codes).drop(columns=["_lon", "_lat"], errors="ignore")
+    return df[codes.notna().to_numpy()].reset_index(drop=True), how
+
+
+def _log_placement(placement: dict[str, dict]) -> None:
+    """One console line per source: rows placed and how, rows dropped and why."""
+    for name, s in placement.items():
+        placed = sum(v for k, v in s.items() if k not in ("no_location", "outside_area"))
+        moved = [
+            f"{k.replace('_', ' ')} {v}"
+            for k, v in s.items()
+            if k not in ("exact", "no_location", "outside_area") and v
+        ]
+        log.info(
+            "%s: %d rows placed%s; %d with no location, %d outside the area",
+            name,
+            placed,
+            f" ({', '.join(moved)})" if moved else "",
+            s["no_location"],
+            s["outside_area"],
+        )
+
+
+def _reference_geography(params, entries, base, record):
+    """Areas from the shipped reference extract (LSOA 2021) and its crosswalk."""
+    from ..maps import geometries
+    from ..reference import reference_areas, reference_boundaries, reference_dir
+
+    lad = params.sia.lad_code
+    areas = reference_areas(params, lad)
+    d = reference_dir(lad)
+    l21_e = _one(entries, "lsoa11_lsoa21")
+    lk_path = resolve(base, l21_e.path)[0] if l21_e else d / "lsoa11_lsoa21.csv"
+    lookup = read_lookup(lk_path) if lk_path.is_file() else None
+    g = reference_boundaries("lsoa21", lad)
+    cw = Crosswalk(areas, lookup=lookup, boundaries=geometries(g) if g else None)
+    src_meta_entry = type("E", (), {"kind": "reference", "label": f"reference extract {lad}"})
+    record(
+        src_meta_entry,
+        str(d.relative_to(d.parents[3])) if len(d.parents) > 3 else str(d),
+        {"lsoas": len(areas), "iod": "IoD2025", "population": "Census 2021"},
+        len(areas),
+    )
+    return areas, cw
+
+
+def _iod2019_geography(params, entries, base, record, iod_e, ward_e):
+    """Areas from IoD2019 File 7 + the ONS LSOA->ward lookup (2011 LSOAs)."""
+    iod_path = resolve(base, iod_e.path)[0]
+    iod = read_iod2019_file7(iod_path, lad_code=params.sia.lad_code)
+    if iod.empty:
+        raise SourceError(
+            f"{iod_path}: no LSOAs of {params.sia.lad_code} ({params.sia.local_authority})"
+        )
+    lw = read_ons_lsoa_ward(resolve(base, ward_e.path)[0], lad_code=params.sia.lad_code)
+    pop_e = _one(entries, "population")
+    pop = read_population(resolve(base, pop_e.path)[0]) if pop_e else None
+    wp_e = _one(entries, "ward_place")
+    p_for_areas = params
+    if wp_e is not None:
+        mapping = _ward_place_csv(resolve(base, wp_e.path)[0])
+        bad = sorted(set(mapping.values()) - set(params.sia.places))
+        if bad:
+            raise SourceError(f"{wp_e.path}: places {bad} are not the places of params/sia.yaml")
+        from dataclasses import replace
+
+        from ..config import Ward
+
+        names = dict(zip(lw["ward_code"], lw["ward_name"], strict=False))
+        p_for_areas = replace(
+            params,
+            wards=[
+                Ward(ward_code=c, ward_name=names.get(c, c), place=pl) for c, pl in mapping.items()
+            ],
+        )
+    areas = build_areas(iod, lw, p_for_areas, pop, source=str(iod_path))
+    record(iod_e, str(iod_path), {"lsoas": len(areas)}, len(areas))
+    lookup = None
+    l21_e = _one(entries, "lsoa11_lsoa21")
+    if l21_e is not None:
+        lk_path = resolve(base, l21_e.path)[0]
+        lookup = read_lookup(lk_path)
+        known = lookup[lookup["lsoa11"].isin(set(areas["lsoa_code"]))]
+        record(
+            l21_e,
+            str(lk_path),
+            {"lsoa21_merged_codes": int((known["chgind"] == "M").sum())},
+            len(known),
+        )
+    return areas, Crosswalk(areas, lookup=lookup)

@@ -20,9 +20,14 @@ from .common import read_csv_checked, with_default_flags
 SEVERITY = {"1": "fatal", "2": "serious", "3": "slight"}
 
 
-def read_stats19(
-    collisions: Path, casualties: Path, lad_code: str, areas: pd.DataFrame
-) -> tuple[pd.DataFrame, dict]:
+def _COORDS(col: pd.DataFrame) -> list[str]:
+    return [c for c in ("longitude", "latitude") if c in col.columns]
+
+
+def read_stats19(collisions: Path, casualties: Path, lad_code: str) -> tuple[pd.DataFrame, dict]:
+    """Casualties of collisions in ``lad_code`` (by ``local_authority_ons_district``), with
+    the collision's LSOA as published and its coordinates (``_lon``, ``_lat``) for the
+    crosswalk (:class:`kcpp_analysis.crosswalk.Crosswalk`), which places them."""
     col = read_csv_checked(
         collisions,
         ["collision_index", "date", "local_authority_ons_district", "lsoa_of_accident_location"],
@@ -44,7 +49,7 @@ def read_stats19(
         )
     col = col.assign(_date=dates)
     m = cas.merge(
-        col[["collision_index", "_date", "lsoa_of_accident_location"]],
+        col[["collision_index", "_date", "lsoa_of_accident_location", *_COORDS(col)]],
         on="collision_index",
         how="inner",
     )
@@ -55,12 +60,8 @@ def read_stats19(
             f"{casualties}: column 'casualty_severity' line {m.loc[i, '_line']}: "
             f"{m.loc[i, 'casualty_severity']!r} is not 1, 2 or 3"
         )
-    lsoa = m["lsoa_of_accident_location"].fillna("-1").str.strip()
-    no_loc = lsoa.isin(["-1", ""])
-    outside = ~no_loc & ~lsoa.isin(set(areas["lsoa_code"]))
-    q.update(no_location=int(no_loc.sum()), outside_area=int(outside.sum()))
-    keep = ~no_loc & ~outside
-    m, lsoa, sev = m[keep], lsoa[keep], sev[keep]
+    lsoa = m["lsoa_of_accident_location"].fillna("").str.strip()
+    lsoa = lsoa.where(lsoa != "-1", "")
     out = pd.DataFrame(
         {
             "incident_id": (
@@ -79,6 +80,12 @@ def read_stats19(
             "victim_id": None,
             "hate_strand": None,
             "severity": sev.to_numpy(),
+            "_lon": pd.to_numeric(m["longitude"], errors="coerce").to_numpy()
+            if "longitude" in m
+            else None,
+            "_lat": pd.to_numeric(m["latitude"], errors="coerce").to_numpy()
+            if "latitude" in m
+            else None,
         }
     )
     out = with_default_flags(out)

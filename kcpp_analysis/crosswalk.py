@@ -1,0 +1,206 @@
+"""One crosswalk from any LSOA code a source carries to the ``areas`` table's LSOAs.
+
+Every loader (police.uk, partner extracts, STATS19, FixMyStreet) places its rows through
+:class:`Crosswalk`, so no source loses rows to code vintage, case or padding. Rules, in order:
+
+1. **Normalise**: strip whitespace and upper-case (``" e01011004 "`` -> ``E01011004``).
+2. **Exact**: a code of the areas table is kept.
+3. **Other vintage** through the ONS LSOA 2011 <-> 2021 lookup (change indicator ``U``
+   unchanged, ``S`` split, ``M`` merged, ``X`` irregular): a code with one counterpart in
+   the areas table maps to it (unchanged; a 2011 code merged into one 2021 LSOA; a 2021 code
+   of an LSOA split from one 2011 LSOA). A code with several counterparts (a 2011 LSOA
+   split into several 2021 LSOAs, or a 2021 LSOA merged from several 2011 ones) is resolved
+   **by the row's coordinates** (point in polygon against the areas' boundaries) when it
+   has them and they fall in one of the counterparts, otherwise **by population share**: a
+   deterministic draw from the row's key (SHA-256), with each counterpart's probability its
+   share of the counterparts' population, so totals are apportioned as the population is
+   and a rerun gives the same answer.
+4. **Coordinates** place a row with no usable code (point in polygon).
+5. Anything else is *unplaced*: ``no_location`` (no code and no coordinates) or
+   ``outside_area`` (a code or point outside the partnership's area). Loaders count both
+   in ``dataset.json`` and the console summary names any source losing more than 1%.
+
+The boundaries are the generalised ones of the reference extract (about 1 m coordinate
+precision after generalisation of tens of metres), so a point within a few tens of metres
+of an LSOA boundary can fall in its neighbour; this only matters for rows with coordinates
+and no code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+
+REASONS = (
+    "exact",
+    "normalised",
+    "lookup",
+    "split_by_point",
+    "split_by_share",
+    "by_coordinates",
+    "no_location",
+    "outside_area",
+)
+
+
+class Crosswalk:
+    """Place LSOA codes (and/or points) in the ``areas`` table.
+
+    Parameters
+    ----------
+    areas : DataFrame
+        ``lsoa_code`` and ``population``.
+    lookup : DataFrame, optional
+        ONS LSOA 2011 -> 2021 lookup with columns ``lsoa11``, ``lsoa21`` (one row per pair).
+    boundaries : dict, optional
+        ``code -> shapely geometry`` in longitude/latitude (WGS84) for the areas' LSOAs.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"lsoa_code": ["E01000002", "E01000003"], "population": [100, 300]})
+    >>> lk = pd.DataFrame({"lsoa11": ["E01000001", "E01000001"],
+    ...                    "lsoa21": ["E01000002", "E01000003"]})
+    >>> cw = Crosswalk(a, lookup=lk)
+    >>> codes, how = cw.place(pd.Series([" e01000002", "E01000003", "E01009999", None]))
+    >>> codes.tolist(), how.tolist()
+    (['E01000002', 'E01000003', None, None], ['normalised', 'exact', 'outside_area', 'no_location'])
+    """
+
+    def __init__(
+        self,
+        areas: pd.DataFrame,
+        lookup: pd.DataFrame | None = None,
+        boundaries: dict | None = None,
+    ):
+        self.codes = set(areas["lsoa_code"])
+        self.population = areas.set_index("lsoa_code")["population"].astype(float)
+        self.candidates: dict[str, list[str]] = {}
+        if lookup is not None and len(lookup):
+            lk = lookup[["lsoa11", "lsoa21"]].astype(str)
+            for a_col, b_col in (("lsoa11", "lsoa21"), ("lsoa21", "lsoa11")):
+                pairs = lk[lk[b_col].isin(self.codes) & ~lk[a_col].isin(self.codes)]
+                for code, grp in pairs.groupby(a_col):
+                    self.candidates[code] = sorted(set(grp[b_col]))
+        self._tree = None
+        if boundaries:
+            from shapely import STRtree
+
+            self._bcodes = list(boundaries)
+            self._tree = STRtree([boundaries[c] for c in self._bcodes])
+
+    def _points(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Area code containing each point (None outside every area or without a point)."""
+        out = np.full(len(lon), None, dtype=object)
+        if self._tree is None:
+            return out
+        from shapely import points
+
+        ok = np.isfinite(lon) & np.isfinite(lat)
+        if not ok.any():
+            return out
+        idx = np.flatnonzero(ok)
+        pts = points(lon[idx], lat[idx])
+        hit_pt, hit_geom = self._tree.query(pts, predicate="within")
+        # a point on a shared edge may match two polygons: keep the first by code order
+        order = np.lexsort((hit_geom, hit_pt))
+        hit_pt, hit_geom = hit_pt[order], hit_geom[order]
+        first = np.r_[True, hit_pt[1:] != hit_pt[:-1]] if len(hit_pt) else np.array([], bool)
+        out[idx[hit_pt[first]]] = [self._bcodes[g] for g in hit_geom[first]]
+        return out
+
+    def _share_draw(self, key: str, cands: list[str]) -> str:
+        w = self.population.reindex(cands).fillna(0).to_numpy()
+        w = w / w.sum() if w.sum() > 0 else np.full(len(cands), 1 / len(cands))
+        u = int(hashlib.sha256(key.encode()).hexdigest()[:12], 16) / 16**12
+        return cands[int(np.searchsorted(np.cumsum(w), u, side="right").clip(0, len(cands) - 1))]
+
+    def place(
+        self,
+        codes: pd.Series,
+        *,
+        lon: pd.Series | None = None,
+        lat: pd.Series | None = None,
+        keys: pd.Series | None = None,
+    ) -> tuple[pd.Series, pd.Series]:
+        """Areas-table code for each row (None when unplaced) and how it was placed (one of
+        :data:`REASONS`). ``keys`` (e.g. incident ids) seed the population-share draw;
+        default: the row's position and code."""
+        n = len(codes)
+        raw = codes.reset_index(drop=True)
+        norm = raw.astype("string").str.strip().str.upper()
+        norm = norm.where(norm.notna() & (norm != "") & (norm != "NAN"), None)
+        out = np.full(n, None, dtype=object)
+        how = np.full(n, "", dtype=object)
+        nv = norm.astype(object).where(norm.notna(), None).to_numpy(dtype=object)
+        exact_raw = raw.isin(self.codes).to_numpy()
+        in_areas = norm.isin(self.codes).to_numpy()
+        out[in_areas] = nv[in_areas]
+        how[in_areas] = np.where(exact_raw[in_areas], "exact", "normalised")
+        if lon is not None and lat is not None:
+            lo = pd.to_numeric(pd.Series(lon).reset_index(drop=True), errors="coerce").to_numpy(
+                float
+            )
+            la = pd.to_numeric(pd.Series(lat).reset_index(drop=True), errors="coerce").to_numpy(
+                float
+            )
+        else:
+            lo = la = np.full(n, np.nan)
+        todo = np.flatnonzero(~in_areas)
+        need_pts = todo[np.isfinite(lo[todo]) & np.isfinite(la[todo])]
+        pt_code = np.full(n, None, dtype=object)
+        if len(need_pts):
+            pt_code[need_pts] = self._points(lo[need_pts], la[need_pts])
+        ks = (
+            keys.reset_index(drop=True).astype(str).to_numpy()
+            if keys is not None
+            else np.char.add(np.arange(n).astype(str), "|")
+        )
+        # one counterpart: a vectorised map; several: row by row (splits and merges only)
+        single = {c: v[0] for c, v in self.candidates.items() if len(v) == 1}
+        tc = pd.Series(nv[todo], dtype=object)
+        one = tc.map(single).to_numpy(dtype=object)
+        has_one = pd.notna(one)
+        out[todo[has_one]], how[todo[has_one]] = one[has_one], "lookup"
+        multi = todo[~has_one & tc.map(lambda c: c in self.candidates).to_numpy(dtype=bool)]
+        for i in multi:
+            c, cands = nv[i], self.candidates[nv[i]]
+            if pt_code[i] in cands:
+                out[i], how[i] = pt_code[i], "split_by_point"
+            else:
+                out[i], how[i] = self._share_draw(f"{ks[i]}|{c}", cands), "split_by_share"
+        rest = todo[how[todo] == ""]
+        by_pt = rest[pd.notna(pt_code[rest])]
+        out[by_pt], how[by_pt] = pt_code[by_pt], "by_coordinates"
+        rest = rest[how[rest] == ""]
+        no_code = pd.isna(nv[rest]) & ~(np.isfinite(lo[rest]) & np.isfinite(la[rest]))
+        how[rest[no_code]] = "no_location"
+        how[rest[~no_code]] = "outside_area"
+        return pd.Series(out, index=codes.index, dtype=object), pd.Series(how, index=codes.index)
+
+    @staticmethod
+    def summary(how: pd.Series) -> dict[str, int]:
+        """Counts by placement rule (every rule listed, zeros included)."""
+        vc = how.value_counts()
+        return {r: int(vc.get(r, 0)) for r in REASONS}
+
+
+def read_lookup(path) -> pd.DataFrame:
+    """The ONS LSOA 2011 -> 2021 lookup as ``lsoa11``, ``lsoa21``, ``chgind`` (published
+    headings ``LSOA11CD``/``F_LSOA11CD``, ``LSOA21CD``, ``CHGIND``)."""
+    from .errors import SourceError
+    from .sources.common import read_csv_checked
+
+    head = read_csv_checked(path, [], kind="ONS LSOA11 to LSOA21 lookup")
+    c11 = "F_LSOA11CD" if "F_LSOA11CD" in head else "LSOA11CD"
+    for c in (c11, "LSOA21CD"):
+        if c not in head:
+            raise SourceError(f"{path}: missing column {c!r} (ONS LSOA11 to LSOA21 lookup)")
+    return pd.DataFrame(
+        {
+            "lsoa11": head[c11].str.strip().str.upper(),
+            "lsoa21": head["LSOA21CD"].str.strip().str.upper(),
+            "chgind": head["CHGIND"] if "CHGIND" in head else "",
+        }
+    )

@@ -824,13 +824,20 @@ def imd_without_crime(areas: pd.DataFrame, *, include_crime: bool = False) -> pd
     the crime domain (or against income or employment deprivation alone) tests whether
     crime concentrates in deprived areas for reasons other than its own contribution.
 
-    Method (MHCLG 2019 technical report, section 3): each domain score is ranked (here within
-    the supplied LSOAs, not nationally), the rank scaled to (0, 1] with 1 the most deprived
-    (:math:`R`), exponentially transformed :math:`X = -23\ln(1 - R(1 - e^{-100/23}))`, and
-    the transformed domains combined with the IMD weights (income 22.5%, employment 22.5%,
-    education 13.5%, health 13.5%, crime, barriers and living environment 9.3% each). Without
-    crime, the remaining weights are rescaled to sum to 1. Because ranks are local, the
-    result orders LSOAs like the IMD but is not on the national IMD scale.
+    Method (MHCLG 2019 and 2025 technical reports, section 3): each domain's rank, scaled to
+    (0, 1] with 1 the most deprived (:math:`R`), is exponentially transformed
+    :math:`X = -23\ln(1 - R(1 - e^{-100/23}))` and the transformed domains are combined with
+    the IMD weights (income 22.5%, employment 22.5%, education 13.5%, health 13.5%, crime,
+    barriers and living environment 9.3% each); without crime the other weights are rescaled
+    to the same total.
+
+    - When the areas table carries the **national domain ranks** (``income_rank`` ...
+      ``living_env_rank``, as the reference extract does), they are used
+      (:func:`recompute_imd`, ``n_lsoas`` 33,755 for IoD2025 or 32,844 for IoD2019), so the
+      score is on the published national scale; with crime included it reproduces the
+      published IMD score.
+    - Otherwise each domain score is ranked within the supplied LSOAs: the result orders
+      LSOAs like the IMD but is not on the national scale.
 
     Returns
     -------
@@ -844,6 +851,24 @@ def imd_without_crime(areas: pd.DataFrame, *, include_crime: bool = False) -> pd
     >>> imd_without_crime(a)["imd_rank_no_crime"].tolist()
     [1, 2, 3]
     """
+    name = "imd_score_recomputed" if include_crime else "imd_score_no_crime"
+    national = {
+        d: c.replace("_score", "_rank")
+        for d, c in zip(IMD_DOMAIN_WEIGHTS, IMD_WEIGHTS, strict=True)
+    }
+    if (
+        all(c in areas.columns for c in national.values())
+        and areas[list(national.values())].notna().all().all()
+    ):
+        weights = {d: w for d, w in IMD_DOMAIN_WEIGHTS.items() if include_crime or d != "crime"}
+        version = areas["iod_version"].iloc[0] if "iod_version" in areas.columns else "IoD2025"
+        n = 32844 if str(version) == "IoD2019" else 33755
+        score = recompute_imd(areas, weights, rank_columns=national, n_lsoas=n).to_numpy()
+        out = pd.DataFrame({"lsoa_code": areas["lsoa_code"].to_numpy(), name: score})
+        out[name.replace("score", "rank")] = (
+            out[name].rank(ascending=False, method="min").astype(int)
+        )
+        return out
     cols = list(IMD_WEIGHTS) if include_crime else [c for c in IMD_WEIGHTS if c != "crime_score"]
     _check_cols(areas, ["lsoa_code", *cols], "imd_without_crime", "areas")
     if areas[cols].isna().any().any():
@@ -851,7 +876,6 @@ def imd_without_crime(areas: pd.DataFrame, *, include_crime: bool = False) -> pd
         raise ValueError(f"imd_without_crime: missing domain scores for LSOAs {bad}")
     wsum = sum(IMD_WEIGHTS[c] for c in cols)
     score = sum(IMD_WEIGHTS[c] / wsum * _exp_transform(areas[c]) for c in cols)
-    name = "imd_score_recomputed" if include_crime else "imd_score_no_crime"
     out = pd.DataFrame({"lsoa_code": areas["lsoa_code"].to_numpy(), name: score})
     out[name.replace("score", "rank")] = out[name].rank(ascending=False, method="min").astype(int)
     return out

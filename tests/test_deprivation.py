@@ -222,10 +222,12 @@ def test_demo_violence_gradient_steeper_than_vehicle(demo):
         t = dep.lsoa_rates(demo.incidents, demo.areas, period="2024/25", category=cat)
         return dep.rate_ratio(t).iloc[0], dep.inequality_indices(t).set_index("index")
 
+    # the demo borrows the real spatial patterns (IoD2025 violence-with-injury rates and
+    # police.uk vehicle crime counts), in which violence follows deprivation far more steeply
     v, v_ii = rr("violence_with_injury")
     c, c_ii = rr("vehicle_offences")
     assert v.rate_ratio > 3 and v.ci_low > 2
-    assert c.rate_ratio < 2
+    assert c.rate_ratio < v.rate_ratio and c.ci_high < v.ci_high
     assert v_ii.loc["RII", "value"] > 2 * c_ii.loc["RII", "value"]
 
 

@@ -70,10 +70,31 @@ def test_theme_html_has_every_section(report_set, theme, params):
                 'src="data:image/png;base64,' in i and re.search(r'alt="[^"]{20,}"', i)
                 for i in imgs
             ), pid
+    # every priority with incidents has its maps, with alt text naming what they show
+    for pr in th.priorities:
+        if pr.selection is None:
+            continue
+        m = re.search(rf'id="{pr.id}-map">(.*?)</section>', html, flags=re.S)
+        assert m, pr.id
+        alts = _alts(m.group(1))
+        assert len(alts) == 2 and alts[0].startswith("Map of Kirklees' 260 neighbourhoods")
+        assert alts[1].startswith("Map of Kirklees' 23 wards"), pr.id
     # code hidden, no errors
     assert "rep.show(" not in html and "import kcpp_analysis" not in html
     assert "Traceback" not in html and 'data-mime-type="application/vnd.jupyter.stderr"' not in html
     assert "jp-OutputArea-output jp-RenderedText" not in html or "Error" not in _text(html)
+
+
+def _alts(html: str) -> list[str]:
+    """Alt texts of the embedded PNG images, unescaped, in page order."""
+    import html as h
+
+    out = []
+    for tag in re.findall(r"<img[^>]*>", html):
+        a = re.search(r'alt="([^"]*)"', tag)
+        if 'src="data:image/png;base64,' in tag and a:
+            out.append(h.unescape(a.group(1)))
+    return out
 
 
 def test_no_victim_identifier_in_any_output(report_set, demo):
@@ -109,6 +130,7 @@ def test_overview_has_plan_on_a_page(report_set, params):
         for p in th.priorities:
             assert p.title in html
     assert "KPI dashboard" in html and "Place profiles" in html
+    assert any(a.startswith("Reference map of Kirklees' 23 wards") for a in _alts(html))
     for place in params.sia.places:
         assert place.replace("&", "&amp;") in html
 

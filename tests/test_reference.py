@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -79,3 +80,18 @@ def test_unknown_lad_and_foreign_folder_are_refused(tmp_path, real_dir):
     with pytest.raises(SourceError, match="not a reference extract"):
         build_reference("E08000034", real_dir, mine)
     assert (mine / "notes.txt").read_text() == "keep me"
+
+
+def test_imd_without_crime_uses_the_national_domain_ranks(params):
+    """With the national ranks of the reference extract, the recomputation including crime
+    reproduces the published IoD2025 IMD score of every Kirklees LSOA (within 0.001, the
+    published rounding), so the version without crime is on the national scale too."""
+    from kcpp_analysis.deprivation import imd_without_crime
+
+    a = reference_areas(params)
+    full = imd_without_crime(a, include_crime=True)
+    assert (full["imd_score_recomputed"] - a["imd_score"]).abs().max() < 0.001
+    nc = imd_without_crime(a)
+    # dropping a domain with weight 9.3% moves scores, but not the order much
+    assert nc["imd_score_no_crime"].corr(a["imd_score"], method="spearman") > 0.95
+    assert not np.allclose(nc["imd_score_no_crime"], a["imd_score"], atol=0.01)

@@ -33,3 +33,18 @@ def no_incidents_sentence(ctx, pr, what: str) -> str:
     if not ctx.compared_months(pr)[0]:
         return f"The data for {title} do not cover {ctx.year}, so {what}."
     return f"No {title} incidents were recorded in {ctx.year}, so {what}."
+
+
+def iod_version(areas) -> str:
+    """The Indices of Deprivation the areas table carries (IoD2025 for the reference
+    extract; IoD2019 for a 2011-LSOA areas table)."""
+    if "iod_version" in areas.columns and areas["iod_version"].notna().any():
+        return str(areas["iod_version"].dropna().iloc[0])
+    return "IoD2019"
+
+
+def denominator(areas) -> str:
+    """The population behind every rate, in words."""
+    if "pop_0_15" in areas.columns:
+        return "Census 2021 usual residents"
+    return "residents (the areas table's population estimate)"

@@ -26,7 +26,15 @@ from ...deprivation import (
     rates_by_decile,
 )
 from ..results import Figure, SectionResult
-from ._common import SectionSettings, anchor, has_incidents, no_incidents_sentence, table_name
+from ._common import (
+    SectionSettings,
+    anchor,
+    denominator,
+    has_incidents,
+    iod_version,
+    no_incidents_sentence,
+    table_name,
+)
 from .places import geo_protection
 
 KIND = "deprivation"
@@ -149,7 +157,8 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         (pub,),
         (Figure.from_chart(chart),),
         (
-            "Deciles of the national Index of Multiple Deprivation (1 = most "
-            "deprived 10% of neighbourhoods in England).",
+            f"Deciles of the national Index of Multiple Deprivation ({iod_version(areas)}; "
+            "1 = most deprived 10% of neighbourhoods in England). Rates per 1,000 "
+            f"{denominator(areas)}.",
         ),
     )

@@ -18,7 +18,14 @@ import pandas as pd
 from ... import narrative
 from ...deprivation import exact_poisson_ci, ward_rates
 from ..results import SectionResult
-from ._common import SectionSettings, anchor, has_incidents, no_incidents_sentence, table_name
+from ._common import (
+    SectionSettings,
+    anchor,
+    denominator,
+    has_incidents,
+    no_incidents_sentence,
+    table_name,
+)
 
 KIND = "places"
 TITLE = "Places and wards"
@@ -180,7 +187,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         (places_t, wards_t_page),
         (),
         (
-            "Rates per 1,000 residents of the areas table's population. Counts "
+            f"Rates per 1,000 {denominator(ctx.dataset.areas)}. Counts "
             f"below {gate.threshold} are shown as {gate.marker}, with other "
             "cells hidden so they cannot be worked out from place or borough "
             "totals.",

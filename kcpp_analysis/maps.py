@@ -24,6 +24,8 @@ Conventions (every map):
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 
@@ -173,8 +175,8 @@ def choropleth(
     n = max(len(breaks) - 1, 1)
     colours = _palette(n)
     outline = set(outline or [])
-    fig, ax = plt.subplots(figsize=(6.5, 5.6))
-    fig.subplots_adjust(left=0.01, right=0.70, top=0.92, bottom=0.07)
+    fig, ax = plt.subplots(figsize=(6.5, 4.4))
+    fig.subplots_adjust(left=0.01, right=0.70, top=0.92, bottom=0.06)
     for c in codes:
         g = geoms[c]
         if hide[c]:
@@ -208,7 +210,7 @@ def choropleth(
         title_fontsize=8,
     )
     ax.set_title(title, loc="left", fontsize=10)
-    fig.text(0.01, 0.02, BOUNDARY_CREDIT, fontsize=6, color=OKABE_ITO["black"])
+    fig.text(0.01, 0.015, BOUNDARY_CREDIT, fontsize=6, color=OKABE_ITO["black"])
     data = pd.DataFrame(
         {
             "code": codes,
@@ -238,14 +240,13 @@ def reference_map(
     places = sorted(wp["place"].unique())
     pal = [OKABE_ITO[k] for k in ("sky", "orange", "green", "purple", "yellow", "vermillion")]
     col = {p: pal[i % len(pal)] for i, p in enumerate(places)}
-    fig, ax = plt.subplots(figsize=(6.5, 5.6))
-    fig.subplots_adjust(left=0.01, right=0.74, top=0.92, bottom=0.07)
+    fig, ax = plt.subplots(figsize=(6.5, 4.6))
+    fig.subplots_adjust(left=0.01, right=0.74, top=0.92, bottom=0.06)
     for code, g in ward_geoms.items():
         _draw(ax, g, facecolor=col.get(wp["place"].get(code), "white"), edgecolor="white", lw=1)
         pt = g.representative_point()
-        ax.text(
-            pt.x, pt.y, str(wp["ward_name"].get(code, code)), fontsize=5.5, ha="center", va="center"
-        )
+        label = textwrap.fill(str(wp["ward_name"].get(code, code)), 13)
+        ax.text(pt.x, pt.y, label, fontsize=5.5, ha="center", va="center", linespacing=0.9)
     _frame(ax, ward_geoms)
     ax.legend(
         handles=[Patch(facecolor=col[p], label=p) for p in places],
@@ -257,6 +258,6 @@ def reference_map(
         title_fontsize=8,
     )
     ax.set_title(title, loc="left", fontsize=10)
-    fig.text(0.01, 0.02, BOUNDARY_CREDIT, fontsize=6)
+    fig.text(0.01, 0.015, BOUNDARY_CREDIT, fontsize=6)
     data = wp.reset_index()[["ward_code", "ward_name", "place"]]
     return Chart(fig, alt, data, name)

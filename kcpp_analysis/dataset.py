@@ -132,6 +132,10 @@ def normalise_table(df: pd.DataFrame, name: str) -> pd.DataFrame:
         for c in schemas.AGE_BAND_COLUMNS:
             if c in df.columns:
                 df[c] = df[c].astype("int64")
+        if "imd2019_score" in df.columns:
+            df["imd2019_score"] = df["imd2019_score"].astype("float64")
+        if "imd2019_decile" in df.columns:
+            df["imd2019_decile"] = df["imd2019_decile"].astype("Int64")
     elif name == "survey":
         df["weight"] = df["weight"].astype("float64")
         df["positive"] = df["positive"].astype(bool)

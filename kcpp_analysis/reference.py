@@ -49,8 +49,9 @@ NATIONAL_FILES = {
     "ruc": "ons_ruc21_lsoa21_rural_urban_classification_2021.csv",
     "policeuk_12m": "policeuk_westyorks_lsoa21_by_crimetype_12m_2025-05_2026-04.csv",
     "lookup_11_21": "ons_lsoa11_lsoa21_lad22_lookup_west_yorkshire.csv",
+    "iod2019": "iod2019_kirklees_lsoa_all_domains.csv",
 }
-OPTIONAL = {"iod_indicators", "policeuk_12m", "lookup_11_21"}
+OPTIONAL = {"iod_indicators", "policeuk_12m", "lookup_11_21", "iod2019"}
 
 #: IoD2025 File 7 headings -> canonical names (domain score, national rank).
 FILE7 = {
@@ -131,6 +132,7 @@ PUBLISHERS = {
     "ruc": "ONS/Defra, Rural-Urban Classification 2021 (LSOA)",
     "policeuk_12m": "police.uk street-level crime, aggregated by LSOA 2021 and crime type",
     "lookup_11_21": "ONS, LSOA (2011) to LSOA (2021) lookup (exact fit, change indicator)",
+    "iod2019": "MHCLG, English Indices of Deprivation 2019, File 7 (2011 LSOAs)",
     "boundaries_lsoa": "ONS Open Geography Portal, LSOA (2021) boundaries, generalised",
     "boundaries_wards": "ONS Open Geography Portal, ward boundaries, generalised",
 }
@@ -196,6 +198,43 @@ def _boundaries(folder: Path, codes: set[str], key_fields: tuple[str, ...]) -> t
     return {}, ""
 
 
+def _iod2019_carried(folder: Path, codes: set[str]) -> pd.DataFrame | None:
+    """IoD2019 IMD score and decile carried onto 2021 LSOAs through the ONS lookup, for
+    comparison (None when the folder lacks IoD2019 or the lookup for these LSOAs).
+
+    Unchanged (``U``) and split (``S``: each 2021 part inherits its 2011 parent) LSOAs take
+    the parent's score and decile; a 2021 LSOA merged (``M``) from several 2011 LSOAs takes
+    their mean score weighted by the IoD2019 mid-2015 population and the decile of the most
+    populous parent (a merged area has no published decile); ``X`` (irregular) rows are
+    treated as merges of every listed parent.
+    """
+    iod_p, lk_p = folder / NATIONAL_FILES["iod2019"], folder / NATIONAL_FILES["lookup_11_21"]
+    if not (iod_p.is_file() and lk_p.is_file()):
+        return None
+    lk = pd.read_csv(lk_p, dtype=str)
+    c11 = "F_LSOA11CD" if "F_LSOA11CD" in lk else "LSOA11CD"
+    lk = lk[lk["LSOA21CD"].isin(codes)][[c11, "LSOA21CD"]].rename(
+        columns={c11: "lsoa11", "LSOA21CD": "lsoa_code"}
+    )
+    iod = pd.read_csv(iod_p)
+    iod = iod.rename(
+        columns={
+            "LSOA code (2011)": "lsoa11",
+            "Index of Multiple Deprivation (IMD) Score": "s",
+            "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)": "d",
+            "Total population: mid 2015 (excluding prisoners)": "w",
+        }
+    )[["lsoa11", "s", "d", "w"]]
+    m = lk.merge(iod, on="lsoa11", how="inner")
+    if set(m["lsoa_code"]) != codes:
+        return None
+    m["sw"] = m["s"] * m["w"]
+    g = m.groupby("lsoa_code")
+    out = pd.DataFrame({"imd2019_score": (g["sw"].sum() / g["w"].sum()).round(3)})
+    out["imd2019_decile"] = m.sort_values("w", ascending=False).groupby("lsoa_code")["d"].first()
+    return out.reset_index()
+
+
 def build_reference(lad: str, folder: Path, out: Path | None = None) -> Path:
     """Write the reference extract for local authority ``lad`` from the national files in
     ``folder`` (see the module docstring); returns the extract's folder.
@@ -259,13 +298,18 @@ def build_reference(lad: str, folder: Path, out: Path | None = None) -> Path:
         raise SourceError(f"{folder / NATIONAL_FILES['census']}: LSOA(s) of {lad} missing")
     a["population"] = a["population"].astype("int64")
     a = a.sort_values("lsoa_code").reset_index(drop=True)
+    carried = _iod2019_carried(folder, codes)
+    if carried is not None:
+        a = a.merge(carried, on="lsoa_code", how="left")
 
     tmp = out.parent / f".{out.name}.tmp-build"
     if tmp.exists():
         for p in tmp.iterdir():
             p.unlink()
     tmp.mkdir(parents=True, exist_ok=True)
-    used = {"lookup", "iod_file7", "census", "ruc"}
+    used = {"lookup", "iod_file7", "census", "ruc"} | (
+        {"iod2019", "lookup_11_21"} if carried is not None else set()
+    )
     a.to_csv(tmp / "areas.csv", index=False, lineterminator="\n")
     ind_path = folder / NATIONAL_FILES["iod_indicators"]
     if ind_path.is_file():

@@ -66,7 +66,15 @@ DOMAIN_SCORES = AREA_COLUMNS[9:]
 #: national domain ranks, Census 2021 age bands, rural-urban class, IoD version
 DOMAIN_RANKS = [c.replace("_score", "_rank") for c in DOMAIN_SCORES]
 AGE_BAND_COLUMNS = ["pop_0_15", "pop_16_24", "pop_25_34", "pop_35_49", "pop_50_64", "pop_65_plus"]
-AREA_OPTIONAL = [*DOMAIN_RANKS, *AGE_BAND_COLUMNS, "ruc21", "urban_rural", "iod_version"]
+AREA_OPTIONAL = [
+    *DOMAIN_RANKS,
+    *AGE_BAND_COLUMNS,
+    "ruc21",
+    "urban_rural",
+    "iod_version",
+    "imd2019_score",
+    "imd2019_decile",
+]
 N_LSOA_ENGLAND_2011 = 32844
 N_LSOA_ENGLAND_2021 = 33755
 
@@ -114,6 +122,10 @@ def areas_schema(places: list[str] | None = None) -> pa.DataFrameSchema:
         cols[c] = pa.Column("int64", pa.Check.ge(0), required=False)
     for c in ("ruc21", "urban_rural", "iod_version"):
         cols[c] = pa.Column(str, nullable=True, required=False)
+    cols["imd2019_score"] = pa.Column(float, nullable=True, required=False)
+    cols["imd2019_decile"] = pa.Column(
+        "Int64", pa.Check.in_range(1, 10), nullable=True, required=False
+    )
     return pa.DataFrameSchema(cols, strict=True, ordered=False)
 
 

@@ -95,3 +95,25 @@ def test_imd_without_crime_uses_the_national_domain_ranks(params):
     # dropping a domain with weight 9.3% moves scores, but not the order much
     assert nc["imd_score_no_crime"].corr(a["imd_score"], method="spearman") > 0.95
     assert not np.allclose(nc["imd_score_no_crime"], a["imd_score"], atol=0.01)
+
+
+def test_iod2019_is_carried_across_splits_and_merges(real_dir, params):
+    """Hand-worked from the raw files: the 2021 LSOA E01034588 was merged from E01011171 and
+    E01011172 (population-weighted mean of their IoD2019 scores); E01034584 and E01034585 were
+    split from E01033542 (each inherits its score and decile)."""
+    a = reference_areas(params).set_index("lsoa_code")
+    iod = pd.read_csv(real_dir / "iod2019_kirklees_lsoa_all_domains.csv").set_index(
+        "LSOA code (2011)"
+    )
+    s = iod["Index of Multiple Deprivation (IMD) Score"]
+    w = iod["Total population: mid 2015 (excluding prisoners)"]
+    d = iod["Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)"]
+    p = ["E01011171", "E01011172"]
+    assert a.loc["E01034588", "imd2019_score"] == pytest.approx(
+        (s[p] * w[p]).sum() / w[p].sum(), abs=5e-4
+    )
+    assert a.loc["E01034588", "imd2019_decile"] == d[w[p].idxmax()]
+    for child in ("E01034584", "E01034585"):
+        assert a.loc[child, "imd2019_score"] == pytest.approx(s["E01033542"])
+        assert a.loc[child, "imd2019_decile"] == d["E01033542"]
+    assert a.loc["E01011004", "imd2019_score"] == pytest.approx(s["E01011004"])  # unchanged

@@ -159,8 +159,8 @@ class Target(_Strict):
 class Kpi(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
-    theme: str
-    priority: str
+    theme: str  # a theme id, or "partnership" for a partnership-wide KPI (no priority)
+    priority: str | None = None
     measure: Literal[
         "count", "repeat_incident_rate", "repeat_victim_rate", "survey_share", "indicator"
     ]
@@ -266,6 +266,7 @@ class Params:
     themes: dict[str, Theme]
     root: Path
     hashes: dict[str, str] = field(default_factory=dict)
+    scoring: object = None  # kcpp_analysis.prioritisation.Scoring (params/prioritisation.yaml)
 
     def theme(self, theme_id: str) -> Theme:
         try:
@@ -372,7 +373,14 @@ def load_params(root: str | Path | None = None) -> Params:
         if th.id != tf.stem:
             raise ConfigError(f"{tf}: key 'id' is {th.id!r} but the file is named {tf.stem!r}")
         themes[th.id] = th
-    params = Params(sia, wards, cats, kpis, themes, root, hashes)
+    from .prioritisation import load_scoring
+
+    pids = [p.id for th in themes.values() for p in th.priorities]
+    scoring = load_scoring(root / "prioritisation.yaml", pids)
+    hashes["prioritisation.yaml"] = hashlib.sha256(
+        (root / "prioritisation.yaml").read_bytes()
+    ).hexdigest()
+    params = Params(sia, wards, cats, kpis, themes, root, hashes, scoring)
     _cross_check(params)
     return params
 
@@ -421,6 +429,13 @@ def _cross_check(p: Params) -> None:
             raise ConfigError(f"{root / 'kpis.yaml'}: duplicate KPI id {k.id!r}")
         ids.add(k.id)
         check_sel(k.select, f"kpis.{i}({k.id})", "kpis.yaml")
+        if k.theme == "partnership":
+            if k.priority is not None:
+                raise ConfigError(
+                    f"{root / 'kpis.yaml'}: key 'kpis.{i}({k.id}).priority': a partnership-wide "
+                    "KPI measures no single priority; leave 'priority' out"
+                )
+            continue
         if k.theme not in p.themes:
             raise ConfigError(
                 f"{root / 'kpis.yaml'}: key 'kpis.{i}({k.id}).theme' names unknown theme {k.theme!r}"

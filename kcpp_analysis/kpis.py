@@ -41,6 +41,7 @@ import pandas as pd
 from . import narrative
 from .config import Kpi, Params, Priority, Theme, load_params
 from .periods import fy_bounds, fy_from_start_year, fy_label, fy_start_year, previous_fy
+from .prioritisation import score_criteria, score_priorities
 from .repeats import repeat_victimisation
 from .selection import select_incidents
 from .surveys import compare_shares, weighted_share
@@ -64,11 +65,16 @@ KPI_COLUMNS = [
     "change_vs_baseline_pct",
     "target",
     "target_rule",
+    "target_words",
+    "since_baseline",
+    "since_baseline_p_value",
     "status",
     "direction_of_travel",
     "travel_p_value",
     "rag",
     "note",
+    "trajectory_years",
+    "trajectory",
 ]
 
 
@@ -266,6 +272,83 @@ def _travel(
     return ("improving" if up != better_if_lower else "worsening"), p
 
 
+def _since_baseline(
+    dataset, kpi: Kpi, params: Params, period: str, current: float, baseline: float, months
+) -> tuple[str, float]:
+    """Is the change from the baseline real? ``(label, p_value)``.
+
+    - counts: the exact conditional test (:func:`kcpp_analysis.trends.compare_periods`) on
+      effective counts (each count divided by the quasi-Poisson dispersion of the KPI's
+      monthly series, :func:`kcpp_analysis.trends.seasonal_dispersion`, floored at 1);
+    - survey shares: the two-wave test of :func:`kcpp_analysis.surveys.compare_shares` when the
+      survey holds the baseline wave;
+    - repeat rates: a change only when the two years' 95% Wilson intervals do not overlap;
+    - partner indicators and baselines with no data behind them: not tested.
+    """
+    from .trends import compare_periods, seasonal_dispersion
+
+    if np.isnan(current) or np.isnan(baseline):
+        return "no data", np.nan
+    if kpi.measure == "count":
+        inc = select_incidents(dataset.incidents, kpi.select, params)
+        win = _window(dataset, inc) if len(inc) else None
+        phi = 1.0
+        if win is not None:
+            s = monthly_counts(inc, start=win[0], end=win[1])
+            d = seasonal_dispersion(
+                s, interruptions=[(i.start, i.end) for i in params.sia.interruptions]
+            )
+            phi = d if np.isfinite(d) else 1.0
+        r = compare_periods(round(current / phi), round(baseline / phi)).iloc[0]
+        if not r.significant:
+            return "no clear change", float(r.p_value)
+        return ("rose significantly" if current > baseline else "fell significantly"), float(
+            r.p_value
+        )
+    if kpi.measure == "survey_share":
+        if not (dataset.survey["wave"] == kpi.baseline_period).any():
+            return "not tested: no baseline wave in the data", np.nan
+        r = compare_shares(
+            dataset.survey,
+            kpi.question,
+            current_wave=period,
+            previous_wave=kpi.baseline_period,
+            survey_name=kpi.survey,
+        ).iloc[0]
+        lab = (
+            ("rose significantly" if r.difference > 0 else "fell significantly")
+            if r.significant
+            else "no clear change"
+        )
+        return lab, float(r.p_value)
+    if kpi.measure in ("repeat_incident_rate", "repeat_victim_rate"):
+        _, clo, chi = _repeat(dataset, kpi, params, period)
+        _, blo, bhi = _repeat(dataset, kpi, params, kpi.baseline_period)
+        if np.isnan(blo):
+            return "not tested: no baseline year in the data", np.nan
+        if clo > bhi:
+            return "rose significantly", np.nan
+        if chi < blo:
+            return "fell significantly", np.nan
+        return "no clear change", np.nan
+    return "not tested: a single published figure", np.nan
+
+
+def target_in_words(kpi: Kpi, target: float) -> str:
+    """The target rule as a reader would say it."""
+    r = kpi.target
+    v = narrative.fmt_value(target, kpi.unit)
+    if r.rule == "below_baseline":
+        return f"below the baseline ({v})"
+    if r.rule == "above_baseline":
+        return f"above the baseline ({v})"
+    if r.rule == "at_most":
+        return f"at most {v}"
+    if r.rule == "at_least":
+        return f"at least {v}"
+    return f"{narrative.fmt_value(r.value, kpi.unit)} fewer each year than the baseline ({v} this year)"
+
+
 def _rag(status: str, travel: str, current: float, target: float) -> str:
     if status == "no data":
         return "grey"
@@ -364,6 +447,15 @@ def evaluate_kpis(
         else:
             status = "met" if _met(k, current, target) else "not met"
         travel, p = _travel(dataset, k, params, period, prev_fy, current, previous)
+        since, since_p = _since_baseline(dataset, k, params, period, current, baseline, months)
+        years = [
+            fy_from_start_year(y)
+            for y in range(fy_start_year(k.baseline_period), fy_start_year(period) + 1)
+        ]
+        trajectory = [
+            float(kpi_value(dataset, k, params, fy, months))  # like for like when year to date
+            for fy in years
+        ]
         notes = [n for n in (ytd_note, k.target.note, k.baseline_note) if n]
         if k.target.rule in ("at_most", "at_least") and np.isfinite(baseline):
             worse_meets = (
@@ -394,6 +486,11 @@ def evaluate_kpis(
                 else np.nan,
                 "target": target,
                 "target_rule": k.target.rule,
+                "target_words": target_in_words(k, target) if np.isfinite(target) else "",
+                "since_baseline": since,
+                "since_baseline_p_value": since_p,
+                "trajectory_years": years,
+                "trajectory": trajectory,
                 "status": status,
                 "direction_of_travel": travel,
                 "travel_p_value": p,
@@ -429,6 +526,34 @@ def priority_series(
     start = max(start, cov_start)
     _, end = fy_bounds(period)
     return monthly_counts(inc, start=start, end=end)
+
+
+def _evidence(dataset, pr: Priority, params: Params, period: str, series) -> dict:
+    """Volume (annualised rate per 1,000 residents over the months the data cover), repeat
+    victims (% of incidents) and the deprivation rate ratio of a priority's incidents."""
+    from .deprivation import lsoa_rates, rate_ratio
+
+    ev: dict = {}
+    if pr.selection is None or series is None:
+        return ev
+    s, e = fy_bounds(period)
+    months = series[(series["month"] >= s) & (series["month"] <= e)]
+    pop = float(dataset.areas["population"].sum()) if len(dataset.areas) else 0.0
+    inc = select_incidents(dataset.incidents, pr.selection, params, pr)
+    if len(months) and pop > 0:
+        ev["rate_per_1000"] = 1000 * float(months["count"].sum()) * 12 / len(months) / pop
+    if pr.victims and inc["victim_id"].notna().any():
+        r = repeat_victimisation(inc, period=period).iloc[0]
+        if r.n_incidents > 0:
+            ev["repeat_pct"] = 100 * float(r.incident_repeat_rate)
+    y = inc[(inc["date"] >= s) & (inc["date"] <= e)]
+    if len(y) >= 20 and len(dataset.areas):
+        try:
+            rr = rate_ratio(lsoa_rates(y, dataset.areas)).iloc[0]
+            ev["rate_ratio"], ev["rr_ci_low"] = float(rr.rate_ratio), float(rr.ci_low)
+        except (ValueError, KeyError):
+            pass
+    return ev
 
 
 def priority_assessment(
@@ -558,16 +683,28 @@ def priority_assessment(
             len(ind[(ind["indicator_id"] == i) & (ind["period"] == period)]) for i in pr.indicators
         ):
             has_data = True
-        if not has_data:
-            rag = "grey"
-            rec = "high focus" if pr.statutory_duty else "maintain and monitor"
-        else:
-            rag = "red" if signals >= 2 else "amber" if signals == 1 else "green"
-            rec = (
-                "high focus"
-                if (signals or pr.statutory_duty or survey_worse)
-                else "maintain and monitor"
-            )
+        ev = _evidence(dataset, pr, params, period, s if pr.selection is not None else None)
+        ev.update(
+            yoy_label=yoy_label,
+            worse_if_up=worse_if_up,
+            trend_direction=trend_dir,
+            recent_direction=recent_dir,
+            kpi_rags=kt["rag"].tolist() if "rag" in kt else [],
+            survey_status=(
+                "worse"
+                if survey_worse
+                else "not worse"
+                if (pr.survey_questions or kt["measure"].eq("survey_share").any())
+                and len(dataset.survey)
+                else None
+            ),
+        )
+        scores = score_criteria(ev, params.scoring)
+        sc = score_priorities(
+            pd.DataFrame([{"priority_id": pr.id, "harm": params.scoring.harm[pr.id], **scores}]),
+            params.scoring,
+        ).iloc[0]
+        rag, rec = str(sc.rag), str(sc.recommendation)
         row = {
             "theme": th.id,
             "priority_id": pr.id,
@@ -594,10 +731,25 @@ def priority_assessment(
             "kpis_total": n_with,
             "kpis_red": "; ".join(red),
             "kpis_near": "; ".join(near),
+            "kpis_amber_met": "; ".join(
+                kt[(kt["status"] == "met") & (kt["rag"] == "amber")]["label"].tolist()
+                if "rag" in kt
+                else []
+            ),
             "survey_worsening": survey_worse,
             "statutory_duty": pr.statutory_duty or "",
             "connected_partnership": pr.connected_partnership or "",
             "has_data": has_data,
+            "rate_per_1000": ev.get("rate_per_1000", np.nan),
+            "repeat_pct": ev.get("repeat_pct", np.nan),
+            "rate_ratio": ev.get("rate_ratio", np.nan),
+            **{f"score_{k}": v for k, v in scores.items()},
+            "harm": params.scoring.harm[pr.id],
+            "concern": float(sc.concern),
+            "total": float(sc.total),
+            "confidence": str(sc.confidence),
+            "evidence_share": float(sc.evidence_share),
+            "thin_evidence": bool(sc.thin_evidence),
         }
         row["rationale"] = narrative.rationale(row, threshold=thr)
         if pr.override is not None:

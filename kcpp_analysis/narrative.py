@@ -391,14 +391,42 @@ def rationale(row, *, threshold: int = 5) -> str:
                 f"improving significantly ({_lower_labels(near)})"
             )
         if not int(r.get("kpis_not_met") or 0):
-            ev.append(f"all {n_with} KPI(s) met")
+            amber = r.get("kpis_amber_met") or ""
+            ev.append(
+                f"all {n_with} KPI(s) met"
+                + (
+                    f", but {len(amber.split('; '))} significantly worsening (AMBER: "
+                    f"{_lower_labels(amber)})"
+                    if amber
+                    else ""
+                )
+            )
     if r.get("survey_worsening"):
         ev.append(
             "residents' perceptions have worsened significantly (community impact escalating)"
         )
     if r.get("statutory_duty"):
-        ev.append(f"statutory duty: {r['statutory_duty']}")
-    if r.get("connected_partnership"):
+        ev.append(
+            f"statutory duty ({r['statutory_duty']}), assured by "
+            f"{'the ' + r['connected_partnership'] if r.get('connected_partnership') else 'the partnership board'}"
+            "; a duty does not change the score"
+        )
+    elif r.get("connected_partnership"):
         ev.append(f"in view of the {r['connected_partnership']}")
     why = "; ".join(ev) or "no evidence available"
-    return f"{r['recommendation'].capitalize()}: {why[0].upper() + why[1:]}."
+    out = f"{r['recommendation'].capitalize()}: {why[0].upper() + why[1:]}."
+    total = r.get("total")
+    if total is not None and not pd.isna(total):
+        out += (
+            f" Score {total:.0f} of 100 (concern {r['concern']:.0f} x harm factor "
+            f"{(1 + int(r['harm'])) / 4:.2f}; confidence {r['confidence']})"
+            + (
+                ": in the high-focus band, but on too little evidence for a high-focus "
+                "decision (an intelligence gap to close)."
+                if r.get("thin_evidence")
+                else "."
+            )
+        )
+    elif "total" in r:
+        out += " No evidence to score: an intelligence gap."
+    return out

@@ -39,10 +39,10 @@ def _incidents(n_by_fy: dict, category="robbery"):
     return normalise_table(pd.DataFrame(rows), "incidents") if rows else empty_table("incidents")
 
 
-def _ds(inc, survey=None, indicators=None):
+def _ds(inc, survey=None, indicators=None, areas=None):
     return Dataset(
         incidents=inc,
-        areas=empty_table("areas"),
+        areas=areas if areas is not None else empty_table("areas"),
         survey=survey if survey is not None else empty_table("survey"),
         indicators=indicators if indicators is not None else empty_table("indicators"),
         meta={"coverage": {"start": "2017-04-01", "end": "2026-03-31"}},
@@ -174,18 +174,26 @@ def test_demo_every_priority_rated_with_rationale(demo, params, demo_kpis):
         a = priority_assessment(demo, th, period="2025/26", params=params, kpi_table=kt)
         assert len(a) == len(params.themes[th].priorities)
         assert a["rag"].isin(["red", "amber", "green", "grey"]).all()
-        assert a["recommendation"].isin(["high focus", "maintain and monitor"]).all()
+        assert (
+            a["recommendation"]
+            .isin(["high focus", "maintain and monitor", "insufficient evidence"])
+            .all()
+        )
         assert (a["rationale"].str.len() > 20).all()
         n += len(a)
     assert n == 16
 
 
-def test_statutory_duty_means_high_focus(demo, params, demo_kpis):
+def test_a_statutory_duty_alone_is_not_high_focus(demo, params, demo_kpis):
+    """Prevent has a duty and no evidence in the data: it is an intelligence gap, its
+    rationale names the duty and who assures it, and the duty does not make it high focus."""
     a = priority_assessment(
         demo, "communities", period="2025/26", params=params, kpi_table=demo_kpis["2025/26"]
     ).set_index("priority_id")
-    assert a.loc["prevent", "recommendation"] == "high focus"
-    assert "statutory duty" in a.loc["prevent", "rationale"].lower()
+    r = a.loc["prevent"]
+    assert (r.rag, r.recommendation) == ("grey", "insufficient evidence")
+    assert "statutory duty" in r.rationale.lower() and "assured by" in r.rationale
+    assert "does not change the score" in r.rationale
 
 
 def test_analyst_override_is_shown(params_copy, demo):
@@ -217,8 +225,9 @@ def test_significant_rise_makes_a_priority_high_focus(params):
         },
         category="drug_offences",
     )
+    one_lsoa = pd.DataFrame({"lsoa_code": ["E01011004"], "population": [20_000]})
     a = priority_assessment(
-        _ds(inc),
+        _ds(inc, areas=one_lsoa),
         "risk",
         period="2024/25",
         params=params,
@@ -227,14 +236,16 @@ def test_significant_rise_makes_a_priority_high_focus(params):
         ),
     )
     r = a.set_index("priority_id").loc["drugs_alcohol"]
-    assert r.recommendation == "high focus" and r.concern_signals >= 2 and r.rag == "red"
-    assert "rose significantly" in r.rationale
+    # change 3 (rose significantly), trend 3 (rising), volume 3 (26 per 1,000): concern 100,
+    # harm 2 -> total 75; volume, change and trend carry half the criteria weight -> B
+    assert (r.score_change, r.score_trend, r.score_volume) == (3, 3, 3)
+    assert r.total == pytest.approx(75) and r.confidence == "B"
+    assert r.recommendation == "high focus" and r.rag == "red"
+    assert "rose significantly" in r.rationale and "Score 75 of 100" in r.rationale
 
 
-@pytest.mark.parametrize(
-    "kpi_rag,rag,rec", [("amber", "green", "maintain and monitor"), ("red", "amber", "high focus")]
-)
-def test_only_a_red_kpi_is_a_concern_signal(params, kpi_rag, rag, rec):
+@pytest.mark.parametrize("kpi_rag,score", [("amber", 2), ("red", 3)])
+def test_a_kpi_alone_scores_but_is_too_little_evidence_for_high_focus(params, kpi_rag, score):
     kt = pd.DataFrame(
         [
             {
@@ -254,7 +265,11 @@ def test_only_a_red_kpi_is_a_concern_signal(params, kpi_rag, rag, rec):
         .set_index("priority_id")
         .loc["road_safety"]
     )
-    assert (a.rag, a.recommendation) == (rag, rec)
+    assert a.score_kpis == score and a.total == pytest.approx(100 * score / 3)  # harm 3
+    # one criterion of weight 2 of 10: confidence C, so never high focus on that alone
+    assert a.confidence == "C" and a.recommendation == "maintain and monitor"
+    # both totals (67 and 100) reach the high-focus band: flagged as an intelligence gap
+    assert a.rag == "amber" and a.thin_evidence
     word = "missed but within 5% of target" if kpi_rag == "amber" else "missed and not improving"
     assert word in a.rationale
 
@@ -308,7 +323,7 @@ def test_a_whole_period_rise_that_has_turned_is_not_a_concern_signal(params):
     assert r.trend_direction == "increasing" and r.recent_direction == "decreasing"
     assert "but over the last three years it is decreasing" in r.rationale
     # the fall year on year is good news for drugs; the old rise is not a current concern
-    assert r.concern_signals == 0
+    assert r.concern_signals == 0 and r.score_trend == 0
 
 
 def test_count_kpi_year_to_date_when_the_data_end_in_december(params):
@@ -340,3 +355,103 @@ def test_count_kpi_for_a_whole_year_is_not_year_to_date(params):
     ds = _ds(_incidents({"2023/24": 100, "2024/25": 90}))
     r = evaluate_kpis(ds, [_kpi()], period="2024/25", params=params).iloc[0]
     assert "Year to date" not in r.note and r.current == 90
+
+
+def _victim_incidents(fy: str, n_victims: int, n_repeat: int, start_no: int) -> pd.DataFrame:
+    """``n_victims`` victims in ``fy``, ``n_repeat`` of them with two incidents."""
+    s = pd.Timestamp(int(fy[:4]), 4, 1)
+    rows = []
+    for v in range(n_victims):
+        k = 2 if v < n_repeat else 1
+        for j in range(k):
+            rows.append(
+                {
+                    "incident_id": f"{fy}-v{v}-{j}",
+                    "date": s + pd.Timedelta(days=(v * 300) // n_victims + 30 * j),
+                    "date_precision": "day",
+                    "source": "police_crime",
+                    "category": "violence_with_injury",
+                    "lsoa_code": "E01011004",
+                    "victim_id": f"V{start_no + v}",
+                    "domestic_abuse": True,
+                    "hate_crime": False,
+                    "vawg": False,
+                    "knife_crime": False,
+                    "drug_related": False,
+                    "alcohol_related": False,
+                    "hate_strand": None,
+                    "severity": None,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("relative", [1.10, 0.90], ids=["10% worse", "10% better"])
+def test_every_kind_of_kpi_moving_by_the_same_relative_amount_gets_the_same_rating(
+    params, relative
+):
+    """A count, a rate (repeat victims), a survey share and a partner indicator, each at the
+    same relative distance from its plan baseline this year and last year (no change on last
+    year): one status and one RAG for all four, by the one rule."""
+    fys = ["2021/22", "2022/23", "2023/24", "2024/25", "2025/26"]
+    count = {fy: (2000 if fy == "2021/22" else round(2000 * relative)) for fy in fys}
+    inc = [_incidents(count)]
+    for i, fy in enumerate(fys):  # repeat victim rate: 20% at baseline
+        rate = 0.20 if fy == "2021/22" else 0.20 * relative
+        inc.append(_victim_incidents(fy, 4000, round(4000 * rate), i * 10_000))
+    inc = normalise_table(pd.concat(inc, ignore_index=True), "incidents")
+    srows = []
+    for fy in fys:
+        share = 0.50 if fy == "2021/22" else 0.50 * relative
+        for r in range(4000):
+            srows.append(("residents", fy, f"{fy}-{r}", "Rural", 1.0, "worry", r < share * 4000))
+    survey = pd.DataFrame(
+        srows,
+        columns=["survey", "wave", "respondent_id", "place", "weight", "question", "positive"],
+    )
+    ind = pd.DataFrame(
+        {
+            "indicator_id": "ind",
+            "period": fys,
+            "value": [100.0 if fy == "2021/22" else 100.0 * relative for fy in fys],
+            "unit": "people",
+            "source": "partner",
+        }
+    )
+    ds = _ds(inc, survey=normalise_table(survey, "survey"), indicators=ind)
+    common = dict(direction="lower", target={"rule": "below_baseline"})
+    kpis = [
+        _kpi(id="count", baseline=2000, **common),
+        _kpi(
+            id="rate",
+            measure="repeat_victim_rate",
+            select={"flag": "domestic_abuse"},
+            unit="%",
+            baseline=20.0,
+            **common,
+        ),
+        _kpi(
+            id="share",
+            measure="survey_share",
+            select=None,
+            survey="residents",
+            question="worry",
+            unit="%",
+            baseline=50.0,
+            **common,
+        ),
+        _kpi(
+            id="indicator",
+            measure="indicator",
+            select=None,
+            indicator_id="ind",
+            baseline=100,
+            **common,
+        ),
+    ]
+    t = evaluate_kpis(ds, kpis, period="2025/26", params=params).set_index("kpi_id")
+    assert t.loc["rate", "current"] == pytest.approx(20.0 * relative, abs=0.05)
+    assert t.loc["share", "current"] == pytest.approx(50.0 * relative, abs=0.05)
+    assert t["status"].nunique() == 1 and t["rag"].nunique() == 1, t[["status", "rag"]]
+    assert t["status"].iloc[0] == ("not met" if relative > 1 else "met")
+    assert t["rag"].iloc[0] == ("red" if relative > 1 else "green")

@@ -14,11 +14,13 @@ import numpy as np
 import pandas as pd
 
 from .. import narrative
+from ..kpis import evaluate_kpis
 from ..periods import fy_labels
 from ..surveys import weighted_share
 from ..trends import compare_periods
 from .context import ReportContext
 from .results import Block, Figure
+from .summary import executive_summary_block, scoring_block
 from .tables import appendix_block, kpi_block
 from .theme import assess_theme, load_results, publish
 
@@ -47,6 +49,36 @@ class OverviewReport:
                 "n_themes": a["theme"].nunique(),
                 "rag_counts": a["rag"].value_counts().to_dict(),
             },
+        )
+
+    def executive_summary(self) -> Block:
+        """Key messages, the high-focus list, intelligence gaps, caveats and framing."""
+        return executive_summary_block(self.ctx, self.assessment, self.kpis, self._where())
+
+    def scoring(self) -> Block:
+        """The published scoring rules and every priority's scores."""
+        b = scoring_block(self.ctx, self.assessment)
+        publish(self.ctx, b)
+        return b
+
+    def _where(self) -> str | None:
+        """Where: the place with the highest recorded crime rate (counts >= threshold)."""
+        ctx = self.ctx
+        a = ctx.dataset.areas
+        inc = ctx.dataset.incidents
+        inc = inc[(inc["source"] == "police_crime") & (fy_labels(inc["date"]) == ctx.year)]
+        if inc.empty or a.empty:
+            return None
+        n = inc.merge(a[["lsoa_code", "place"]], on="lsoa_code")["place"].value_counts()
+        pop = a.groupby("place")["population"].sum()
+        rate = (1000 * n / pop).dropna()
+        rate = rate[n.reindex(rate.index).fillna(0) >= ctx.gate.threshold]
+        if rate.empty:
+            return None
+        top = rate.idxmax()
+        return (
+            f"Where: {top} has the highest recorded crime rate ({rate[top]:,.0f} per 1,000 "
+            f"residents in {ctx.year}, against {1000 * n.sum() / pop.sum():,.0f} for {ctx.params.sia.local_authority})."
         )
 
     def plan_on_a_page(self) -> Block:
@@ -225,6 +257,9 @@ def assess_overview(ctx: ReportContext) -> OverviewReport:
             reused.append(tid)
         kpis.append(k)
         assess.append(a)
+    wide = ctx.params.kpis_for_theme("partnership")
+    if wide:  # partnership-wide KPIs (e.g. total recorded crime) belong to the overview only
+        kpis.insert(0, evaluate_kpis(ctx.dataset, wide, period=ctx.year, params=ctx.params))
     return OverviewReport(
         ctx, pd.concat(kpis, ignore_index=True), pd.concat(assess, ignore_index=True), reused
     )

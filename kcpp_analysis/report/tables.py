@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import narrative
@@ -12,7 +13,36 @@ from ..periods import fy_labels, previous_fy
 from .context import ReportContext
 from .results import Block
 
-KPI_CSV_COLUMNS = [c for c in KPI_COLUMNS if c != "note"]  # aggregates; notes are shown
+# aggregates; notes are shown; the trajectory is written as one text cell "year: value; ..."
+KPI_CSV_COLUMNS = [c for c in KPI_COLUMNS if c not in ("note", "trajectory_years")]
+
+
+def sparkline(values, *, width: int = 90, height: int = 22) -> str:
+    """An inline SVG polyline of a KPI's yearly values (no script; prints). Empty when fewer
+    than two values are known. The last point is marked.
+
+    >>> sparkline([1, 2, 3]).startswith('<svg')
+    True
+    >>> sparkline([1, float("nan")])
+    ''
+    """
+    v = np.asarray(values, dtype=float)
+    ok = np.isfinite(v)
+    if ok.sum() < 2:
+        return ""
+    lo, hi = np.nanmin(v), np.nanmax(v)
+    span = hi - lo or 1.0
+    xs = np.linspace(3, width - 3, len(v))
+    ys = height - 3 - (v - lo) / span * (height - 6)
+    pts = " ".join(f"{x:.1f},{y:.1f}" for x, y, k in zip(xs, ys, ok, strict=True) if k)
+    lx, ly = xs[ok][-1], ys[ok][-1]
+    return (
+        f'<svg class="kcpp-spark" width="{width}" height="{height}" role="img" '
+        f'aria-hidden="true" viewBox="0 0 {width} {height}"><polyline fill="none" '
+        f'stroke="#0072B2" stroke-width="1.5" points="{pts}"/><circle cx="{lx:.1f}" '
+        f'cy="{ly:.1f}" r="2.2" fill="#0072B2"/></svg>'
+    )
+
 
 METHODS = [
     (
@@ -91,7 +121,7 @@ def kpi_block(ctx: ReportContext, kt: pd.DataFrame, name: str, *, heading: str) 
     Count KPIs below the disclosure threshold are suppressed (with their changes).
     """
     gate = ctx.gate
-    rows, hidden = [], []
+    rows, hidden, traj_hidden = [], [], []
     for r in kt.itertuples():
         small = r.measure == "count" and any(gate.small(v) for v in (r.current, r.previous))
         hidden.append(small)
@@ -102,19 +132,53 @@ def kpi_block(ctx: ReportContext, kt: pd.DataFrame, name: str, *, heading: str) 
         base = narrative.fmt_value(r.baseline, r.unit)
         if r.baseline_source == "measured" and base != "n/a":
             base += " *"
+        traj = list(r.trajectory) if isinstance(r.trajectory, (list, tuple, np.ndarray)) else []
+        # a trajectory with any small count is not drawn (its shape would reveal it)
+        spark_ok = not small and not (r.measure == "count" and any(gate.small(v) for v in traj))
+        traj_hidden.append(not spark_ok)
+        if small:
+            chg = gate.marker
+        elif r.unit == "%":
+            chg = (
+                f"{r.change_vs_baseline:+.1f} points"
+                if np.isfinite(r.change_vs_baseline)
+                else "n/a"
+            )
+        else:
+            chg = (
+                narrative.fmt_pct(r.change_vs_baseline_pct, 0, True)
+                if np.isfinite(r.change_vs_baseline_pct)
+                else "n/a"
+            )
         rows.append(
             {
                 "label": r.label,
                 "baseline": base,
                 "previous": val(r.previous),
                 "current": val(r.current),
-                "target": narrative.fmt_value(r.target, r.unit),
+                "since": chg,
+                "since_label": r.since_baseline,
+                "target": r.target_words or narrative.fmt_value(r.target, r.unit),
                 "status": r.status,
                 "travel": r.direction_of_travel,
                 "rag": r.rag,
+                "spark": sparkline(traj) if spark_ok else "",
+                "spark_alt": (
+                    f"{r.label} from {r.trajectory_years[0]} to {r.trajectory_years[-1]}: "
+                    + ", ".join(narrative.fmt_value(v, r.unit) for v in traj if np.isfinite(v))
+                    if spark_ok and len(traj)
+                    else ""
+                ),
             }
         )
     csv = kt[KPI_CSV_COLUMNS].copy()
+    csv["trajectory"] = [
+        "; ".join(
+            f"{y}: {narrative.fmt_value(v, u) if np.isfinite(v) else 'n/a'}"
+            for y, v in zip(ys, vs, strict=True)
+        )
+        for ys, vs, u in zip(kt["trajectory_years"], kt["trajectory"], kt["unit"], strict=True)
+    ]
     hid = pd.Series(hidden, index=csv.index, dtype=bool)
     mask = {
         c: hid.to_numpy()
@@ -124,8 +188,10 @@ def kpi_block(ctx: ReportContext, kt: pd.DataFrame, name: str, *, heading: str) 
             "change_vs_baseline",
             "change_vs_baseline_pct",
             "travel_p_value",
+            "since_baseline_p_value",
         )
     }
+    mask["trajectory"] = np.asarray(traj_hidden, dtype=bool)
     pub = gate.table(csv, name, mask=mask)
     notes = sorted({f"{r.label}: {r.note}" for r in kt.itertuples() if r.note})
     return Block(
@@ -141,6 +207,54 @@ def kpi_block(ctx: ReportContext, kt: pd.DataFrame, name: str, *, heading: str) 
         },
         tables=(pub,),
     )
+
+
+#: One definition per measure, used on every page (printed in every appendix).
+GLOSSARY = [
+    (
+        "ASB (police-recorded)",
+        "Anti-social behaviour incidents recorded by the police (personal, nuisance and "
+        "environmental types). The overview's place profiles count these.",
+    ),
+    (
+        "Environmental ASB",
+        "Fly-tipping (council), deliberate primary and secondary fires (fire service) and "
+        "FixMyStreet environmental reports.",
+    ),
+    (
+        "Anti-social behaviour priority",
+        "Police-recorded ASB plus environmental ASB: the ASB priority's trend, maps and "
+        "tables count both, so its totals are larger than police-recorded ASB alone.",
+    ),
+    (
+        "Crime",
+        "A notifiable offence recorded by the police under the Home Office Counting Rules.",
+    ),
+    (
+        "Incident",
+        "Any record counted in a section: a crime, an ASB incident, a fly-tipping report, a "
+        "deliberate fire or a road casualty. Sections of priorities that mix sources say "
+        "incidents.",
+    ),
+    (
+        "Domestic abuse",
+        "Crimes and incidents flagged as domestic abuse (Domestic Abuse Act 2021 definition).",
+    ),
+    (
+        "Rate per 1,000",
+        "Per 1,000 usual residents of all ages (Census 2021 for the 2021 geography). Rates "
+        "for VAWG and youth measures use the same all-resident base: Census 2021 counts by "
+        "sex are not in the reference extract, so rates per 1,000 women and girls are not "
+        "shown.",
+    ),
+    (
+        "Repeat victim",
+        "A victim with another incident of the same kind in the previous 12 months (Home "
+        "Office repeat-victimisation definition).",
+    ),
+    ("LSOA", "Lower-layer Super Output Area (about 1,500 residents), 2021 codes."),
+    ("Place", "One of the partnership's four places; wards map to places in params/wards.yaml."),
+]
 
 
 def appendix_block(ctx: ReportContext) -> Block:
@@ -203,6 +317,7 @@ def appendix_block(ctx: ReportContext) -> Block:
             "sources": sources,
             "quality": quality,
             "methods": METHODS,
+            "glossary": GLOSSARY,
             "suppressed": ctx.gate.suppressed_cells,
             "tests": ctx.tests,
             "n_tests": sum(ctx.tests.values()),

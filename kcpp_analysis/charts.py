@@ -258,3 +258,94 @@ def indicator_chart(
     ax.set_ylim(bottom=0)
     ax.legend(loc="lower left", fontsize=8)
     return Chart(fig, alt, values, name)
+
+
+def strip_chart(
+    frame: pd.DataFrame, *, title: str, alt: str, name: str = "benchmark", target_label: str = ""
+) -> Chart:
+    """One row per indicator: every area's rate as a grey dot, comparator groups coloured,
+    the target area as a large vermillion dot (``frame``: ``indicator``, ``rate``, ``group``
+    in {"England", "West Yorkshire", "Nearest neighbours", "target"})."""
+    style()
+    inds = list(dict.fromkeys(frame["indicator"]))
+    fig, ax = plt.subplots(figsize=(8.0, 1.5 + 0.6 * len(inds)))
+    fig.subplots_adjust(left=0.30, right=0.98, top=0.86, bottom=0.36)
+    rng = np.random.default_rng(0)
+    styles = {
+        "England": dict(color="#bbbbbb", s=10, zorder=1),
+        "Nearest neighbours": dict(color=OKABE_ITO["sky"], s=22, zorder=2),
+        "West Yorkshire": dict(color=OKABE_ITO["orange"], s=26, zorder=3, marker="D"),
+        "target": dict(color=OKABE_ITO["vermillion"], s=70, zorder=4, edgecolor="black"),
+    }
+    for g, st in styles.items():
+        d = frame[frame["group"] == g]
+        y = d["indicator"].map({k: i for i, k in enumerate(inds)}).to_numpy(dtype=float)
+        jitter = rng.uniform(-0.18, 0.18, len(d)) if g == "England" else 0
+        ax.scatter(d["rate"], y + jitter, label=target_label if g == "target" else g, **st)
+    ax.set_yticks(range(len(inds)), inds)
+    ax.invert_yaxis()
+    ax.set_xlabel("Rate per 1,000 at-risk population (IoD2025 indicators)")
+    ax.set_title(title, loc="left")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.4, -0.32), ncols=4, fontsize=8, frameon=False)
+    ax.grid(axis="y", visible=False)
+    return Chart(fig, alt, frame, name)
+
+
+def funnel_chart(
+    points: pd.DataFrame,
+    limits: pd.DataFrame,
+    *,
+    title: str,
+    alt: str,
+    xlabel: str = "Residents",
+    name: str = "funnel",
+) -> Chart:
+    """Funnel plot: rate per 1,000 against population, the target rate, and the 95% and
+    99.8% limits (``limits``: ``population``, ``lo95``, ``hi95``, ``lo998``, ``hi998``,
+    ``target``). ``points``: ``population``, ``rate``, ``highlight`` (bool), ``label``."""
+    style()
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    _margins(fig, left=0.1, bottom=0.15)
+    ax.plot(
+        limits["population"], limits["target"], color=OKABE_ITO["black"], lw=1, label="Target rate"
+    )
+    ax.plot(
+        limits["population"],
+        limits["hi95"],
+        color=OKABE_ITO["black"],
+        lw=0.8,
+        ls="--",
+        label="95% limits",
+    )
+    ax.plot(limits["population"], limits["lo95"], color=OKABE_ITO["black"], lw=0.8, ls="--")
+    ax.plot(
+        limits["population"],
+        limits["hi998"],
+        color=OKABE_ITO["vermillion"],
+        lw=0.8,
+        ls=":",
+        label="99.8% limits",
+    )
+    ax.plot(limits["population"], limits["lo998"], color=OKABE_ITO["vermillion"], lw=0.8, ls=":")
+    other = points[~points["highlight"]]
+    hi = points[points["highlight"]]
+    if len(other):
+        ax.scatter(other["population"], other["rate"], color="#bbbbbb", s=14, label="Other areas")
+    ax.scatter(
+        hi["population"],
+        hi["rate"],
+        color=OKABE_ITO["blue"],
+        s=22,
+        zorder=3,
+        label="Highlighted areas",
+    )
+    for r in points[points.get("named", False) == True].itertuples():  # noqa: E712
+        ax.annotate(
+            r.label, (r.population, r.rate), fontsize=7, xytext=(3, 3), textcoords="offset points"
+        )
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Rate per 1,000 residents")
+    ax.set_title(title, loc="left")
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper right", fontsize=7, ncols=2)
+    return Chart(fig, alt, points, name)

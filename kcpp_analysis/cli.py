@@ -150,10 +150,12 @@ def reference_build(
 ) -> None:
     """Build the reference extract for one local authority from the national files."""
     _setup_logging(False)
+    from .benchmark import ENGLAND_DIR, build_benchmark
     from .reference import build_reference
 
     try:
         path = build_reference(lad, from_, out)
+        eng = build_benchmark(from_, (path.parent / "england") if out else ENGLAND_DIR)
     except KcppError as exc:
         console.print(f"[bold red]kcpp reference build failed:[/] {exc}")
         raise typer.Exit(2) from None
@@ -162,6 +164,7 @@ def reference_build(
         f"reference extract for {man['lad_name']} ({lad}): {man['n_lsoas']} LSOAs, "
         f"{man['n_wards']} wards, Census 2021 population {man['population_census2021']:,}: {path}"
     )
+    console.print(f"England benchmark tables (all local authorities): {eng}")
 
 
 def main() -> None:  # pragma: no cover - entry point

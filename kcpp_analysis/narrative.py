@@ -75,6 +75,15 @@ def fmt_value(v, unit: str) -> str:
     return fmt_pct(v, 1) if unit == "%" else fmt_count(v)
 
 
+def possessive(name: str) -> str:
+    """``Kirklees'`` / ``Leeds'`` / ``Bradford's``.
+
+    >>> possessive("Kirklees"), possessive("Bradford")
+    ("Kirklees'", "Bradford's")
+    """
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
 def join_list(items) -> str:
     """``a``, ``a and b``, ``a, b and c``.
 

@@ -235,6 +235,31 @@ def _iod2019_carried(folder: Path, codes: set[str]) -> pd.DataFrame | None:
     return out.reset_index()
 
 
+def _force_area_12m(pu: pd.DataFrame, folder: Path, lad: str) -> pd.DataFrame:
+    """The police.uk 12-month counts of every district and ward in the file (the force
+    area), by crime type, with Census 2021 residents: for West Yorkshire comparisons on
+    real counts (aggregates of open data, no records)."""
+    lk = pd.read_csv(_need(folder, "lookup"), dtype=str)
+    m = pu.merge(lk, left_on="lsoa21cd", right_on="lsoa21_code", how="inner")
+    types = [c for c in pu.columns if c.startswith("n12m_")]
+    parts = []
+    for level, code, name in (
+        ("district", "ltla24_code", "ltla24_name"),
+        ("ward", "ward24_code", "ward24_name"),
+    ):
+        g = m.groupby([code, name, "ltla24_code"] if level == "ward" else [code, name])
+        t = g[["pop_census2021", *types]].sum().reset_index()
+        t = t.rename(columns={code: "code", name: "name", "pop_census2021": "population"})
+        if level == "district":
+            t["ltla24_code"] = t["code"]
+        t.insert(0, "level", level)
+        parts.append(t)
+    out = pd.concat(parts, ignore_index=True)
+    out.columns = [c.removeprefix("n12m_") for c in out.columns]
+    out["is_target"] = out["ltla24_code"] == lad
+    return out.sort_values(["level", "code"]).reset_index(drop=True)
+
+
 def build_reference(lad: str, folder: Path, out: Path | None = None) -> Path:
     """Write the reference extract for local authority ``lad`` from the national files in
     ``folder`` (see the module docstring); returns the extract's folder.
@@ -331,6 +356,9 @@ def build_reference(lad: str, folder: Path, out: Path | None = None) -> Path:
             long = long.sort_values(["lsoa_code", "crime_type"])
             long.to_csv(tmp / "crime_12m.csv", index=False, lineterminator="\n")
             used.add("policeuk_12m")
+            _force_area_12m(pd.read_csv(pu_path), folder, lad).to_csv(
+                tmp / "force_area_12m.csv", index=False, lineterminator="\n"
+            )
     lk_path = folder / NATIONAL_FILES["lookup_11_21"]
     if lk_path.is_file():
         l11 = pd.read_csv(lk_path, dtype=str)

@@ -14,8 +14,10 @@ from types import ModuleType
 from pydantic import TypeAdapter, ValidationError
 
 from . import (
+    benchmark,
     concentration,
     deprivation,
+    funnel,
     indicators,
     maps,
     places,
@@ -34,6 +36,8 @@ REGISTRY: dict[str, ModuleType] = {
         spc,
         places,
         maps,
+        funnel,
+        benchmark,
         deprivation,
         concentration,
         repeats,

@@ -1,0 +1,297 @@
+"""How the area compares: England, its police force area and its nearest neighbours.
+
+National part (real open data even in the demo): the IoD2025 police-recorded crime
+indicators aggregated to every English local authority (:mod:`kcpp_analysis.benchmark`),
+the area's rank and percentile, the force-area districts and the nearest neighbours
+(standardised Euclidean distance on documented variables), a strip chart, a sentence hedged
+by how far outside each group's spread the area sits, and the deprivation-adjusted
+comparison (observed against expected from England's rates by IMD decile, indirect
+standardisation with an exact Poisson interval). Force-area part: police.uk 12-month counts
+(real) for every district and ward, with a funnel plot of the ward rates against the
+force-area rate (exact Poisson 95% and 99.8% limits); the area's wards outside 99.8% are
+named. Which indicators and crime types each priority uses: ``params/benchmark.yaml``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ... import charts, narrative
+from ...benchmark import (
+    INDICATOR_LABELS,
+    NN_VARIABLES,
+    england_rate,
+    indirect_standardise,
+    load_benchmark,
+    load_benchmark_config,
+    nearest_neighbours,
+    overdispersion_phi,
+    poisson_funnel,
+    rank_and_percentile,
+    spread_sentence,
+)
+from ..results import Figure, SectionResult
+from ._common import SectionSettings, anchor, table_name
+
+KIND = "benchmark"
+TITLE = "How Kirklees compares"
+
+
+class Settings(SectionSettings):
+    funnel_points: int
+
+
+def _cfg(ctx):
+    def build():
+        pids = [p.id for th in ctx.params.themes.values() for p in th.priorities]
+        return load_benchmark_config(ctx.params.root / "benchmark.yaml", pids)
+
+    return ctx._cached("benchmark_cfg", build)
+
+
+def _tables(ctx):
+    def build():
+        try:
+            return load_benchmark()
+        except Exception:
+            return None
+
+    return ctx._cached("benchmark_tables", build)
+
+
+def _force_area(ctx):
+    def build():
+        from ...reference import reference_dir
+
+        try:
+            p = reference_dir(ctx.params.sia.lad_code) / "force_area_12m.csv"
+        except Exception:
+            return None
+        return pd.read_csv(p) if p.is_file() else None
+
+    return ctx._cached("force_area_12m", build)
+
+
+def _names(items: list, most: int = 6) -> str:
+    if len(items) <= most:
+        return narrative.join_list(items)
+    return ", ".join(items[:most]) + f" and {len(items) - most} more (all in the CSV)"
+
+
+def applies(ctx, pr) -> bool:
+    spec = _cfg(ctx)["priorities"].get(pr.id) or {}
+    t = _tables(ctx)
+    return bool(spec) and t is not None and ctx.params.sia.lad_code in set(t[0]["ltla24_code"])
+
+
+def _groups(ctx, la):
+    cfg = _cfg(ctx)
+    target = ctx.params.sia.lad_code
+    me = la[la["ltla24_code"] == target].iloc[0]
+    nn = nearest_neighbours(
+        la,
+        target,
+        variables=cfg["nearest_neighbours"]["variables"],
+        k=cfg["nearest_neighbours"]["k"],
+    )
+    force = la[(la["pfa24_code"] == me["pfa24_code"]) & (la["ltla24_code"] != target)]
+    user = (cfg.get("user_group") or {}).get("members") or []
+    ug = la[la["ltla24_code"].isin(user)]
+    return me, nn, force, ug
+
+
+def compute(ctx, pr, settings: Settings) -> SectionResult:
+    a = anchor(pr.id, KIND)
+    gate = ctx.gate
+    la, by_decile = _tables(ctx)
+    spec = _cfg(ctx)["priorities"].get(pr.id) or {}
+    me, nn, force, ug = _groups(ctx, la)
+    name = ctx.params.sia.local_authority
+    force_label = f"the other {me['pfa24_name']} districts"
+    rows, strip, sentences, figures, tables = [], [], [], [], []
+    areas = ctx.dataset.areas
+    use_decile = "iod_version" in areas.columns and (areas["iod_version"] == "IoD2025").all()
+    for ind in spec.get("indicators", []):
+        label = INDICATOR_LABELS[ind]
+        v = float(me[ind])
+        rank, pct = rank_and_percentile(la[ind], v)
+        row = {
+            "indicator": label,
+            "rate": v,
+            "rank": rank,
+            "of": int(la[ind].notna().sum()),
+            "percentile": pct,
+            "england": england_rate(la, ind),
+            "force_mean": force[ind].mean(),
+            "force_min": force[ind].min(),
+            "force_max": force[ind].max(),
+            "nn_mean": nn[ind].mean(),
+            "nn_min": nn[ind].min(),
+            "nn_max": nn[ind].max(),
+        }
+        if len(ug):
+            row["group_mean"] = ug[ind].mean()
+        if use_decile:
+            pop_d = areas.groupby("imd_decile")["population"].sum()
+            rate_d = by_decile[by_decile["indicator"] == ind].set_index("imd_decile")["rate"]
+            o = v * float(areas["population"].sum()) / 1000
+            s = indirect_standardise(round(o), pop_d, rate_d)
+            row.update(adj_ratio=s["ratio"], adj_low=s["ci_low"], adj_high=s["ci_high"])
+        rows.append(row)
+        for g, frame in (("England", la), ("West Yorkshire", force), ("Nearest neighbours", nn)):
+            strip += [{"indicator": label, "rate": x, "group": g} for x in frame[ind].dropna()]
+        strip.append({"indicator": label, "rate": v, "group": "target"})
+    if rows:
+        t = pd.DataFrame(rows)
+        first = t.iloc[0]
+        sentences.append(
+            f"{first.indicator} in {name} is {first.rate:,.1f} per 1,000 (IoD2025), ranked "
+            f"{first['rank']} of {first['of']} English local authorities (1 = highest), higher "
+            f"than {first.percentile:.0f}% of them; England {first.england:,.1f}."
+        )
+        ind0 = spec["indicators"][0]
+        for grp, lab in ((nn, f"its {len(nn)} nearest neighbours"), (force, force_label)):
+            s = spread_sentence(f"Against {lab}", float(me[ind0]), grp[ind0], "that group")
+            if s:
+                sentences.append(s.replace(": ", f": {name} ", 1))
+        if use_decile and np.isfinite(first.get("adj_ratio", np.nan)):
+            lo, hi = first.adj_low, first.adj_high
+            verdict = "higher than" if lo > 1 else "lower than" if hi < 1 else "in line with"
+            sentences.append(
+                f"Allowing for deprivation, {narrative.possessive(name)} "
+                f"{narrative.lower_first(first.indicator)} "
+                f"rate is {first.adj_ratio:.2f} times the rate England's rates by IMD decile "
+                f"predict for its neighbourhoods (95% CI {lo:.2f} to {hi:.2f}): {verdict} "
+                "expected."
+            )
+        fmt = {c: ",.1f" for c in t.columns if c not in ("indicator", "rank", "of", "percentile")}
+        fmt.update({"rank": ".0f", "of": ".0f", "percentile": ".0f"})
+        for c in ("adj_ratio", "adj_low", "adj_high"):
+            if c in fmt:
+                fmt[c] = ".2f"
+        tables.append(
+            gate.table(
+                t,
+                table_name(ctx, pr.id, "benchmark"),
+                formats=fmt,
+                caption=f"{name} against England, {me['pfa24_name']} and its nearest neighbours "
+                "(IoD2025 crime indicators, real national data)",
+            )
+        )
+        sf = pd.DataFrame(strip)
+        chart = charts.strip_chart(
+            sf,
+            title=f"{pr.title}: {name} among English local authorities",
+            alt=(
+                f"Strip chart of {len(la)} English local authorities' rates for "
+                f"{narrative.join_list([r['indicator'] for r in rows])}, with {name} "
+                f"highlighted, {me['pfa24_name']} districts and the {len(nn)} nearest "
+                "neighbours marked. " + " ".join(sentences[:1])
+            ),
+            name=table_name(ctx, pr.id, "benchmark_strip"),
+            target_label=name,
+        )
+        figures.append(
+            Figure.from_chart(chart, gate.table(sf, table_name(ctx, pr.id, "benchmark_strip")))
+        )
+    fa = _force_area(ctx)
+    types = [t for t in spec.get("policeuk_types", []) if fa is not None and t in fa.columns]
+    if types:
+        f = fa.assign(count=fa[types].sum(axis=1))
+        f["rate"] = 1000 * f["count"] / f["population"]
+        d = f[f["level"] == "district"].sort_values("rate", ascending=False)
+        dt = gate.table(
+            d[["name", "count", "population", "rate"]].rename(columns={"name": "district"}),
+            table_name(ctx, pr.id, "force_districts"),
+            counts=["count"],
+            derived={"count": ["rate"]},
+            formats={"rate": ",.1f", "population": ",.0f"},
+            caption=(
+                f"police.uk {narrative.join_list(types)}, 12 months to April 2026: districts of "
+                f"{me['pfa24_name']} (real counts)"
+            ),
+        )
+        tables.append(dt)
+        w = f[(f["level"] == "ward") & (f["population"] > 0)].copy()
+        force_rate = 1000 * w["count"].sum() / w["population"].sum()
+        phi = overdispersion_phi(w["count"], force_rate * w["population"] / 1000)
+        lo998, hi998 = poisson_funnel(w["population"], force_rate, level=0.998, phi=phi)
+        w["outside"] = np.where(
+            w["rate"] > hi998, "above", np.where(w["rate"] < lo998, "below", "")
+        )
+        mine = w[w["ltla24_code"] == ctx.params.sia.lad_code]
+        w["highlight"] = w["ltla24_code"] == ctx.params.sia.lad_code
+        w["named"] = w["highlight"] & (w["outside"] == "above")
+        w["label"] = w["name"]
+        grid = np.linspace(
+            max(500, w["population"].min() * 0.9),
+            w["population"].max() * 1.05,
+            settings.funnel_points,
+        )
+        l95, h95 = poisson_funnel(grid, force_rate, level=0.95, phi=phi)
+        l998, h998 = poisson_funnel(grid, force_rate, level=0.998, phi=phi)
+        lim = pd.DataFrame(
+            {
+                "population": grid,
+                "lo95": l95,
+                "hi95": h95,
+                "lo998": l998,
+                "hi998": h998,
+                "target": force_rate,
+            }
+        )
+        above = mine[mine["outside"] == "above"]["name"].tolist()
+        below = mine[mine["outside"] == "below"]["name"].tolist()
+        s = (
+            f"On police.uk counts for the 12 months to April 2026, {len(above)} of "
+            f"{narrative.possessive(name)} {len(mine)} wards are above the {me['pfa24_name']} "
+            "rate beyond the 99.8% limits"
+            + (f" (widened for overdispersion, phi {phi:.1f})" if phi > 1 else "")
+            + (f" ({_names(above)})" if above else "")
+            + f" and {len(below)} below"
+            + (f" ({_names(below)})" if below else "")
+            + "."
+        )
+        sentences.append(s)
+        chart = charts.funnel_chart(
+            w[["population", "rate", "highlight", "named", "label"]],
+            lim,
+            title=f"{pr.title}: {me['pfa24_name']} wards, police.uk 12 months (real counts)",
+            alt=(
+                f"Funnel plot of the {len(w)} wards of {me['pfa24_name']}: rate per 1,000 "
+                f"residents against ward population, with the force-area rate "
+                f"({force_rate:,.1f}) and 95% and 99.8% limits; {name}'s wards highlighted. {s}"
+            ),
+            name=table_name(ctx, pr.id, "force_funnel"),
+        )
+        fd = gate.table(
+            w[["name", "ltla24_code", "count", "population", "rate", "outside"]],
+            table_name(ctx, pr.id, "force_funnel"),
+            counts=["count"],
+            derived={"count": ["rate"]},
+            column_totals=False,
+        )
+        figures.append(Figure.from_chart(chart, fd))
+    nn_names = ", ".join(f"{r.ltla24_name} ({r.distance:.2f})" for r in nn.itertuples())
+    notes = (
+        "These comparisons use real national open data (IoD2025 police-recorded crime "
+        "indicators; police.uk), not the local incident data: the synthetic-data banner does "
+        "not apply to them. Local authority rates are the LSOA rates weighted by Census 2021 "
+        "residents, an approximation of each authority's rate per 1,000 at-risk population. "
+        "The deprivation-adjusted ratio reconstructs the observed count from that rate and "
+        "the area's residents, so its interval is approximate.",
+        f"Nearest neighbours (standardised Euclidean distance on "
+        f"{', '.join(NN_VARIABLES[v] for v in _cfg(ctx)['nearest_neighbours']['variables'])}): "
+        f"{nn_names}.",
+    )
+    return SectionResult(
+        KIND,
+        pr.id,
+        TITLE.replace("Kirklees", name),
+        a,
+        tuple(sentences),
+        tuple(tables),
+        tuple(figures),
+        notes,
+    )

@@ -427,11 +427,10 @@ def rationale(row, *, threshold: int = 5) -> str:
     total = r.get("total")
     if total is not None and not pd.isna(total):
         out += (
-            f" Score {total:.0f} of 100 (concern {r['concern']:.0f} x harm factor "
-            f"{(1 + int(r['harm'])) / 4:.2f}; confidence {r['confidence']})"
+            f" Score {total:.0f}/100 = concern {r['concern']:.0f} x harm "
+            f"{(1 + int(r['harm'])) / 4:.2f}; confidence {r['confidence']}"
             + (
-                ": in the high-focus band, but on too little evidence for a high-focus "
-                "decision (an intelligence gap to close)."
+                " (high-focus band, but too little evidence: an intelligence gap)."
                 if r.get("thin_evidence")
                 else "."
             )

@@ -241,7 +241,7 @@ def test_significant_rise_makes_a_priority_high_focus(params):
     assert (r.score_change, r.score_trend, r.score_volume) == (3, 3, 3)
     assert r.total == pytest.approx(75) and r.confidence == "B"
     assert r.recommendation == "high focus" and r.rag == "red"
-    assert "rose significantly" in r.rationale and "Score 75 of 100" in r.rationale
+    assert "rose significantly" in r.rationale and "Score 75/100" in r.rationale
 
 
 @pytest.mark.parametrize("kpi_rag,score", [("amber", 2), ("red", 3)])

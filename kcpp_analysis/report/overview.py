@@ -101,6 +101,77 @@ class OverviewReport:
         publish(self.ctx, b)
         return b
 
+    def benchmark(self) -> Block:
+        """How the area compares on every national crime indicator (real open data)."""
+        from ..benchmark import (
+            INDICATOR_LABELS,
+            england_rate,
+            load_benchmark,
+            load_benchmark_config,
+            nearest_neighbours,
+            rank_and_percentile,
+        )
+
+        ctx = self.ctx
+        try:
+            la, _ = load_benchmark()
+        except Exception:
+            return Block("benchmark_overview.html.j2", {"available": False})
+        code = ctx.params.sia.lad_code
+        if code not in set(la["ltla24_code"]):
+            return Block("benchmark_overview.html.j2", {"available": False})
+        cfg = load_benchmark_config(ctx.params.root / "benchmark.yaml")
+        me = la[la["ltla24_code"] == code].iloc[0]
+        nn = nearest_neighbours(
+            la,
+            code,
+            variables=cfg["nearest_neighbours"]["variables"],
+            k=cfg["nearest_neighbours"]["k"],
+        )
+        force = la[(la["pfa24_code"] == me["pfa24_code"]) & (la["ltla24_code"] != code)]
+        rows = []
+        for ind, label in INDICATOR_LABELS.items():
+            rank, pct = rank_and_percentile(la[ind], float(me[ind]))
+            rows.append(
+                {
+                    "indicator": label,
+                    "rate": float(me[ind]),
+                    "rank": rank,
+                    "of": int(la[ind].notna().sum()),
+                    "england": england_rate(la, ind),
+                    "force_mean": force[ind].mean(),
+                    "nn_mean": nn[ind].mean(),
+                }
+            )
+        t = pd.DataFrame(rows)
+        fmt = {c: ",.1f" for c in ("rate", "england", "force_mean", "nn_mean")}
+        fmt.update({"rank": ".0f", "of": ".0f"})
+        pub = ctx.gate.table(
+            t,
+            "overview_benchmark",
+            formats=fmt,
+            caption=(
+                f"{ctx.params.sia.local_authority} on the IoD2025 police-recorded crime "
+                "indicators (per 1,000 at-risk population; rank 1 = highest of England's "
+                "local authorities)"
+            ),
+        )
+        high = [narrative.lower_first(x) for x in t[t["rank"] <= t["of"] / 4]["indicator"]]
+        low = [narrative.lower_first(x) for x in t[t["rank"] > 3 * t["of"] / 4]["indicator"]]
+        sentence = (
+            f"Among England's {int(t['of'].max())} local authorities, "
+            f"{ctx.params.sia.local_authority} is in the highest quarter for "
+            f"{narrative.join_list(high) if high else 'none of these indicators'}"
+            + (f" and the lowest quarter for {narrative.join_list(low)}" if low else "")
+            + f". Its nearest neighbours: {', '.join(nn['ltla24_name'].head(5))} and "
+            f"{len(nn) - 5} more (listed in each theme report)."
+        )
+        b = Block(
+            "benchmark_overview.html.j2", {"available": True, "sentence": sentence}, tables=(pub,)
+        )
+        publish(ctx, b)
+        return b
+
     def place_profiles(self) -> Block:
         """Crime, ASB and domestic abuse by place, with deprivation and feeling safe."""
         ctx = self.ctx

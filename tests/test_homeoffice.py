@@ -1,0 +1,67 @@
+"""The Home Office CSP table reader on small files built from the documented layout."""
+
+import pytest
+
+from kcpp_analysis.errors import SourceError
+from kcpp_analysis.sources.homeoffice import COLUMNS, read_home_office_csp
+
+HEAD = ",".join(COLUMNS) + "\n"
+
+
+def _row(fy="2023/24", q="1", csp="Kirklees", group="Violence against the person", n="10"):
+    return (
+        f"{fy},{q},West Yorkshire,{csp},Assault with injury,{group},Violence with injury,8N,{n}\n"
+    )
+
+
+def test_two_sheets_blank_rows_and_unassigned(tmp_path):
+    a = tmp_path / "2023-24.csv"
+    a.write_text(
+        HEAD
+        + _row(n="10")
+        + _row(q="2", n="15")
+        + ",,,,,,,,\n"  # a blank row
+        + _row(csp="Unassigned", n="3")
+        + _row(csp="Leeds", n='"1,200"')
+    )
+    b = tmp_path / "2024-25.csv"
+    b.write_text(HEAD + _row(fy="2024/25", n="30") + _row(fy="2024/25", group="Robbery", n="4"))
+    t, q = read_home_office_csp([a, b])
+    k = t[(t.csp == "Kirklees")].set_index(["financial_year", "offence_group"])["count"]
+    assert k[("2023/24", "Violence against the person")] == 25  # two quarters summed
+    assert k[("2024/25", "Violence against the person")] == 30 and k[("2024/25", "Robbery")] == 4
+    assert t[t.csp == "Leeds"]["count"].item() == 1200
+    assert t[t.csp == "Unassigned"]["count"].item() == 3  # kept apart, never in a CSP
+    assert q == {"files": 2, "rows_read": 6, "blank_rows": 1, "unassigned_rows": 1}
+
+
+@pytest.mark.parametrize(
+    "row,match",
+    [
+        (_row(fy="2023-24"), r"column 'Financial Year' line 3: '2023-24'"),
+        (_row(q="5"), r"column 'Financial Quarter' line 3: '5' is not 1-4"),
+        (_row(n="-2"), r"column 'Offence Count' line 3: '-2'"),
+        (_row(n="lots"), r"column 'Offence Count' line 3: 'lots'"),
+        (_row().rstrip("\n") + ",extra\n", r"line 3: row has the wrong number of columns"),
+    ],
+)
+def test_bad_rows_are_named_by_file_column_and_line(tmp_path, row, match):
+    p = tmp_path / "sheet.csv"
+    p.write_text(HEAD + _row() + row)
+    with pytest.raises(SourceError, match=r"sheet.csv: " + match):
+        read_home_office_csp([p])
+
+
+def test_missing_column_is_named(tmp_path):
+    p = tmp_path / "sheet.csv"
+    p.write_text(HEAD.replace("CSP Name", "Partnership") + _row())
+    with pytest.raises(SourceError, match=r"sheet.csv: missing column\(s\) \['CSP Name'\]"):
+        read_home_office_csp([p])
+
+
+def test_chunked_reading_gives_the_same_totals(tmp_path):
+    p = tmp_path / "big.csv"
+    p.write_text(HEAD + "".join(_row(q=str(1 + i % 4), n=str(i % 7)) for i in range(1000)))
+    a, _ = read_home_office_csp([p], chunksize=37)
+    b, _ = read_home_office_csp([p], chunksize=100_000)
+    assert a.equals(b) and a["count"].sum() == sum(i % 7 for i in range(1000))

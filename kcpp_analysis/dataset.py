@@ -76,6 +76,9 @@ class Dataset:
     indicators: pd.DataFrame
     meta: dict = field(default_factory=dict)
     path: Path | None = None
+    #: optional aggregate tables beside the four canonical ones (e.g. ``csp_counts``, the
+    #: Home Office CSP table), written as parquet, hashed and part of the fingerprint
+    extras: dict = field(default_factory=dict)
 
     @property
     def synthetic(self) -> bool:
@@ -195,8 +198,10 @@ def source_coverage(incidents: pd.DataFrame) -> dict[str, dict]:
 
 
 def fingerprint_of(table_hashes: dict[str, str]) -> str:
-    """Dataset fingerprint: SHA-256 over the tables' hashes in a fixed order."""
-    joined = "|".join(f"{t}:{table_hashes[t]}" for t in TABLES)
+    """Dataset fingerprint: SHA-256 over the tables' hashes in a fixed order (the canonical
+    tables, then any extra tables by name)."""
+    names = [*TABLES, *sorted(k for k in table_hashes if k not in TABLES)]
+    joined = "|".join(f"{t}:{table_hashes[t]}" for t in names)
     return hashlib.sha256(joined.encode()).hexdigest()
 
 
@@ -236,12 +241,21 @@ def write_dataset(
             df.to_parquet(f, index=False, engine="pyarrow", compression="zstd")
             hashes[t] = _sha256(f)
             rows[t] = len(df)
+        for name, df in sorted(ds.extras.items()):
+            f = tmp / f"{name}.parquet"
+            df.to_parquet(f, index=False, engine="pyarrow", compression="zstd")
+            hashes[name] = _sha256(f)
+            rows[name] = len(df)
         meta = dict(ds.meta)
         meta.update(
             source_coverage=source_coverage(ds.incidents),
             format_version=FORMAT_VERSION,
             tables={
                 t: {"file": f"{t}.parquet", "rows": rows[t], "sha256": hashes[t]} for t in TABLES
+            },
+            extras={
+                n: {"file": f"{n}.parquet", "rows": rows[n], "sha256": hashes[n]}
+                for n in sorted(ds.extras)
             },
             fingerprint=fingerprint_of(hashes),
             validated=True,
@@ -308,7 +322,16 @@ def load_dataset(
                 "changed after `kcpp prepare`. Prepare it again."
             )
         frames[t] = normalise_table(pd.read_parquet(f), t)
-    ds = Dataset(**frames, meta=meta, path=path.resolve())
+    extras = {}
+    for name, info in (meta.get("extras") or {}).items():
+        f = path / info["file"]
+        if not f.exists() or _sha256(f) != info["sha256"]:
+            raise KcppError(
+                f"{f}: missing, or its content does not match the hash in dataset.json; "
+                "prepare the dataset again"
+            )
+        extras[name] = pd.read_parquet(f)
+    ds = Dataset(**frames, meta=meta, path=path.resolve(), extras=extras)
     if validate or (validate is None and not meta.get("validated")):
         try:
             validate_dataset(ds, params)

@@ -65,3 +65,58 @@ def test_chunked_reading_gives_the_same_totals(tmp_path):
     a, _ = read_home_office_csp([p], chunksize=37)
     b, _ = read_home_office_csp([p], chunksize=100_000)
     assert a.equals(b) and a["count"].sum() == sum(i % 7 for i in range(1000))
+
+
+@pytest.mark.slow
+def test_home_office_source_reaches_the_report(tmp_path, params, monkeypatch):
+    """A sources file with a Home Office CSP export: prepare keeps it (hashed, in the
+    fingerprint), and the serious-violence section compares Kirklees with its comparator
+    partnerships, placing a planted high rate above the funnel limits."""
+    import numpy as np
+    import yaml
+
+    from kcpp_analysis.benchmark import load_benchmark, nearest_neighbours
+    from kcpp_analysis.dataset import load_dataset
+    from kcpp_analysis.report.context import ReportContext
+    from kcpp_analysis.report.sections import compute
+    from kcpp_analysis.sources.prepare import prepare_from_sources
+
+    monkeypatch.setenv("KCPP_PSEUDONYM_KEY", "k" * 40)
+    la, _ = load_benchmark()
+    me = la[la.ltla24_code == "E08000034"].iloc[0]
+    nn = nearest_neighbours(la, "E08000034")
+    force = la[(la.pfa24_code == me.pfa24_code)]
+    names = sorted(set(nn.csp24_name) | set(force.csp24_name))
+    pop = dict(zip(la.csp24_name, la.population, strict=False))
+    rng = np.random.default_rng(1)
+    lines = [",".join(COLUMNS)]
+    for fy in ("2022/23", "2023/24", "2024/25"):
+        for n in names:
+            rate = 40.0 if n == "Kirklees" else 20.0  # Kirklees planted at twice the rate
+            count = int(rng.poisson(rate * pop[n] / 1000 / 4))
+            for q in "1234":
+                lines.append(f"{fy},{q},X,{n},Assault,Violence against the person,VWI,8N,{count}")
+    csv = tmp_path / "ho.csv"
+    csv.write_text("\n".join(lines) + "\n")
+    src = tmp_path / "sources.yaml"
+    src.write_text(
+        yaml.safe_dump(
+            {
+                "coverage": {"first_year": "2022/23", "last_year": "2025/26"},
+                "sources": [{"kind": "home_office_csp", "path": str(csv)}],
+            }
+        )
+    )
+    out = prepare_from_sources(src, tmp_path / "prep", synthesise_missing=True, params=params)
+    ds = load_dataset(out)
+    assert len(ds.extras["csp_counts"]) == 3 * len(names)
+    ctx = ReportContext(params=params, dataset=ds, year="2025/26", output_dir=tmp_path / "o")
+    pr = params.priority("serious_violence")
+    r = compute("csp_trend", ctx, pr)
+    assert "above the 99.8% funnel limits" in r.sentences[0]
+    s = r.tables[0].data
+    assert list(s["financial_year"]) == ["2022/23", "2023/24", "2024/25"]
+    # a tampered extra table is detected on load
+    (out / "csp_counts.parquet").write_bytes(b"x")
+    with pytest.raises(Exception, match="does not match the hash"):
+        load_dataset(out)

@@ -73,6 +73,11 @@ class FixMyStreet(_Entry):
     path: str
 
 
+class HomeOfficeCsp(_Entry):
+    kind: Literal["home_office_csp"]
+    path: str  # CSV exports of the Home Office CSP tables: a file, folder or glob
+
+
 class SurveyCsv(_Entry):
     kind: Literal["survey"]
     path: str
@@ -93,6 +98,7 @@ Source = Annotated[
     | Lsoa11To21
     | Stats19
     | FixMyStreet
+    | HomeOfficeCsp
     | SurveyCsv
     | IndicatorsCsv,
     Field(discriminator="kind"),
@@ -107,6 +113,7 @@ KINDS = [
     "lsoa11_lsoa21",
     "stats19",
     "fixmystreet",
+    "home_office_csp",
     "survey",
     "indicators",
 ]
@@ -138,7 +145,8 @@ def resolve(base: Path, value: str) -> list[Path]:
     if not p.is_absolute():
         p = base / p
     if any(ch in value for ch in "*?["):
-        return sorted(Path(x).resolve() for x in globmod.glob(str(p), recursive=True))
+        # unique real files: a glob through a symlink loop must not read one file twice
+        return sorted({Path(x).resolve() for x in globmod.glob(str(p), recursive=True)})
     return [p.resolve()] if p.exists() else []
 
 

@@ -172,6 +172,17 @@ def prepare_from_sources(
     if dup.any():
         quality["duplicates_dropped"] = quality.get("duplicates_dropped", 0) + int(dup.sum())
         incidents = incidents[~dup]
+    extras = {}
+    ho_e = _one(entries, "home_office_csp")
+    if ho_e is not None:
+        from .homeoffice import read_home_office_csp
+
+        ho_paths = []
+        for x in resolve(base, ho_e.path):
+            ho_paths += sorted(x.glob("*.csv")) if x.is_dir() else [x]
+        csp, q = read_home_office_csp(ho_paths)
+        extras["csp_counts"] = csp
+        record(ho_e, " + ".join(str(x) for x in ho_paths), q, len(csp))
     survey_e, ind_e = _one(entries, "survey"), _one(entries, "indicators")
     survey = read_survey_csv(resolve(base, survey_e.path)[0]) if survey_e else empty_table("survey")
     indicators = (
@@ -251,6 +262,7 @@ def prepare_from_sources(
         survey=normalise_table(survey, "survey"),
         indicators=normalise_table(indicators, "indicators"),
         meta=meta,
+        extras=extras,
     )
     return write_dataset(ds, out, params=params, force=force)
 

@@ -16,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from . import (
     benchmark,
     concentration,
+    csp_trend,
     deprivation,
     funnel,
     indicators,
@@ -38,6 +39,7 @@ REGISTRY: dict[str, ModuleType] = {
         maps,
         funnel,
         benchmark,
+        csp_trend,
         deprivation,
         concentration,
         repeats,

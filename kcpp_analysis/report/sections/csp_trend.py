@@ -1,0 +1,171 @@
+"""Home Office recorded crime by Community Safety Partnership: the partnership against its
+comparator CSPs, year by year, with a funnel plot of the latest year.
+
+Runs when the prepared dataset holds the Home Office CSP table (``kcpp prepare`` source kind
+``home_office_csp``, read by :func:`kcpp_analysis.sources.homeoffice.read_home_office_csp`)
+and ``params/benchmark.yaml`` names the priority's Home Office offence groups
+(``home_office_groups``). Comparators: the CSPs of the force area's other districts and of
+the nearest neighbours (:func:`kcpp_analysis.benchmark.nearest_neighbours`); populations are
+Census 2021 residents of each CSP's district (districts holding several CSPs are left out,
+as their population cannot be split). Rates per 1,000 residents; the funnel plot uses exact
+Poisson limits around the group's pooled rate, widened for overdispersion
+(:func:`kcpp_analysis.benchmark.overdispersion_phi`). These are real published counts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ... import charts, narrative
+from ...benchmark import overdispersion_phi, poisson_funnel
+from ..results import Figure, SectionResult
+from ._common import SectionSettings, anchor, table_name
+from .benchmark import _cfg, _groups, _tables
+
+KIND = "csp_trend"
+TITLE = "Home Office recorded crime: comparator partnerships"
+
+
+class Settings(SectionSettings):
+    years_shown: int
+
+
+def applies(ctx, pr) -> bool:
+    spec = _cfg(ctx)["priorities"].get(pr.id) or {}
+    return (
+        "csp_counts" in ctx.dataset.extras
+        and bool(spec.get("home_office_groups"))
+        and _tables(ctx) is not None
+    )
+
+
+def _key(s: pd.Series) -> pd.Series:
+    return s.astype(str).str.strip().str.lower()
+
+
+def compute(ctx, pr, settings: Settings) -> SectionResult:
+    a = anchor(pr.id, KIND)
+    gate = ctx.gate
+    groups = _cfg(ctx)["priorities"][pr.id]["home_office_groups"]
+    la, _ = _tables(ctx)
+    me, nn, force, _ = _groups(ctx, la)
+    single = la[~la["csp24_name"].astype(str).str.contains(";")]
+    pop = dict(zip(_key(single["csp24_name"]), single["population"], strict=True))
+    target = str(me["csp24_name"]).strip().lower()
+    comp = {str(x).strip().lower() for x in pd.concat([nn, force])["csp24_name"]} - {target}
+    comp = {c for c in comp if c in pop}
+    t = ctx.dataset.extras["csp_counts"]
+    t = t[t["offence_group"].isin(groups)]
+    t = t.assign(key=_key(t["csp"]))
+    t = t[t["key"].isin(comp | {target})]
+    if t.empty or target not in set(t["key"]):
+        return SectionResult(
+            KIND,
+            pr.id,
+            TITLE,
+            a,
+            (
+                f"The Home Office table holds no {narrative.join_list(groups)} counts for "
+                f"{me['csp24_name']}.",
+            ),
+        )
+    y = t.groupby(["financial_year", "key"], as_index=False).agg(
+        count=("count", "sum"), csp=("csp", "first")
+    )
+    y["population"] = y["key"].map(pop)
+    y["rate"] = 1000 * y["count"] / y["population"]
+    years = sorted(y["financial_year"].unique())[-settings.years_shown :]
+    rows = []
+    for fy in years:
+        g = y[y["financial_year"] == fy]
+        mine = g[g["key"] == target]
+        other = g[g["key"] != target]
+        rows.append(
+            {
+                "financial_year": fy,
+                "count": float(mine["count"].sum()) if len(mine) else np.nan,
+                "rate": float(mine["rate"].iloc[0]) if len(mine) else np.nan,
+                "group_rate": 1000 * other["count"].sum() / other["population"].sum()
+                if len(other)
+                else np.nan,
+                "group_min": other["rate"].min(),
+                "group_max": other["rate"].max(),
+                "n_csps": len(other),
+            }
+        )
+    s = pd.DataFrame(rows)
+    table = gate.table(
+        s,
+        table_name(ctx, pr.id, "csp_series"),
+        counts=["count"],
+        derived={"count": ["rate"]},
+        column_totals=False,
+        formats={c: ",.1f" for c in ("rate", "group_rate", "group_min", "group_max")}
+        | {"n_csps": ".0f"},
+        caption=(
+            f"{me['csp24_name']} against {len(comp)} comparator partnerships: "
+            f"{narrative.join_list(groups)} (Home Office police recorded crime)"
+        ),
+    )
+    last = y[y["financial_year"] == years[-1]].copy()
+    pooled = 1000 * last["count"].sum() / last["population"].sum()
+    phi = overdispersion_phi(last["count"], pooled * last["population"] / 1000)
+    lo, hi = poisson_funnel(last["population"], pooled, level=0.998, phi=phi)
+    last["outside"] = np.where(last["rate"] > hi, "above", np.where(last["rate"] < lo, "below", ""))
+    m = last[last["key"] == target].iloc[0]
+    where = {"above": "above", "below": "below", "": "inside"}[m["outside"]]
+    sentence = (
+        f"In {years[-1]}, {me['csp24_name']} recorded {narrative.fmt_count(m['count'])} "
+        f"{narrative.lower_first(narrative.join_list(groups))} offences "
+        f"({m['rate']:,.1f} per 1,000 residents) against {pooled:,.1f} for the comparator "
+        f"partnerships taken together: {where} the 99.8% funnel limits"
+        + (f" (widened for overdispersion, factor {phi:.1f})" if phi > 1 else "")
+        + "."
+    )
+    grid = np.linspace(last["population"].min() * 0.9, last["population"].max() * 1.05, 120)
+    l95, h95 = poisson_funnel(grid, pooled, level=0.95, phi=phi)
+    l998, h998 = poisson_funnel(grid, pooled, level=0.998, phi=phi)
+    lim = pd.DataFrame(
+        {
+            "population": grid,
+            "lo95": l95,
+            "hi95": h95,
+            "lo998": l998,
+            "hi998": h998,
+            "target": pooled,
+        }
+    )
+    pts = last.assign(
+        highlight=last["key"] == target,
+        named=last["key"] == target,
+        label=me["csp24_name"],
+    )
+    chart = charts.funnel_chart(
+        pts[["population", "rate", "highlight", "named", "label"]],
+        lim,
+        title=f"{pr.title}: comparator partnerships, {years[-1]} (Home Office)",
+        alt=f"Funnel plot of {len(last)} community safety partnerships' rates. {sentence}",
+        name=table_name(ctx, pr.id, "csp_funnel"),
+    )
+    data = gate.table(
+        last[["csp", "count", "population", "rate", "outside"]],
+        table_name(ctx, pr.id, "csp_funnel"),
+        counts=["count"],
+        derived={"count": ["rate"]},
+        column_totals=False,
+    )
+    return SectionResult(
+        KIND,
+        pr.id,
+        TITLE,
+        a,
+        (sentence,),
+        (table,),
+        (Figure.from_chart(chart, data),),
+        (
+            "Real published counts (Home Office police recorded crime by CSP); rates per 1,000 "
+            "Census 2021 residents of each partnership's district. Comparators: the force "
+            "area's other partnerships and those of the nearest neighbours.",
+        ),
+    )

@@ -110,13 +110,51 @@ def test_home_office_source_reaches_the_report(tmp_path, params, monkeypatch):
     out = prepare_from_sources(src, tmp_path / "prep", synthesise_missing=True, params=params)
     ds = load_dataset(out)
     assert len(ds.extras["csp_counts"]) == 3 * len(names)
-    ctx = ReportContext(params=params, dataset=ds, year="2025/26", output_dir=tmp_path / "o")
-    pr = params.priority("serious_violence")
+    import shutil
+
+    from kcpp_analysis.config import load_params
+
+    root = tmp_path / "params"
+    shutil.copytree(params.root, root)
+    (root / "crime_severity_weights.csv").write_text("offence_code,weight\n8N,100\n")
+    p2 = load_params(root)
+    ctx = ReportContext(params=p2, dataset=ds, year="2025/26", output_dir=tmp_path / "o")
+    pr = p2.priority("serious_violence")
     r = compute("csp_trend", ctx, pr)
     assert "above the 99.8% funnel limits" in r.sentences[0]
+    assert "Crime Severity Score" in r.sentences[0]
     s = r.tables[0].data
     assert list(s["financial_year"]) == ["2022/23", "2023/24", "2024/25"]
+    # every row is offence code 8N with weight 100: the harm rate is 100 x the rate
+    assert s["harm_per_1000"].astype(float).to_numpy() == pytest.approx(
+        100 * s["rate"].astype(float).to_numpy(), rel=1e-6
+    )
     # a tampered extra table is detected on load
     (out / "csp_counts.parquet").write_bytes(b"x")
     with pytest.raises(Exception, match="does not match the hash"):
         load_dataset(out)
+
+
+def test_severity_weights_give_a_harm_rate(tmp_path, params):
+    """With params/crime_severity_weights.csv, harm = sum(count x weight) per 1,000 residents:
+    worked by hand for a two-code table."""
+    import shutil
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from kcpp_analysis.report.sections.csp_trend import _severity_weights
+
+    root = tmp_path / "params"
+    shutil.copytree(params.root, root)
+    (root / "crime_severity_weights.csv").write_text("offence_code,weight\n8N,100\n105A,2000\n")
+    ctx = SimpleNamespace(params=SimpleNamespace(root=root))
+    w = _severity_weights(ctx)
+    counts = pd.DataFrame({"offence_code": ["8N", "105A", "99"], "count": [10, 2, 5]})
+    harm = (counts["count"] * counts["offence_code"].map(w).fillna(0)).sum()
+    assert harm == 10 * 100 + 2 * 2000  # an unweighted code adds nothing
+    (root / "crime_severity_weights.csv").write_text("offence_code,weight\n8N,-1\n")
+    from kcpp_analysis.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"column 'weight' line 2"):
+        _severity_weights(ctx)

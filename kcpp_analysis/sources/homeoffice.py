@@ -9,7 +9,8 @@ sheets to CSV (e.g. ``libreoffice --convert-to csv``) first.
 
 :func:`read_home_office_csp` streams each file in chunks (bounded memory), checks every row
 (year ``YYYY/YY``, quarter 1-4, whole non-negative counts) and returns counts per financial
-year x CSP x offence group. Blank rows are skipped and counted; rows whose CSP is
+year x CSP x offence group x offence code (the code lets Crime Severity Score weights be
+applied). Blank rows are skipped and counted; rows whose CSP is
 "Unassigned" (offences the force could not place in a CSP) are kept under that name and
 counted, never mixed into a CSP. Errors name the file, column and line.
 """
@@ -42,8 +43,8 @@ MAX_COUNT = 10_000_000  # far above any CSP's quarterly count for one offence co
 def read_home_office_csp(
     paths: list[Path], *, chunksize: int = 200_000
 ) -> tuple[pd.DataFrame, dict]:
-    """Counts by ``financial_year``, ``police_force``, ``csp``, ``offence_group`` (summed
-    over quarters and offence codes), and quality counts."""
+    """Counts by ``financial_year``, ``police_force``, ``csp``, ``offence_group`` and
+    ``offence_code`` (summed over quarters), and quality counts."""
     parts, q = [], {"files": 0, "rows_read": 0, "blank_rows": 0, "unassigned_rows": 0}
     for path in paths:
         path = Path(path)
@@ -110,6 +111,7 @@ def read_home_office_csp(
                             "police_force": c["Police Force"].str.strip(),
                             "csp": csp.where(~csp.str.lower().eq("unassigned"), "Unassigned"),
                             "offence_group": c["Offence Group"].str.strip(),
+                            "offence_code": c["Offence Code"].str.strip(),
                             "count": n.astype("int64"),
                         }
                     )
@@ -123,11 +125,12 @@ def read_home_office_csp(
         raise SourceError(f"{', '.join(str(p) for p in paths)}: no rows")
     t = pd.concat(parts, ignore_index=True)
     out = (
-        t.groupby(["financial_year", "police_force", "csp", "offence_group"], as_index=False)[
-            "count"
-        ]
+        t.groupby(
+            ["financial_year", "police_force", "csp", "offence_group", "offence_code"],
+            as_index=False,
+        )["count"]
         .sum()
-        .sort_values(["financial_year", "police_force", "csp", "offence_group"])
+        .sort_values(["financial_year", "police_force", "csp", "offence_group", "offence_code"])
         .reset_index(drop=True)
     )
     return out, q

@@ -31,6 +31,25 @@ class Settings(SectionSettings):
     years_shown: int
 
 
+def _severity_weights(ctx) -> pd.Series | None:
+    """Optional ONS Crime Severity Score weights from ``params/crime_severity_weights.csv``
+    (columns ``offence_code``, ``weight``: the ONS weight, i.e. the average sentence in days,
+    per offence code); None when absent."""
+    from ...errors import ConfigError
+
+    p = ctx.params.root / "crime_severity_weights.csv"
+    if not p.is_file():
+        return None
+    w = pd.read_csv(p, dtype={"offence_code": str})
+    if not {"offence_code", "weight"} <= set(w.columns):
+        raise ConfigError(f"{p}: needs columns 'offence_code' and 'weight'")
+    bad = pd.to_numeric(w["weight"], errors="coerce")
+    if bad.isna().any() or (bad < 0).any():
+        i = int(bad.isna().idxmax() if bad.isna().any() else (bad < 0).idxmax())
+        raise ConfigError(f"{p}: column 'weight' line {i + 2}: not a non-negative number")
+    return pd.Series(bad.to_numpy(), index=w["offence_code"].str.strip())
+
+
 def applies(ctx, pr) -> bool:
     spec = _cfg(ctx)["priorities"].get(pr.id) or {}
     return (
@@ -70,9 +89,15 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
                 f"{me['csp24_name']}.",
             ),
         )
+    weights = _severity_weights(ctx)
+    if weights is not None:
+        t = t.assign(harm=t["count"] * t["offence_code"].map(weights).fillna(0.0))
+    else:
+        t = t.assign(harm=np.nan)
     y = t.groupby(["financial_year", "key"], as_index=False).agg(
-        count=("count", "sum"), csp=("csp", "first")
+        count=("count", "sum"), csp=("csp", "first"), harm=("harm", "sum")
     )
+    y["harm_rate"] = 1000 * y["harm"] / y["key"].map(pop)
     y["population"] = y["key"].map(pop)
     y["rate"] = 1000 * y["count"] / y["population"]
     years = sorted(y["financial_year"].unique())[-settings.years_shown :]
@@ -94,6 +119,11 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
                 "n_csps": len(other),
             }
         )
+        if weights is not None:
+            rows[-1]["harm_per_1000"] = float(mine["harm_rate"].iloc[0]) if len(mine) else np.nan
+            rows[-1]["group_harm_per_1000"] = (
+                1000 * other["harm"].sum() / other["population"].sum() if len(other) else np.nan
+            )
     s = pd.DataFrame(rows)
     table = gate.table(
         s,
@@ -101,7 +131,17 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         counts=["count"],
         derived={"count": ["rate"]},
         column_totals=False,
-        formats={c: ",.1f" for c in ("rate", "group_rate", "group_min", "group_max")}
+        formats={
+            c: ",.1f"
+            for c in (
+                "rate",
+                "group_rate",
+                "group_min",
+                "group_max",
+                "harm_per_1000",
+                "group_harm_per_1000",
+            )
+        }
         | {"n_csps": ".0f"},
         caption=(
             f"{me['csp24_name']} against {len(comp)} comparator partnerships: "
@@ -123,6 +163,12 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         + (f" (widened for overdispersion, factor {phi:.1f})" if phi > 1 else "")
         + "."
     )
+    if weights is not None and pd.notna(s["harm_per_1000"].iloc[-1]):
+        sentence += (
+            f" Weighted by the ONS Crime Severity Score, its harm rate is "
+            f"{s['harm_per_1000'].iloc[-1]:,.0f} per 1,000 against "
+            f"{s['group_harm_per_1000'].iloc[-1]:,.0f} for the comparators."
+        )
     grid = np.linspace(last["population"].min() * 0.9, last["population"].max() * 1.05, 120)
     l95, h95 = poisson_funnel(grid, pooled, level=0.95, phi=phi)
     l998, h998 = poisson_funnel(grid, pooled, level=0.998, phi=phi)

@@ -13,6 +13,7 @@ for name in [
     "bench_trends",
     "bench_forecast_coverage",
     "bench_deprivation",
+    "bench_knox",
     "bench_policeuk_prepare",
     "bench_report",
 ]:

@@ -349,3 +349,26 @@ def funnel_chart(
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper right", fontsize=7, ncols=2)
     return Chart(fig, alt, points, name)
+
+
+def heatmap_chart(
+    grid: np.ndarray, *, title: str, alt: str, hidden=None, name: str = "heatmap"
+) -> Chart:
+    """Day-of-week x hour heatmap (7 x 24); ``hidden`` cells are drawn grey and hatched."""
+    style()
+    fig, ax = plt.subplots(figsize=(8.5, 3.0))
+    fig.subplots_adjust(left=0.12, right=0.93, top=0.86, bottom=0.18)
+    g = np.ma.masked_array(grid, mask=hidden if hidden is not None else np.zeros_like(grid, bool))
+    cmap = plt.get_cmap("viridis_r").copy()
+    cmap.set_bad("#dddddd")
+    im = ax.imshow(g, aspect="auto", cmap=cmap, interpolation="nearest")
+    ax.set_yticks(range(7), ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
+    ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
+    ax.set_xlabel("Hour of the day (aoristic: offences with a time window are spread over it)")
+    ax.set_title(title, loc="left")
+    ax.grid(False)
+    cb = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
+    cb.set_label("Offences", fontsize=8)
+    data = pd.DataFrame(grid, columns=[f"{h:02d}" for h in range(24)])
+    data.insert(0, "day", ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
+    return Chart(fig, alt, data, name)

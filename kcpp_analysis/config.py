@@ -31,6 +31,21 @@ FLAGS = (
     "alcohol_related",
 )
 SEVERITIES = ("fatal", "serious", "slight")
+#: victim/offender age bands: the Census 2021 bands of the reference extract, so rates per
+#: 1,000 of the same band can be computed
+AGE_BANDS = ("0-15", "16-24", "25-34", "35-49", "50-64", "65+")
+SEXES = ("female", "male", "other")
+#: location types of the partner extract layouts (docs/data_dictionary.md)
+LOCATION_TYPES = (
+    "dwelling",
+    "street",
+    "licensed premises",
+    "retail",
+    "education",
+    "transport",
+    "open space",
+    "other",
+)
 HATE_STRANDS = ("race", "religion", "sexual_orientation", "disability", "transgender")
 
 

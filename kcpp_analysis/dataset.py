@@ -40,6 +40,13 @@ _STRING_COLS = {
         "victim_id",
         "hate_strand",
         "severity",
+        "victim_age_band",
+        "victim_sex",
+        "offender_id",
+        "offender_age_band",
+        "location_type",
+        "outcome_group",
+        "caller_id",
     ],
     "areas": [
         "lsoa_code",
@@ -122,6 +129,12 @@ def normalise_table(df: pd.DataFrame, name: str) -> pd.DataFrame:
     if name == "incidents":
         if "date" in df.columns:
             df["date"] = pd.to_datetime(df["date"]).astype("datetime64[ns]")
+        for c in ("time_from", "time_to"):
+            if c in df.columns:
+                df[c] = pd.to_datetime(df[c]).astype("datetime64[ns]")
+        for c in ("x", "y"):
+            if c in df.columns:
+                df[c] = pd.to_numeric(df[c]).astype("float64")
         for f in FLAGS:
             if f in df.columns:
                 df[f] = df[f].astype(bool)

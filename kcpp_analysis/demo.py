@@ -334,6 +334,26 @@ SPATIAL_PATTERN = {
 }
 
 
+def _volt(inc: pd.DataFrame, seed: int, areas: pd.DataFrame) -> pd.DataFrame:
+    """Victim, offender, location and time fields (:mod:`kcpp_analysis.demo_volt`), with
+    coordinates and planted near repeats when the areas are the reference LSOAs."""
+    from .demo_volt import add_coordinates, add_volt
+
+    inc = add_volt(inc, seed + 7919)
+    try:
+        from .maps import geometries
+        from .reference import reference_boundaries
+
+        g = reference_boundaries("lsoa21")
+    except Exception:
+        g = None
+    if g is not None:
+        geoms = geometries(g)
+        if set(areas["lsoa_code"]) <= set(geoms):
+            inc = add_coordinates(inc, geoms, seed + 7919)
+    return inc
+
+
 def _spatial_patterns(areas: pd.DataFrame) -> dict[str, np.ndarray]:
     """Per category, the real relative weight of each LSOA (see :data:`SPATIAL_PATTERN`),
     from the reference extract; empty when the areas are not the reference LSOAs."""
@@ -599,6 +619,7 @@ def generate_demo(
 
     inc["lsoa_code"] = areas["lsoa_code"].to_numpy()[lsoa_i]
     inc["date_precision"] = "day"
+    inc = _volt(inc, seed, areas)
     incidents = normalise_table(inc.drop(columns=["lsoa_i", "fy"]), "incidents")
 
     survey = _survey(rng, fys)

@@ -22,7 +22,16 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)
     import pandera.pandas as pa
 
-from .config import FLAGS, FY_PATTERN, HATE_STRANDS, SEVERITIES, SOURCES
+from .config import (
+    AGE_BANDS,
+    FLAGS,
+    FY_PATTERN,
+    HATE_STRANDS,
+    LOCATION_TYPES,
+    SEVERITIES,
+    SEXES,
+    SOURCES,
+)
 from .errors import DataValidationError
 
 LSOA_PATTERN = r"^(E01|X01)\d{6}$"
@@ -40,6 +49,21 @@ INCIDENT_COLUMNS = [
     *FLAGS,
     "hate_strand",
     "severity",
+]
+#: optional incident columns for victim/offender/location/time profiles (VOLT); a source
+#: without them simply lacks those profiles (reported as an intelligence gap)
+VOLT_COLUMNS = [
+    "time_from",
+    "time_to",
+    "victim_age_band",
+    "victim_sex",
+    "offender_id",
+    "offender_age_band",
+    "location_type",
+    "outcome_group",
+    "caller_id",
+    "x",
+    "y",
 ]
 AREA_COLUMNS = [
     "lsoa_code",
@@ -95,6 +119,17 @@ def incidents_schema(categories: list[str] | None = None) -> pa.DataFrameSchema:
     }
     for f in FLAGS:
         cols[f] = pa.Column(bool, nullable=False)
+    opt = dict(nullable=True, required=False)
+    cols["time_from"] = pa.Column(pa.DateTime, **opt)
+    cols["time_to"] = pa.Column(pa.DateTime, **opt)
+    cols["victim_age_band"] = pa.Column(str, pa.Check.isin(list(AGE_BANDS)), **opt)
+    cols["offender_age_band"] = pa.Column(str, pa.Check.isin(list(AGE_BANDS)), **opt)
+    cols["victim_sex"] = pa.Column(str, pa.Check.isin(list(SEXES)), **opt)
+    cols["location_type"] = pa.Column(str, pa.Check.isin(list(LOCATION_TYPES)), **opt)
+    for c in ("offender_id", "outcome_group", "caller_id"):
+        cols[c] = pa.Column(str, **opt)
+    cols["x"] = pa.Column(float, pa.Check.in_range(0, 800_000), **opt)
+    cols["y"] = pa.Column(float, pa.Check.in_range(0, 1_400_000), **opt)
     return pa.DataFrameSchema(cols, strict=True, ordered=False)
 
 

@@ -228,6 +228,24 @@ def intelligence_gaps(ctx, assessment: pd.DataFrame, kpis: pd.DataFrame) -> list
             )
         if c.get("gap_months"):
             gaps.append(f"Source {src} has {len(c['gap_months'])} month(s) with no records.")
+    inc = ctx.dataset.incidents
+    missing = [
+        what
+        for cols, what in (
+            (("time_from",), "time of occurrence"),
+            (("victim_age_band", "victim_sex"), "victim age and sex"),
+            (("offender_id",), "offender references"),
+            (("location_type",), "location type"),
+            (("x", "y"), "coordinates (near repeats)"),
+        )
+        if not all(c in inc.columns and inc[c].notna().any() for c in cols)
+    ]
+    if missing:
+        gaps.append(
+            f"The data hold no {narrative.join_list(missing)}: the matching victim, offender, "
+            "location and time profiles cannot be produced (optional extract columns, "
+            "docs/data_dictionary.md)."
+        )
     none = assessment[assessment["recommendation"] == "insufficient evidence"]
     if len(none):
         gaps.append(

@@ -169,6 +169,85 @@ def read_partner_extract(
                 f"is not one of {HATE_STRANDS}"
             )
         out["hate_strand"] = hs.where(hs != "", None).to_numpy()
+    _optional_volt(df, out, path, lines, key_env)
     out = out[~dup.to_numpy()].reset_index(drop=True)
     q["rows_kept"] = len(out)
     return out, q
+
+
+#: optional columns any extract may carry (victim / offender / location / time profiles)
+OPTIONAL_COLUMNS = (
+    "time_from",
+    "time_to",
+    "victim_age_band",
+    "victim_sex",
+    "offender_ref",
+    "offender_age_band",
+    "location_type",
+    "outcome_group",
+    "caller_ref",
+    "easting",
+    "northing",
+)
+SEX_CODES = {"f": "female", "female": "female", "m": "male", "male": "male", "other": "other"}
+
+
+def _optional_volt(df, out, path, lines, key_env) -> None:
+    """Parse the optional VOLT columns present in ``df`` into ``out`` (in place). A missing
+    column means "not available", never an error; a bad value is an error naming the file,
+    column and line (reference columns are never echoed)."""
+    from ..config import AGE_BANDS, LOCATION_TYPES
+
+    def bad(col, mask, what, echo=True):
+        i = mask.idxmax()
+        shown = f"{df.loc[i, col]!r} " if echo else ""
+        raise SourceError(f"{path}: column '{col}' line {lines[i]}: {shown}{what}")
+
+    for col in ("time_from", "time_to"):
+        if col in df.columns:
+            raw = df[col].fillna("").str.strip()
+            t = pd.to_datetime(raw, format="%Y-%m-%d %H:%M", errors="coerce")
+            m = (raw != "") & t.isna()
+            if m.any():
+                bad(col, m, "is not a YYYY-MM-DD HH:MM time")
+            out[col] = t.to_numpy()
+    for col in ("victim_age_band", "offender_age_band"):
+        if col in df.columns:
+            v = df[col].fillna("").str.strip()
+            m = (v != "") & ~v.isin(AGE_BANDS)
+            if m.any():
+                bad(col, m, f"is not one of {', '.join(AGE_BANDS)}")
+            out[col] = v.where(v != "", None).to_numpy()
+    if "victim_sex" in df.columns:
+        v = df["victim_sex"].fillna("").str.strip().str.lower()
+        m = (v != "") & ~v.isin(SEX_CODES)
+        if m.any():
+            bad("victim_sex", m, "is not female, male or other")
+        out["victim_sex"] = v.map(SEX_CODES).to_numpy()
+    if "location_type" in df.columns:
+        v = df["location_type"].fillna("").str.strip().str.lower()
+        m = (v != "") & ~v.isin(LOCATION_TYPES)
+        if m.any():
+            bad("location_type", m, f"is not one of {', '.join(LOCATION_TYPES)}")
+        out["location_type"] = v.where(v != "", None).to_numpy()
+    if "outcome_group" in df.columns:
+        v = df["outcome_group"].fillna("").str.strip()
+        out["outcome_group"] = v.where(v != "", None).to_numpy()
+    for col, dest in (("offender_ref", "offender_id"), ("caller_ref", "caller_id")):
+        if col in df.columns and df[col].notna().any():
+            key = os.environ.get(key_env)
+            if not key:
+                raise SourceError(
+                    f"{path}: has {col} values but the pseudonymisation key environment "
+                    f"variable {key_env} is not set"
+                )
+            # the same keyed hash as victims, so a person who is both can be counted
+            out[dest] = pseudonymise(df[col], key.encode()).to_numpy()
+    for col, dest, hi in (("easting", "x", 800_000), ("northing", "y", 1_400_000)):
+        if col in df.columns:
+            raw = df[col].fillna("").str.strip()
+            v = pd.to_numeric(raw, errors="coerce")
+            m = ((raw != "") & v.isna()) | (v < 0) | (v > hi)
+            if m.any():
+                bad(col, m, f"is not a British National Grid {col} in metres (0 to {hi:,})")
+            out[dest] = v.to_numpy(dtype=float)

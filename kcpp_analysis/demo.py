@@ -53,7 +53,27 @@ from .periods import fy_bounds, fy_from_start_year, fy_labels
 log = logging.getLogger(__name__)
 
 GENERATOR_NAME = "kcpp_analysis.demo"
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "2.0.0"  # 2: real LSOA 2021 geography, VOLT fields, near repeats
+
+
+def generator_fingerprint(params: Params | None = None) -> str:
+    """SHA-256 over the generator's code, the reference extract's manifest and the params
+    files: a cached demo dataset is reused only when all three are unchanged."""
+    import hashlib
+    from pathlib import Path
+
+    h = hashlib.sha256()
+    here = Path(__file__).parent
+    for f in ("demo.py", "demo_volt.py"):
+        h.update((here / f).read_bytes())
+    man = here / "data" / "reference" / "E08000034" / "manifest.json"
+    if man.is_file():
+        h.update(man.read_bytes())
+    for k, v in sorted((params.hashes if params else {}).items()):
+        h.update(f"{k}:{v}".encode())
+    return h.hexdigest()
+
+
 DEFAULT_SEED = 20250401
 FIRST_FY, LAST_FY = "2017/18", "2025/26"
 BASE_FY = "2021/22"
@@ -638,7 +658,12 @@ def generate_demo(
                 c for c in spatial if SPATIAL_PATTERN[c][0] == "iod"
             ),
         },
-        "generator": {"name": GENERATOR_NAME, "version": GENERATOR_VERSION, "seed": seed},
+        "generator": {
+            "name": GENERATOR_NAME,
+            "version": GENERATOR_VERSION,
+            "seed": seed,
+            "fingerprint": generator_fingerprint(params),
+        },
         "coverage": {"start": str(start.date()), "end": str(end.date())},
         "sources": [
             {

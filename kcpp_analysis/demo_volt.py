@@ -208,6 +208,16 @@ def add_volt(inc: pd.DataFrame, seed: int) -> pd.DataFrame:
     ob = rng.choice(bands, pool, p=[0.04, 0.3, 0.28, 0.25, 0.1, 0.03])
     oab[solved] = ob[who]
     inc["offender_age_band"] = oab
+    # --- ASB callers: a heavy-tailed pool, so some callers ring again and again -------------
+    asb = src == "police_asb"
+    ka = int(asb.sum())
+    if ka:
+        cpool = max(1, ka // 2)
+        cw = rng.pareto(1.5, cpool) + 1
+        caller = rng.choice(cpool, size=ka, p=cw / cw.sum())
+        cid = np.full(n, None, dtype=object)
+        cid[asb] = np.char.add("C", np.char.zfill(caller.astype(str), 6))
+        inc["caller_id"] = cid
     return inc
 
 

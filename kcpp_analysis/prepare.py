@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .config import Params, load_params
 from .dataset import Dataset, read_meta, write_dataset
-from .demo import DEFAULT_SEED, GENERATOR_VERSION, generate_demo
+from .demo import DEFAULT_SEED, GENERATOR_VERSION, generate_demo, generator_fingerprint
 from .paths import default_prepared_dir
 
 log = logging.getLogger(__name__)
@@ -25,8 +25,10 @@ def prepare_demo(
     """Generate the demo dataset and write it to ``out`` (default: the cache, see
     :func:`kcpp_analysis.paths.default_prepared_dir`).
 
-    With ``reuse`` (the default) an existing dataset made by the same generator version and
-    seed, whose files still match their recorded hashes, is kept as it is.
+    With ``reuse`` (the default) an existing dataset made by the same generator version,
+    seed and generator fingerprint (code, reference extract and params,
+    :func:`kcpp_analysis.demo.generator_fingerprint`), whose files still match their
+    recorded hashes, is kept as it is.
     """
     out = Path(out) if out is not None else default_prepared_dir()
     params = params or load_params()
@@ -34,7 +36,11 @@ def prepare_demo(
         try:
             meta = read_meta(out)
             gen = meta.get("generator", {})
-            if gen.get("version") == GENERATOR_VERSION and gen.get("seed") == seed:
+            if (
+                gen.get("version") == GENERATOR_VERSION
+                and gen.get("seed") == seed
+                and gen.get("fingerprint") == generator_fingerprint(params)
+            ):
                 from .dataset import load_dataset
 
                 load_dataset(out, validate=False, params=params)  # checks file hashes

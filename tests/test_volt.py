@@ -147,3 +147,24 @@ def test_sections_say_what_is_missing_without_profile_columns(params, tmp_path):
     ):
         r = compute(kind, ctx, pr)
         assert any("intelligence gap" in s and words in s for s in r.sentences), (kind, r.sentences)
+
+
+def test_people_section_rates_use_the_census_age_bands(demo, params, tmp_path):
+    """Victim rates per 1,000 of each Census 2021 age band, recomputed here from the
+    incidents and the areas table; repeat callers from the caller references."""
+    from kcpp_analysis.report.context import ReportContext
+    from kcpp_analysis.report.sections import compute
+
+    ctx = ReportContext(params=params, dataset=demo, year="2025/26", output_dir=tmp_path)
+    pr = params.priority("domestic_abuse")
+    r = compute("people", ctx, pr)
+    t = r.tables[0].data.set_index("age_band")
+    inc = ctx.incidents(pr)
+    inc = inc[(inc.date >= "2025-04-01") & (inc.date < "2026-04-01") & inc.victim_age_band.notna()]
+    n = inc.victim_age_band.value_counts()
+    a = demo.areas
+    for band, col in (("16-24", "pop_16_24"), ("35-49", "pop_35_49")):
+        assert float(t.loc[band, "rate_per_1000"]) == pytest.approx(1000 * n[band] / a[col].sum())
+    asb = compute("people", ctx, params.priority("asb"))
+    calls = [tb for tb in asb.tables if tb.name.endswith("repeat_callers")]
+    assert calls and "came from callers who called more than once" in " ".join(asb.sentences)

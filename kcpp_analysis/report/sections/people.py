@@ -148,6 +148,58 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             )
     else:
         sentences.append(gap(title, "offender references", "`offender_ref` (pseudonymised)"))
+    if has(inc, "caller_id"):
+        c = inc["caller_id"].dropna().value_counts()
+        row = pd.DataFrame(
+            [
+                {
+                    "calls_with_caller": int(c.sum()),
+                    "callers": len(c),
+                    "callers_3_plus": int((c >= 3).sum()),
+                    "calls_from_repeat_callers_pct": 100 * c[c >= 2].sum() / c.sum(),
+                }
+            ]
+        )
+        pub = gate.table(
+            row,
+            table_name(ctx, pr.id, "repeat_callers"),
+            counts=["calls_with_caller", "callers", "callers_3_plus"],
+            derived={"callers": ["calls_from_repeat_callers_pct"]},
+            column_totals=False,
+            formats={"calls_from_repeat_callers_pct": ".0f"},
+            caption=f"Repeat callers, {ctx.year}",
+        )
+        tables.append(pub)
+        if not pub.hidden(0, "calls_from_repeat_callers_pct"):
+            sentences.append(
+                f"{narrative.fmt_pct(row.calls_from_repeat_callers_pct[0])} of calls came from "
+                "callers who called more than once in the year."
+            )
+    if has(inc, "x", "y"):
+        loc = inc[inc["x"].notna()]
+        at = loc.groupby([loc["x"].round(0), loc["y"].round(0)]).size()
+        rep = at[at >= 2]
+        row = pd.DataFrame(
+            [
+                {
+                    "located_incidents": int(at.sum()),
+                    "repeat_locations": len(rep),
+                    "incidents_at_repeat_locations": int(rep.sum()),
+                }
+            ]
+        )
+        tables.append(
+            gate.table(
+                row,
+                table_name(ctx, pr.id, "repeat_locations"),
+                counts=list(row.columns),
+                column_totals=False,
+                caption=(
+                    f"Repeat locations, {ctx.year} (the same point to the metre twice or more; "
+                    "addresses are never published)"
+                ),
+            )
+        )
     return SectionResult(
         KIND,
         pr.id,

@@ -336,7 +336,12 @@ def load_benchmark_config(path: Path, priority_ids=None) -> dict:
     path = Path(path)
     if not path.is_file():
         return {"nearest_neighbours": {"k": 15, "variables": list(NN_VARIABLES)}, "priorities": {}}
-    d = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    from .config import safe_yaml
+
+    try:
+        d = safe_yaml(path.read_bytes(), path) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     allowed = {"nearest_neighbours", "user_group", "priorities"}
     for k in d:
         if k not in allowed:

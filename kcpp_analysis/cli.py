@@ -48,6 +48,14 @@ def prepare(
         ),
     ] = False,
     seed: Annotated[int | None, typer.Option(help="Seed for synthetic data.")] = None,
+    allow_loss: Annotated[
+        bool,
+        typer.Option(
+            "--allow-loss",
+            help="Accept a source that loses more than 1% of its rows (no location, dates "
+            "after the coverage) or ends empty; the losses are still counted and logged.",
+        ),
+    ] = False,
     force: Annotated[
         bool,
         typer.Option(
@@ -72,7 +80,12 @@ def prepare(
             from .sources.prepare import prepare_from_sources
 
             path = prepare_from_sources(
-                sources, out, synthesise_missing=synthesise_missing, seed=seed, force=force
+                sources,
+                out,
+                synthesise_missing=synthesise_missing,
+                seed=seed,
+                force=force,
+                allow_loss=allow_loss,
             )
     except KcppError as exc:
         console.print(f"[bold red]kcpp prepare failed:[/] {exc}")

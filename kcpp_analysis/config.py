@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import ConfigError
 from .paths import params_dir
 
-FY_PATTERN = re.compile(r"^(\d{4})/(\d{2})$")
+FY_PATTERN = re.compile(r"^(\d{4})/(\d{2})$")  # used with fullmatch: no trailing newline
 SOURCES = ("police_crime", "police_asb", "council", "fire", "roads", "fixmystreet")
 FLAGS = (
     "domestic_abuse",
@@ -51,7 +51,7 @@ HATE_STRANDS = ("race", "religion", "sexual_orientation", "disability", "transge
 
 def check_fy_label(value: str) -> str:
     """Validate a financial-year label such as ``2025/26`` (second part = first + 1)."""
-    m = FY_PATTERN.match(str(value))
+    m = FY_PATTERN.fullmatch(str(value))
     if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
         raise ValueError(f"financial year must look like '2025/26', got {value!r}")
     return str(value)
@@ -331,12 +331,45 @@ def _format_pydantic(err: ValidationError, path: Path) -> str:
     return f"invalid parameters file {path}:\n" + "\n".join(lines)
 
 
+MAX_YAML_BYTES = 2_000_000
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """A safe loader that refuses anchors and aliases: parameters and sources files have no
+    use for them, and nested aliases can expand a few lines into gigabytes ("billion
+    laughs")."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            ev = self.peek_event()
+            raise yaml.YAMLError(
+                f"line {ev.start_mark.line + 1}: YAML aliases (*name) are not allowed in "
+                "parameters or sources files"
+            )
+        ev = self.peek_event()
+        if getattr(ev, "anchor", None):
+            raise yaml.YAMLError(
+                f"line {ev.start_mark.line + 1}: YAML anchors (&name) are not allowed in "
+                "parameters or sources files"
+            )
+        return super().compose_node(parent, index)
+
+
+def safe_yaml(raw: bytes | str, path: Path | str = ""):
+    """Parse a parameters or sources file: safe types only, no anchors or aliases, at most
+    :data:`MAX_YAML_BYTES`. Raises ``yaml.YAMLError`` (callers turn it into a
+    :class:`ConfigError` naming the file)."""
+    if len(raw) > MAX_YAML_BYTES:
+        raise yaml.YAMLError(f"file is larger than {MAX_YAML_BYTES:,} bytes")
+    return yaml.load(raw, Loader=_NoAliasLoader)
+
+
 def _read_yaml(path: Path) -> tuple[dict, str]:
     if not path.exists():
         raise ConfigError(f"parameters file not found: {path}")
     raw = path.read_bytes()
     try:
-        data = yaml.safe_load(raw)
+        data = safe_yaml(raw, path)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):

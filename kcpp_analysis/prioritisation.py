@@ -90,10 +90,14 @@ def load_scoring(path: str | Path, priority_ids=None) -> Scoring:
     """Read and validate ``prioritisation.yaml``; every priority needs a harm grade."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        from .config import safe_yaml
+
+        raw = safe_yaml(path.read_bytes(), path)
         s = Scoring.model_validate(raw)
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     except ValidationError as exc:
         e = exc.errors()[0]
         where = ".".join(str(x) for x in e["loc"]) or "(top level)"

@@ -81,7 +81,7 @@ def test_home_office_source_reaches_the_report(tmp_path, params, monkeypatch):
     from kcpp_analysis.report.sections import compute
     from kcpp_analysis.sources.prepare import prepare_from_sources
 
-    monkeypatch.setenv("KCPP_PSEUDONYM_KEY", "k" * 40)
+    monkeypatch.setenv("KCPP_PSEUDONYM_KEY", "5d1f0c9a7b3e4d2c8a6f1e0b9c7d5a3e")
     la, _ = load_benchmark()
     me = la[la.ltla24_code == "E08000034"].iloc[0]
     nn = nearest_neighbours(la, "E08000034")

@@ -276,7 +276,7 @@ def test_partner_extract_codes_of_any_vintage_case_and_padding_lose_nothing(
 ):
     """A 2021 code, a 2011 code (unchanged, split and merged), lower case and padding: every
     row is placed in a Kirklees LSOA 2021."""
-    monkeypatch.setenv("KCPP_PSEUDONYM_KEY", "k" * 40)
+    monkeypatch.setenv("KCPP_PSEUDONYM_KEY", "5d1f0c9a7b3e4d2c8a6f1e0b9c7d5a3e")
     rows = [
         "C1,2024-05-01,Robbery,E01011004,,N,N,,N,N,N,N",  # 2021 (= 2011, unchanged)
         "C2,2024-05-01,Robbery,e01011005,,N,N,,N,N,N,N",  # lower case
@@ -315,7 +315,7 @@ def _partner(tmp_path, rows):
 
 
 def test_partner_extract_pseudonymises_victims(tmp_path, params, monkeypatch):
-    monkeypatch.setenv("KCPP_PSEUDONYM_KEY", "secret-key")
+    monkeypatch.setenv("KCPP_PSEUDONYM_KEY", "7c2e9b41d8a05f36e1b7c94a2d8f063b")
     p = _partner(
         tmp_path,
         [
@@ -328,7 +328,7 @@ def test_partner_extract_pseudonymises_victims(tmp_path, params, monkeypatch):
     assert df.victim_id[0] == df.victim_id[1] and df.victim_id[0].startswith("P")
     assert "PERSON-42" not in df.to_csv() and pd.isna(df.victim_id[2])
     assert df.domestic_abuse.tolist() == [True, True, False] and df.hate_strand[2] == "race"
-    monkeypatch.setenv("KCPP_PSEUDONYM_KEY", "other-key")
+    monkeypatch.setenv("KCPP_PSEUDONYM_KEY", "e4b1a97c3d2f08e65b9a1c7d4f3e2b60")
     df2, _ = read_partner_extract(p, "police_crime", params)
     assert df2.victim_id[0] != df.victim_id[0]
 
@@ -341,7 +341,7 @@ def test_partner_extract_needs_the_key(tmp_path, params, monkeypatch):
 
 
 def test_partner_extract_bad_date_and_category(tmp_path, params, monkeypatch):
-    monkeypatch.setenv("KCPP_PSEUDONYM_KEY", "k")
+    monkeypatch.setenv("KCPP_PSEUDONYM_KEY", "0b8e2d6f4a1c9e3b7d5f2a8c6e4b1d9f")
     p = _partner(
         tmp_path,
         [

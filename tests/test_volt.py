@@ -95,7 +95,7 @@ def test_optional_profile_columns_are_parsed_and_offenders_pseudonymised(
 ):
     from kcpp_analysis.sources.partner import read_partner_extract
 
-    monkeypatch.setenv("KCPP_PSEUDONYM_KEY", "k" * 40)
+    monkeypatch.setenv("KCPP_PSEUDONYM_KEY", "5d1f0c9a7b3e4d2c8a6f1e0b9c7d5a3e")
     cols = [
         "time_from",
         "time_to",

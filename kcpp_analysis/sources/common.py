@@ -27,6 +27,43 @@ def sniff_text(path: Path) -> None:
         raise SourceError(
             f"{path}: not a CSV text file (binary content; a zip, spreadsheet or PDF?)"
         )
+    check_text(path)
+
+
+def check_text(path: Path, chunk: int = 4 << 20) -> None:
+    """Stream the whole file once: every byte must be UTF-8 text with no NUL byte. Raises
+    :class:`SourceError` naming the file and the line (never the bytes) of the first
+    problem. Memory stays bounded by ``chunk``."""
+    import codecs
+
+    dec = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with open(path, "rb") as fh:
+        while True:
+            b = fh.read(chunk)
+            if not b:
+                break
+            nul = b.find(b"\x00")
+            if nul >= 0:
+                at = line + b.count(b"\n", 0, nul)
+                raise SourceError(
+                    f"{path}: line {at}: contains a NUL byte (a damaged or binary file)"
+                )
+            try:
+                dec.decode(b)
+            except UnicodeDecodeError as exc:
+                at = line + b.count(b"\n", 0, max(exc.start, 0))
+                raise SourceError(
+                    f"{path}: line {at}: not UTF-8 text (saved as Windows-1252 or Latin-1?); "
+                    "re-save the file as UTF-8"
+                ) from None
+            line += b.count(b"\n")
+        try:
+            dec.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise SourceError(
+                f"{path}: line {line}: the file ends inside a UTF-8 character"
+            ) from None
 
 
 def read_csv_checked(
@@ -48,6 +85,7 @@ def read_csv_checked(
     """
     path = Path(path)
     sniff_text(path)
+    record_lines = _record_lines(path, kind)
     try:
         df = pd.read_csv(
             path,
@@ -75,8 +113,57 @@ def read_csv_checked(
     extra = [c for c in df.columns if c not in required]
     if extra:
         log.info("%s: ignoring %d extra column(s): %s", path.name, len(extra), extra[:10])
-    df["_line"] = range(2, len(df) + 2)
+    if len(record_lines) != len(df):  # pragma: no cover - both parsers read the same file
+        raise SourceError(f"{path}: {len(df)} rows read but {len(record_lines)} records found")
+    df["_line"] = record_lines
     return df
+
+
+MAX_FIELD_CHARS = 10_000
+
+
+def _record_lines(path: Path, kind: str) -> list[int]:
+    """First physical line of every record (a quoted field may span lines), checking that
+    every record has exactly the header's number of fields, that no header name repeats and
+    that no field is absurdly long. Errors name the file and line, never a value."""
+    import csv
+
+    csv.field_size_limit(MAX_FIELD_CHARS * 10)
+    lines: list[int] = []
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rd = csv.reader(fh)
+        try:
+            header = next(rd, None)
+            if header is None:
+                return lines
+            names = [h.strip() for h in header]
+            dup = sorted({h for h in names if names.count(h) > 1})
+            if dup:
+                raise SourceError(
+                    f"{path}: column name(s) {dup} appear more than once in the header ({kind})"
+                )
+            n = len(header)
+            prev = rd.line_num
+            for rec in rd:
+                start = prev + 1
+                prev = rd.line_num
+                if not rec or (len(rec) == 1 and rec[0] == ""):
+                    continue  # a blank line
+                if len(rec) != n:
+                    raise SourceError(
+                        f"{path}: line {start}: {len(rec)} fields where the header has {n} "
+                        "(a short, long or truncated row)"
+                    )
+                if max(len(f) for f in rec) > MAX_FIELD_CHARS:
+                    raise SourceError(
+                        f"{path}: line {start}: a field longer than {MAX_FIELD_CHARS:,} characters"
+                    )
+                lines.append(start)
+        except csv.Error as exc:
+            raise SourceError(
+                f"{path}: line {rd.line_num}: not a well-formed CSV ({exc})"
+            ) from None
+    return lines
 
 
 def numeric(df: pd.DataFrame, col: str, path: Path, *, integer: bool = False) -> pd.Series:

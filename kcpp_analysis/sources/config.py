@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..config import check_fy_label
+from ..config import check_fy_label, safe_yaml
 from ..errors import ConfigError
 
 
@@ -150,6 +150,12 @@ def resolve(base: Path, value: str) -> list[Path]:
     return [p.resolve()] if p.exists() else []
 
 
+def _short(value, limit: int = 40) -> str:
+    """A value for an error message, cut to ``limit`` characters (never echo a huge value)."""
+    r = repr(value)
+    return r if len(r) <= limit else r[: limit - 3] + "...'"
+
+
 def load_sources(path: str | Path) -> tuple[SourcesFile, Path]:
     """Read and validate a sources file; every path must exist and every glob match.
 
@@ -162,7 +168,7 @@ def load_sources(path: str | Path) -> tuple[SourcesFile, Path]:
     if not path.exists():
         raise ConfigError(f"sources file not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = safe_yaml(path.read_bytes(), path)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict) or "sources" not in raw:
@@ -174,7 +180,7 @@ def load_sources(path: str | Path) -> tuple[SourcesFile, Path]:
         if not isinstance(e, dict) or e.get("kind") not in KINDS:
             kind = e.get("kind") if isinstance(e, dict) else e
             raise ConfigError(
-                f"{path}: sources[{i}]: unknown kind {kind!r}; kinds are {', '.join(KINDS)}"
+                f"{path}: sources[{i}]: unknown kind {_short(kind)}; kinds are {', '.join(KINDS)}"
             )
     try:
         sf = SourcesFile.model_validate(raw)

@@ -75,6 +75,38 @@ LAYOUTS = {
 }
 
 
+MIN_KEY_BYTES = 32
+
+
+def pseudonymisation_key(path, key_env: str, what: str) -> bytes:
+    """The keyed-hash key from environment variable ``key_env``, as bytes (a key that is not
+    UTF-8 is used byte for byte). Refused, with a message naming the variable and never the
+    value: unset, shorter than :data:`MIN_KEY_BYTES` bytes, a single repeated character,
+    or a value that is obviously not a secret (a path, or another common environment
+    variable's value such as ``$HOME``)."""
+    raw = os.environb.get(key_env.encode()) if hasattr(os, "environb") else None
+    if raw is None:
+        s = os.environ.get(key_env)
+        raw = s.encode("utf-8", "surrogateescape") if s is not None else None
+    if not raw:
+        raise SourceError(
+            f"{path}: has {what} but the pseudonymisation key environment variable "
+            f"{key_env} is not set"
+        )
+    common = {
+        os.environb.get(k.encode(), b"") if hasattr(os, "environb") else b""
+        for k in ("HOME", "PATH", "USER", "PWD", "SHELL")
+    } - {b""}
+    weak = len(raw) < MIN_KEY_BYTES or len(set(raw)) <= 2 or raw in common or raw.startswith(b"/")
+    if weak:
+        raise SourceError(
+            f"{path}: the pseudonymisation key in {key_env} is too weak: use at least "
+            f'{MIN_KEY_BYTES} random bytes (e.g. `python -c "import secrets; '
+            f'print(secrets.token_hex(32))"`), kept secret and the same every year'
+        )
+    return raw
+
+
 def pseudonymise(refs: pd.Series, key: bytes) -> pd.Series:
     """Keyed hash of victim references (HMAC-SHA256); missing stays missing.
 
@@ -152,13 +184,8 @@ def read_partner_extract(
     for f in FLAGS:
         out[f] = _flag(df[f], path, f, lines).to_numpy() if f in df.columns else False
     if "victim_ref" in df.columns and df["victim_ref"].notna().any():
-        key = os.environ.get(key_env)
-        if not key:
-            raise SourceError(
-                f"{path}: has victim references but the pseudonymisation key "
-                f"environment variable {key_env} is not set"
-            )
-        out["victim_id"] = pseudonymise(df["victim_ref"], key.encode()).to_numpy()
+        key = pseudonymisation_key(path, key_env, "victim references")
+        out["victim_id"] = pseudonymise(df["victim_ref"], key).to_numpy()
     if "hate_strand" in df.columns:
         hs = df["hate_strand"].fillna("").str.strip().str.lower().str.replace(" ", "_")
         bad = (hs != "") & ~hs.isin(HATE_STRANDS)
@@ -235,14 +262,9 @@ def _optional_volt(df, out, path, lines, key_env) -> None:
         out["outcome_group"] = v.where(v != "", None).to_numpy()
     for col, dest in (("offender_ref", "offender_id"), ("caller_ref", "caller_id")):
         if col in df.columns and df[col].notna().any():
-            key = os.environ.get(key_env)
-            if not key:
-                raise SourceError(
-                    f"{path}: has {col} values but the pseudonymisation key environment "
-                    f"variable {key_env} is not set"
-                )
+            key = pseudonymisation_key(path, key_env, f"{col} values")
             # the same keyed hash as victims, so a person who is both can be counted
-            out[dest] = pseudonymise(df[col], key.encode()).to_numpy()
+            out[dest] = pseudonymise(df[col], key).to_numpy()
     for col, dest, hi in (("easting", "x", 800_000), ("northing", "y", 1_400_000)):
         if col in df.columns:
             raw = df[col].fillna("").str.strip()

@@ -41,6 +41,8 @@ from .tables import read_indicators_csv, read_survey_csv
 log = logging.getLogger(__name__)
 
 INCIDENT_SOURCES = ("police_crime", "police_asb", "council", "fire", "roads")
+LOSS_WARNING = 0.01  # rows with no location above this share of a source: warned
+LOSS_ERROR = 0.01  # rows lost (no location, future dates) above this share: an error
 
 
 def _one(entries, kind):
@@ -65,8 +67,16 @@ def prepare_from_sources(
     seed: int | None = None,
     params: Params | None = None,
     force: bool = False,
+    allow_loss: bool = False,
+    loss_threshold: float = LOSS_ERROR,
 ) -> Path:
     """Prepare a dataset from a sources file; returns the output folder.
+
+    Rows lost for reasons other than documented filtering (the area, the years before the
+    coverage, de-duplication) are errors when they exceed ``loss_threshold`` of a source
+    (default 1%): rows with no location, and rows dated after the coverage (future dates are
+    data errors). A source that ends with no rows at all is an error too. ``allow_loss``
+    turns both into warnings (``kcpp prepare --allow-loss``).
 
     ``force`` lets ``out`` replace a non-empty folder that is not a prepared dataset.
     """
@@ -158,7 +168,28 @@ def prepare_from_sources(
             )
         inside = (df["date"] >= cov_start) & (df["date"] <= cov_end)
         q["outside_coverage"] = int((~inside).sum())
+        future = int((df["date"] > cov_end).sum())
+        q["after_coverage"] = future
         df = df[inside]
+        name = e.label or e.kind
+        read = int(len(how))
+        lost = summ["no_location"] + future
+        problems = []
+        if read and lost / read > loss_threshold:
+            problems.append(
+                f"{lost:,} of {read:,} rows ({100 * lost / read:.1f}%) lost: "
+                f"{summ['no_location']:,} with no location, {future:,} dated after the "
+                f"coverage end {cov_end.date()}"
+            )
+        if read and len(df) == 0:
+            problems.append("no rows left after placing and the coverage years")
+        for msg in problems:
+            if allow_loss:
+                log.warning("%s: %s (allowed by --allow-loss)", name, msg)
+            else:
+                raise SourceError(
+                    f"{name}: {msg}; check the file, or pass --allow-loss to accept it"
+                )
         frames.append(df)
         where = (
             " + ".join(str(resolve(base, v)[0]) for v in (e.collisions, e.casualties))
@@ -265,9 +296,6 @@ def prepare_from_sources(
         extras=extras,
     )
     return write_dataset(ds, out, params=params, force=force)
-
-
-LOSS_WARNING = 0.01
 
 
 def _place(df: pd.DataFrame, cw: Crosswalk) -> tuple[pd.DataFrame, pd.Series]:

@@ -53,7 +53,7 @@ def prepare(
         typer.Option(
             "--allow-loss",
             help="Accept a source that loses more than 1% of its rows (no location, dates "
-            "after the coverage) or ends empty; the losses are still counted and logged.",
+            "in the future) or ends empty; the losses are still counted and logged.",
         ),
     ] = False,
     force: Annotated[

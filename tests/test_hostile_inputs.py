@@ -207,7 +207,7 @@ def test_future_dates_are_an_error_unless_allowed(tmp_path, params, monkeypatch)
     rows = [_row(f"C{i}") for i in range(50)] + [_row(f"F{i}", date="2030-07-01") for i in range(5)]
     p = _write(tmp_path, HEAD + "\n" + "\n".join(rows) + "\n")
     s = _prep_sources(tmp_path, p)
-    with pytest.raises(SourceError, match=r"5 of 55 rows \(9.1%\) lost: .*5 dated after"):
+    with pytest.raises(SourceError, match=r"5 of 55 rows \(9.1%\) lost: .*5 dated in the future"):
         prepare_from_sources(s, tmp_path / "prep", params=params)
     assert not (tmp_path / "prep").exists()
     out = prepare_from_sources(s, tmp_path / "prep", params=params, allow_loss=True)
@@ -215,7 +215,7 @@ def test_future_dates_are_an_error_unless_allowed(tmp_path, params, monkeypatch)
 
     srcs = json.loads((out / "dataset.json").read_text())["sources"]
     q = next(x for x in srcs if x["kind"] == "partner_extract")["quality"]
-    assert q["after_coverage"] == 5 and q["rows_kept"] == 55  # counted, never silent
+    assert q["future_dates"] == 5 and q["outside_coverage"] == 5  # counted, never silent
 
 
 def test_a_source_that_ends_empty_is_an_error(tmp_path, params, monkeypatch):
@@ -225,3 +225,36 @@ def test_a_source_that_ends_empty_is_an_error(tmp_path, params, monkeypatch):
     p = _write(tmp_path, HEAD + "\n" + _row(date="2019-05-01") + "\n")  # before the coverage
     with pytest.raises(SourceError, match="no rows left"):
         prepare_from_sources(_prep_sources(tmp_path, p), tmp_path / "prep", params=params)
+
+
+def test_a_partner_glob_reads_every_file_it_matches(tmp_path, params, monkeypatch):
+    from kcpp_analysis.sources.prepare import prepare_from_sources
+
+    monkeypatch.setenv("KCPP_PSEUDONYM_KEY", KEY)
+    d = tmp_path / "extracts"
+    d.mkdir()
+    for k in range(5):
+        (d / f"crime_{k}.csv").write_text(HEAD + "\n" + _row(f"C{k}") + "\n" + _row(f"D{k}") + "\n")
+    s = _prep_sources(tmp_path, d / "crime_*.csv")
+    out = prepare_from_sources(s, tmp_path / "prep", params=params)
+    from kcpp_analysis.dataset import load_dataset
+
+    assert (load_dataset(out).incidents.source == "police_crime").sum() == 10  # 5 files x 2
+
+
+@pytest.mark.parametrize("count,word", [("3000000000", "above"), ("-2", "below")])
+def test_fixmystreet_counts_are_bounded(tmp_path, params, count, word):
+    from kcpp_analysis.sources.fixmystreet import read_fixmystreet
+
+    p = _write(
+        tmp_path,
+        "month,lsoa11cd,category_code,category_name,reports,unique_users\n"
+        f"2020-01,E01011004,A29,Fly tipping,{count},1\n",
+        "fms.csv",
+    )
+    t0 = time.perf_counter()
+    with pytest.raises(
+        SourceError, match=rf"fms.csv: column 'reports' line 2: .* is {word} the plausible range"
+    ):
+        read_fixmystreet(p, params)
+    assert time.perf_counter() - t0 < 5  # refused before anything is allocated

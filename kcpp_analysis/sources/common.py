@@ -166,8 +166,17 @@ def _record_lines(path: Path, kind: str) -> list[int]:
     return lines
 
 
-def numeric(df: pd.DataFrame, col: str, path: Path, *, integer: bool = False) -> pd.Series:
-    """Convert a text column to numbers; a bad value raises naming file, column and line."""
+def numeric(
+    df: pd.DataFrame,
+    col: str,
+    path: Path,
+    *,
+    integer: bool = False,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> pd.Series:
+    """Convert a text column to numbers; a bad value, or one outside ``minimum`` to
+    ``maximum``, raises naming file, column and line."""
     s = df[col].astype("str").str.replace(",", "", regex=False).str.strip()
     s = s.where(df[col].notna(), None)
     out = pd.to_numeric(s, errors="coerce")
@@ -183,6 +192,17 @@ def numeric(df: pd.DataFrame, col: str, path: Path, *, integer: bool = False) ->
             raise SourceError(
                 f"{path}: column '{col}' line {df.loc[i, '_line']}: "
                 f"{df.loc[i, col]!r} is not a whole number"
+            )
+    for lim, bad_side, word in (
+        (minimum, out < (minimum or 0), "below"),
+        (maximum, out > (maximum or 0), "above"),
+    ):
+        if lim is not None and bad_side.any():
+            i = bad_side.idxmax()
+            raise SourceError(
+                f"{path}: column '{col}' line {df.loc[i, '_line']}: {df.loc[i, col]!r} is "
+                f"{word} the plausible range {minimum if minimum is not None else '-inf'} to "
+                f"{maximum if maximum is not None else 'inf'}"
             )
     return out
 

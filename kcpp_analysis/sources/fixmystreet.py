@@ -20,6 +20,8 @@ from ..config import Params
 from ..errors import SourceError
 from .common import numeric, read_csv_checked, with_default_flags
 
+MAX_REPORTS = 100_000
+
 
 def read_fixmystreet(path: Path, params: Params) -> tuple[pd.DataFrame, dict]:
     df = read_csv_checked(
@@ -34,7 +36,8 @@ def read_fixmystreet(path: Path, params: Params) -> tuple[pd.DataFrame, dict]:
             f"{path}: column 'month' line {df.loc[i, '_line']}: {df.loc[i, 'month']!r} "
             "is not a YYYY-MM month"
         )
-    n = numeric(df, "reports", path, integer=True).astype("int64")
+    # a documented plausible maximum: no LSOA sees 100,000 reports of one kind in a month
+    n = numeric(df, "reports", path, integer=True, minimum=0, maximum=MAX_REPORTS).astype("int64")
     mapping = {
         c: code for code, cat in params.categories.items() for c in cat.raw.get("fixmystreet", [])
     }

@@ -74,8 +74,9 @@ def prepare_from_sources(
 
     Rows lost for reasons other than documented filtering (the area, the years before the
     coverage, de-duplication) are errors when they exceed ``loss_threshold`` of a source
-    (default 1%): rows with no location, and rows dated after the coverage (future dates are
-    data errors). A source that ends with no rows at all is an error too. ``allow_loss``
+    (default 1%): rows with no location, and rows dated after today (a mistyped year). Rows
+    outside the chosen coverage years are documented filtering: counted and logged. A source
+    that ends with no rows at all is an error too. ``allow_loss``
     turns both into warnings (``kcpp prepare --allow-loss``).
 
     ``force`` lets ``out`` replace a non-empty folder that is not a prepared dataset.
@@ -137,8 +138,18 @@ def prepare_from_sources(
             paths = resolve(base, e.path)
             df, q = read_policeuk_street(paths, params)
         elif e.kind == "partner_extract":
-            path = resolve(base, e.path)[0]
-            df, q = read_partner_extract(path, e.extract, params, key_env=e.victim_key_env)
+            # every file a glob matches (unique real files), not just the first
+            parts = [
+                read_partner_extract(x, e.extract, params, key_env=e.victim_key_env)
+                for x in resolve(base, e.path)
+            ]
+            df = pd.concat([d for d, _ in parts], ignore_index=True)
+            q = {k: sum(int(qq.get(k, 0)) for _, qq in parts) for k in parts[0][1]}
+            q["files"] = len(parts)
+            dup = df["incident_id"].duplicated()
+            if dup.any():  # the same reference in two files: kept once, counted
+                q["duplicates_dropped"] = q.get("duplicates_dropped", 0) + int(dup.sum())
+                df = df[~dup].reset_index(drop=True)
         elif e.kind == "stats19":
             df, q = read_stats19(
                 resolve(base, e.collisions)[0],
@@ -168,8 +179,9 @@ def prepare_from_sources(
             )
         inside = (df["date"] >= cov_start) & (df["date"] <= cov_end)
         q["outside_coverage"] = int((~inside).sum())
-        future = int((df["date"] > cov_end).sum())
-        q["after_coverage"] = future
+        # a date after today is a data error (a mistyped year), not a choice of coverage
+        future = int((df["date"] > pd.Timestamp.now().normalize()).sum())
+        q["future_dates"] = future
         df = df[inside]
         name = e.label or e.kind
         read = int(len(how))
@@ -178,8 +190,7 @@ def prepare_from_sources(
         if read and lost / read > loss_threshold:
             problems.append(
                 f"{lost:,} of {read:,} rows ({100 * lost / read:.1f}%) lost: "
-                f"{summ['no_location']:,} with no location, {future:,} dated after the "
-                f"coverage end {cov_end.date()}"
+                f"{summ['no_location']:,} with no location, {future:,} dated in the future"
             )
         if read and len(df) == 0:
             problems.append("no rows left after placing and the coverage years")

@@ -258,3 +258,32 @@ def test_fixmystreet_counts_are_bounded(tmp_path, params, count, word):
     ):
         read_fixmystreet(p, params)
     assert time.perf_counter() - t0 < 5  # refused before anything is allocated
+
+
+def test_policeuk_no_location_rows_are_counted_but_not_a_loss(tmp_path, real_dir, params):
+    """police.uk withholds some locations by design: 3 of 73 rows with "No Location" (4%)
+    are counted and logged, and the prepare succeeds without --allow-loss."""
+    import json
+
+    from kcpp_analysis.sources.prepare import prepare_from_sources
+
+    lines = (real_dir / POLICE).read_text().splitlines()
+    for k in (2, 3, 4):
+        parts = lines[k].split(",")
+        parts[4:9] = ["", "", "No Location", "", ""]
+        lines[k] = ",".join(parts)
+    p = tmp_path / "2020-04-west-yorkshire-street.csv"
+    p.write_text("\n".join(lines) + "\n")
+    s = tmp_path / "s.yaml"
+    s.write_text(
+        yaml.safe_dump(
+            {
+                "coverage": {"first_year": "2020/21", "last_year": "2020/21"},
+                "sources": [{"kind": "policeuk_street", "path": str(p)}],
+            }
+        )
+    )
+    out = prepare_from_sources(s, tmp_path / "prep", params=params)
+    srcs = json.loads((out / "dataset.json").read_text())["sources"]
+    src = next(x for x in srcs if x["kind"] == "policeuk_street")
+    assert src["quality"]["no_location"] == 3 and src["rows"] == 70

@@ -265,6 +265,21 @@ def poisson_funnel(
     return per * lo / n, per * hi / n
 
 
+def funnel_limits(
+    lo_population: float, hi_population: float, rate: float, *, phi: float = 1.0, points: int = 120
+) -> pd.DataFrame:
+    """The 95% and 99.8% funnel limits (:func:`poisson_funnel`) on a grid of ``points``
+    populations from ``lo_population`` to ``hi_population``, as the frame
+    :func:`kcpp_analysis.charts.funnel_chart` draws: ``population``, ``lo95``, ``hi95``,
+    ``lo998``, ``hi998``, ``target``."""
+    grid = np.linspace(lo_population, hi_population, points)
+    l95, h95 = poisson_funnel(grid, rate, level=0.95, phi=phi)
+    l998, h998 = poisson_funnel(grid, rate, level=0.998, phi=phi)
+    return pd.DataFrame(
+        {"population": grid, "lo95": l95, "hi95": h95, "lo998": l998, "hi998": h998, "target": rate}
+    )
+
+
 def indirect_standardise(
     observed: float, population_by_decile: pd.Series, rate_by_decile: pd.Series, *, per=1000.0
 ) -> dict:

@@ -22,6 +22,7 @@ from ...benchmark import (
     INDICATOR_LABELS,
     NN_VARIABLES,
     england_rate,
+    funnel_limits,
     indirect_standardise,
     load_benchmark,
     load_benchmark_config,
@@ -224,22 +225,12 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         w["highlight"] = w["ltla24_code"] == ctx.params.sia.lad_code
         w["named"] = w["highlight"] & (w["outside"] == "above")
         w["label"] = w["name"]
-        grid = np.linspace(
+        lim = funnel_limits(
             max(500, w["population"].min() * 0.9),
             w["population"].max() * 1.05,
-            settings.funnel_points,
-        )
-        l95, h95 = poisson_funnel(grid, force_rate, level=0.95, phi=phi)
-        l998, h998 = poisson_funnel(grid, force_rate, level=0.998, phi=phi)
-        lim = pd.DataFrame(
-            {
-                "population": grid,
-                "lo95": l95,
-                "hi95": h95,
-                "lo998": l998,
-                "hi998": h998,
-                "target": force_rate,
-            }
+            force_rate,
+            phi=phi,
+            points=settings.funnel_points,
         )
         above = mine[mine["outside"] == "above"]["name"].tolist()
         below = mine[mine["outside"] == "below"]["name"].tolist()

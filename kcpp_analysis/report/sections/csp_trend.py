@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ... import charts, narrative
-from ...benchmark import overdispersion_phi, poisson_funnel
+from ...benchmark import funnel_limits, overdispersion_phi, poisson_funnel
 from ..results import Figure, SectionResult
 from ._common import SectionSettings, anchor, table_name
 from .benchmark import _cfg, _groups, _tables
@@ -169,18 +169,8 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             f"{s['harm_per_1000'].iloc[-1]:,.0f} per 1,000 against "
             f"{s['group_harm_per_1000'].iloc[-1]:,.0f} for the comparators."
         )
-    grid = np.linspace(last["population"].min() * 0.9, last["population"].max() * 1.05, 120)
-    l95, h95 = poisson_funnel(grid, pooled, level=0.95, phi=phi)
-    l998, h998 = poisson_funnel(grid, pooled, level=0.998, phi=phi)
-    lim = pd.DataFrame(
-        {
-            "population": grid,
-            "lo95": l95,
-            "hi95": h95,
-            "lo998": l998,
-            "hi998": h998,
-            "target": pooled,
-        }
+    lim = funnel_limits(
+        last["population"].min() * 0.9, last["population"].max() * 1.05, pooled, phi=phi
     )
     pts = last.assign(
         highlight=last["key"] == target,

@@ -13,10 +13,9 @@ plotted (their position would reveal the count).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from ... import charts, narrative
-from ...benchmark import overdispersion_phi, poisson_funnel
+from ...benchmark import funnel_limits, overdispersion_phi, poisson_funnel
 from ..results import Figure, SectionResult
 from ._common import SectionSettings, anchor, has_incidents, no_incidents_sentence, table_name
 from .places import geo_protection
@@ -92,12 +91,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             "would produce for its size."
         )
     )
-    grid = np.linspace(w["population"].min() * 0.9, w["population"].max() * 1.05, 120)
-    l95, h95 = poisson_funnel(grid, rate, level=0.95, phi=phi)
-    l998, h998 = poisson_funnel(grid, rate, level=0.998, phi=phi)
-    lim = pd.DataFrame(
-        {"population": grid, "lo95": l95, "hi95": h95, "lo998": l998, "hi998": h998, "target": rate}
-    )
+    lim = funnel_limits(w["population"].min() * 0.9, w["population"].max() * 1.05, rate, phi=phi)
     pts = shown.assign(
         highlight=shown["outside"].str.contains("99.8"),
         named=shown["outside"].str.contains("99.8"),

@@ -141,6 +141,11 @@ def report(
     if not result.ok:
         for f in result.failures:
             console.print(f"[bold red]FAILED[/] {f}")
+        if not result.published:
+            console.print(
+                "[bold red]report set NOT published[/]: the previous set (if any) is unchanged; "
+                f"this run's output, for diagnosis: {result.out_dir}"
+            )
         raise typer.Exit(1)
     console.print(f"report set: {result.out_dir / 'index.html'}")
 

@@ -14,9 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -244,48 +241,49 @@ def write_dataset(
                 "refusing to replace it. Choose an empty or new folder, or pass --force."
             )
     validate_dataset(ds, params)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        hashes, rows = {}, {}
-        for t in TABLES:
-            df = normalise_table(ds.table(t), t)
-            f = tmp / f"{t}.parquet"
-            df.to_parquet(f, index=False, engine="pyarrow", compression="zstd")
-            hashes[t] = _sha256(f)
-            rows[t] = len(df)
-        for name, df in sorted(ds.extras.items()):
-            f = tmp / f"{name}.parquet"
-            df.to_parquet(f, index=False, engine="pyarrow", compression="zstd")
-            hashes[name] = _sha256(f)
-            rows[name] = len(df)
-        meta = dict(ds.meta)
-        meta.update(
-            source_coverage=source_coverage(ds.incidents),
-            format_version=FORMAT_VERSION,
-            tables={
-                t: {"file": f"{t}.parquet", "rows": rows[t], "sha256": hashes[t]} for t in TABLES
-            },
-            extras={
-                n: {"file": f"{n}.parquet", "rows": rows[n], "sha256": hashes[n]}
-                for n in sorted(ds.extras)
-            },
-            fingerprint=fingerprint_of(hashes),
-            validated=True,
-        )
-        (tmp / "dataset.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    from .outputset import discard, exclusive, new_staging, remove_abandoned, swap_in
+
+    with exclusive(out, wait=600):  # another run writing the same folder: wait for it
+        remove_abandoned(out)
+        tmp = new_staging(out, "tmp")
+        try:
+            meta = _write_tables(ds, tmp)
+            swap_in(tmp, out)
+        except BaseException:
+            discard(tmp)
+            raise
     log.info("wrote prepared dataset to %s (fingerprint %s)", out, meta["fingerprint"][:12])
     return out
+
+
+def _write_tables(ds: Dataset, tmp: Path) -> dict:
+    """Write every table and ``dataset.json`` into ``tmp``; return the metadata."""
+    hashes, rows = {}, {}
+    for t in TABLES:
+        df = normalise_table(ds.table(t), t)
+        f = tmp / f"{t}.parquet"
+        df.to_parquet(f, index=False, engine="pyarrow", compression="zstd")
+        hashes[t] = _sha256(f)
+        rows[t] = len(df)
+    for name, df in sorted(ds.extras.items()):
+        f = tmp / f"{name}.parquet"
+        df.to_parquet(f, index=False, engine="pyarrow", compression="zstd")
+        hashes[name] = _sha256(f)
+        rows[name] = len(df)
+    meta = dict(ds.meta)
+    meta.update(
+        source_coverage=source_coverage(ds.incidents),
+        format_version=FORMAT_VERSION,
+        tables={t: {"file": f"{t}.parquet", "rows": rows[t], "sha256": hashes[t]} for t in TABLES},
+        extras={
+            n: {"file": f"{n}.parquet", "rows": rows[n], "sha256": hashes[n]}
+            for n in sorted(ds.extras)
+        },
+        fingerprint=fingerprint_of(hashes),
+        validated=True,
+    )
+    (tmp / "dataset.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
+    return meta
 
 
 def read_meta(path: str | Path) -> dict:

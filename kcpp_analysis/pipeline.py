@@ -8,16 +8,25 @@ Steps:
    with papermill, in parallel worker processes (default: one per core), each notebook with
    its own kernel and working directory;
 3. convert each executed notebook to self-contained HTML with code hidden (nbconvert);
-4. check that no victim identifier from the dataset appears in any HTML, table or executed
-   notebook;
-5. write ``index.html``, ``manifest.json`` and ``run.log``.
+4. write ``index.html`` and ``run.log``; check that no victim identifier from the dataset
+   appears in any file of the set (HTML, tables, executed notebooks, saved results, index,
+   log and the manifest itself);
+5. write ``manifest.json`` listing every file with its size, SHA-256 and owner (the
+   notebook that wrote it), flush every file to disk and verify it against the manifest.
 
-Everything is written into a staging folder beside the target; only when the run has
-finished (successfully or with failed themes, which are marked as such) does the staging
-folder replace ``outputs/<year>/``. An interrupted run leaves the previous report set
-untouched, so a stale HTML never looks current. A failed notebook keeps its executed copy
-(with the error) under ``notebooks/``, is marked failed in ``index.html`` and
-``manifest.json``, and makes the run's exit status non-zero; the other notebooks still run.
+Everything is written into a marked staging folder beside the target while holding the
+target's lock (:mod:`kcpp_analysis.outputset`: one writer per folder, workers die with the
+run, abandoned staging folders are removed by the next run). Only a set in which every
+notebook succeeded, the privacy check passed and every file verified replaces
+``outputs/<year>/``, by an atomic exchange of folder names. Otherwise the previous set is
+left untouched, this run's output is kept in ``outputs/<year>.failed/`` for diagnosis
+(failed notebooks keep their executed copy with the error under ``notebooks/``; the other
+notebooks still run) and the exit status is non-zero.
+
+``--themes`` (some themes only) updates those themes and the overview in the published set
+and carries the other themes' files over unchanged, provided the published set was built
+from the same dataset, parameters, SIA year and kcpp version (else it is refused with the
+reason); ``index.html`` and ``manifest.json`` give each page's build time.
 """
 
 from __future__ import annotations
@@ -42,6 +51,17 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from .config import Params, check_fy_label, load_params
 from .dataset import Dataset, load_dataset
 from .errors import ConfigError, KcppError
+from .outputset import (
+    MARKER,
+    die_with_parent,
+    discard,
+    exclusive,
+    inventory,
+    new_staging,
+    remove_abandoned,
+    swap_in,
+    verify,
+)
 from .paths import default_outputs_dir, notebooks_dir
 from .periods import fy_bounds
 
@@ -97,6 +117,8 @@ class NotebookResult:
     error: str = ""
     html: str = ""
     ipynb: str = ""
+    built: str = ""  # when the run that built it started (earlier for carried-over themes)
+    written: list[str] = field(default_factory=list)  # files it wrote, relative to the set
 
 
 @dataclass
@@ -104,18 +126,25 @@ class RunResult:
     out_dir: Path
     notebooks: list[NotebookResult] = field(default_factory=list)
     manifest: dict = field(default_factory=dict)
+    published: bool = True
+    problems: list[str] = field(default_factory=list)  # why the set was not published
 
     @property
     def ok(self) -> bool:
-        return all(n.status == "succeeded" for n in self.notebooks)
+        return (
+            self.published
+            and not self.problems
+            and all(n.status == "succeeded" for n in self.notebooks)
+        )
 
     @property
     def failures(self) -> list[str]:
-        return [
-            f"{n.name}: {n.error} (executed notebook kept at {n.ipynb})"
+        out = [
+            f"{n.name}: {n.error} (executed notebook kept at {self.out_dir / n.ipynb})"
             for n in self.notebooks
             if n.status != "succeeded"
         ]
+        return out + self.problems
 
 
 def year_slug(year: str) -> str:
@@ -140,6 +169,8 @@ def _execute_one(job: dict) -> dict:
     os.dup2(fd, 2)
     os.close(fd)
     (work / ".started").write_text("1")
+    ledger = work / "written.txt"
+    os.environ["KCPP_WRITE_LEDGER"] = str(ledger)  # the kernel inherits it
     out = {"name": job["name"], "status": "succeeded", "error": "", "seconds": 0.0}
     try:
         with warnings.catch_warnings():
@@ -182,6 +213,7 @@ def _execute_one(job: dict) -> dict:
         except Exception as exc:
             out.update(status="failed", error=f"HTML export failed: {exc}")
     out["seconds"] = round(time.perf_counter() - t0, 2)
+    out["written"] = ledger.read_text(encoding="utf-8").split() if ledger.exists() else []
     out["kernel_stderr"] = errlog.read_text(errors="replace")[-4000:] if errlog.exists() else ""
     return out
 
@@ -277,16 +309,41 @@ def _victim_tokens(ds: Dataset) -> set[str]:
     return set(v.astype(str).unique())
 
 
-def _leaks(paths: list[Path], victims: set[str]) -> list[str]:
+_TOKEN = re.compile(r"[A-Za-z0-9_\-]{6,}")
+
+
+def _leaks(folder: Path, victims: set[str], extra: dict[str, str] | None = None) -> list[str]:
+    """Files of ``folder`` (and named ``extra`` texts) holding a victim identifier.
+
+    Every file is scanned: text files as text; parquet files by their string columns.
+    Returns ``"<relative path> (<n> victim id(s))"`` per leaking file; never the ids.
+    """
     if not victims:
         return []
-    token = re.compile(r"[A-Za-z0-9_\-]{6,}")
+    texts: dict[str, str] = dict(extra or {})
     found = []
-    for p in paths:
-        text = p.read_text(encoding="utf-8", errors="replace")
-        hits = {t for t in token.findall(text) if t in victims}
+    for p in sorted(Path(folder).rglob("*")):
+        if not p.is_file() or p.name == MARKER:
+            continue
+        rel = p.relative_to(folder).as_posix()
+        if p.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            t = pq.read_table(p)
+            vals = [
+                str(v)
+                for c in t.column_names
+                if str(t.schema.field(c).type) in ("string", "large_string")
+                for v in t.column(c).to_pylist()
+                if v is not None
+            ]
+            texts[rel] = "\n".join(vals)
+        else:
+            texts[rel] = p.read_text(encoding="utf-8", errors="replace")
+    for rel, text in texts.items():
+        hits = {t for t in _TOKEN.findall(text) if t in victims}
         if hits:
-            found.append(f"{p.name} ({len(hits)} victim id(s))")
+            found.append(f"{rel} ({len(hits)} victim id(s))")
     return found
 
 
@@ -378,43 +435,133 @@ def run_report(
     root = Path(out) if out else default_outputs_dir()
     root.mkdir(parents=True, exist_ok=True)
     final = root / year_slug(year)
-    stage = root / f".{final.name}.staging-{os.getpid()}"
-    if stage.exists():
-        shutil.rmtree(stage)
-    (stage / "notebooks").mkdir(parents=True)
-    (stage / "tables").mkdir()
-    # the run's own log file: INFO and above from this package, whatever the caller configured
-    pkg_log = logging.getLogger("kcpp_analysis")
-    old_level = pkg_log.level
-    handler = logging.FileHandler(stage / "run.log", encoding="utf-8")
-    handler.setLevel(logging.INFO)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    pkg_log.addHandler(handler)
-    if pkg_log.getEffectiveLevel() > logging.INFO:
-        pkg_log.setLevel(logging.INFO)
-    try:
-        return _run(
-            params,
-            ds,
-            data_path,
-            year,
-            themes,
-            jobs,
-            nb_dir,
-            stage,
-            final,
-            console,
-            t_start,
-            t_data,
-            handler,
+    if final.exists() and not _is_report_set(final):
+        raise KcppError(
+            f"{final} exists and is not a kcpp report set (no manifest.json naming an SIA "
+            "year); refusing to replace it. Move it, or choose another --out."
         )
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-    finally:
-        pkg_log.removeHandler(handler)
-        pkg_log.setLevel(old_level)
-        handler.close()
+    with exclusive(final):
+        remove_abandoned(final)
+        stage = new_staging(final)
+        try:
+            carried = _carry_over(final, stage, themes, params, ds, year)
+        except BaseException:
+            discard(stage)
+            raise
+        (stage / "notebooks").mkdir(exist_ok=True)
+        (stage / "tables").mkdir(exist_ok=True)
+        # the run's own log file: INFO and above from this package, whatever the caller set
+        pkg_log = logging.getLogger("kcpp_analysis")
+        old_level = pkg_log.level
+        handler = logging.FileHandler(stage / "run.log", encoding="utf-8")
+        handler.setLevel(logging.INFO)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        pkg_log.addHandler(handler)
+        if pkg_log.getEffectiveLevel() > logging.INFO:
+            pkg_log.setLevel(logging.INFO)
+        try:
+            return _run(
+                params,
+                ds,
+                data_path,
+                year,
+                themes,
+                jobs,
+                nb_dir,
+                stage,
+                final,
+                console,
+                t_start,
+                t_data,
+                handler,
+                carried,
+            )
+        except BaseException:
+            discard(stage)
+            raise
+        finally:
+            pkg_log.removeHandler(handler)
+            pkg_log.setLevel(old_level)
+            handler.close()
+
+
+def _is_report_set(folder: Path) -> bool:
+    """True for a folder ``kcpp report`` wrote (its manifest names an SIA year)."""
+    try:
+        m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(m, dict) and "sia_year" in m
+
+
+def _relative(paths: list[str], stage: Path) -> list[str]:
+    out = []
+    for p in paths:
+        try:
+            out.append(Path(p).resolve().relative_to(stage.resolve()).as_posix())
+        except ValueError:
+            continue
+    return sorted(set(out))
+
+
+def _carry_over(
+    final: Path, stage: Path, themes: list[str], params: Params, ds: Dataset, year: str
+) -> list[NotebookResult]:
+    """For a run of some themes: copy the other themes' files from the published set.
+
+    The published set must have been built from the same dataset (fingerprint), the same
+    parameters (SHA-256 of every params file), the same SIA year and the same kcpp version;
+    otherwise mixing the two would publish pages that disagree, so the run is refused.
+    Returns the carried-over notebooks (status and build time from the previous manifest).
+    """
+    rerun = set(themes)
+    if rerun >= set(params.themes) or not final.exists():
+        return []
+    from . import __version__
+
+    m = json.loads((final / "manifest.json").read_text(encoding="utf-8"))
+    differs = []
+    if m.get("dataset", {}).get("fingerprint") != ds.fingerprint:
+        differs.append("dataset")
+    if m.get("params_sha256") != params.hashes:
+        differs.append("parameters")
+    if m.get("sia_year") != year:
+        differs.append("SIA year")
+    if m.get("packages", {}).get("kcpp-analysis") not in (__version__, None):
+        differs.append("kcpp version")
+    if m.get("status") != "succeeded" or "files" not in m:
+        differs.append("status (the published set is incomplete or from an older kcpp)")
+    if differs:
+        raise ConfigError(
+            f"--themes {' '.join(themes)}: the published set {final} differs in "
+            f"{', '.join(differs)}, so updating only these themes would mix two versions. "
+            "Run every theme (omit --themes), or pass --out to write elsewhere."
+        )
+    keep = []
+    own = {f: meta.get("owner", "") for f, meta in m["files"].items()}
+    for nb in m["notebooks"]:
+        if nb["kind"] == "theme" and nb["name"] not in rerun and nb["name"] in params.themes:
+            keep.append(
+                NotebookResult(
+                    name=nb["name"],
+                    kind="theme",
+                    title=params.themes[nb["name"]].title,
+                    status=nb["status"],
+                    seconds=nb.get("seconds", 0.0),
+                    html=nb["html"],
+                    ipynb=nb["ipynb"],
+                    built=nb.get("built", m.get("created", "")),
+                    written=sorted(f for f, o in own.items() if o == nb["name"]),
+                )
+            )
+    names = {k.name for k in keep}
+    for rel, owner in sorted(own.items()):
+        if owner in names:
+            src, dst = final / rel, stage / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
+    log.info("carried over from the published set: %s", sorted(names))
+    return keep
 
 
 def _run(
@@ -431,6 +578,7 @@ def _run(
     t_start,
     t_data,
     handler: logging.Handler,
+    carried: list[NotebookResult],
 ) -> RunResult:
     # kernels' own stderr goes to run.log only, never to the console
     kernel_log = logging.getLogger("kcpp_analysis.kernels")
@@ -490,7 +638,12 @@ def _run(
         )
         live.start()
     try:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(jobs_list)), mp_context=ctx) as pool:
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, len(jobs_list)),
+            mp_context=ctx,
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:
             # themes first; the overview reads their saved results, so it starts after them
             later = [j for j in jobs_list if j["name"] == "overview"]
             futures = {pool.submit(_execute_one, j): j for j in jobs_list if j not in later}
@@ -507,6 +660,7 @@ def _run(
                     try:
                         res = f.result()
                         r.status, r.error, r.seconds = res["status"], res["error"], res["seconds"]
+                        r.written = _relative(res.get("written", []), stage)
                         if res.get("stderr_outputs", "").strip():
                             kernel_log.info(
                                 "%s warnings (kept off the page):\n%s",
@@ -531,30 +685,25 @@ def _run(
             live.stop()
     t_exec = time.perf_counter() - t_exec
     shutil.rmtree(stage / ".work", ignore_errors=True)
-
-    # privacy: no victim identifier may appear in any output
-    outputs = [stage / r.html for r in results if r.status == "succeeded"]
-    outputs += sorted((stage / "tables").glob("*.csv")) + sorted(
-        (stage / "notebooks").glob("*.ipynb")
-    )
-    leaks = _leaks(outputs, _victim_tokens(ds))
-    if leaks:
-        for r in results:
-            if any(leak.startswith(r.html) for leak in leaks):
-                r.status, r.error = "failed", "victim identifiers found in the output"
-                (stage / r.html).unlink(missing_ok=True)
-        for leak in leaks:
-            log.error("privacy check failed: %s", leak)
-        for f in [*(stage / "tables").glob("*.csv"), *(stage / "notebooks").glob("*.ipynb")]:
-            if any(leak.startswith(f.name) for leak in leaks):
-                f.unlink()
+    created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    for r in results:
+        r.built = created
+    # themes carried over from the published set come first, in the params' order
+    order = {t: i for i, t in enumerate(params.themes)}
+    results = sorted([*carried, *results], key=lambda r: order.get(r.name, len(order)))
     for r in results:
         if r.status != "succeeded":
             (stage / r.html).unlink(missing_ok=True)
 
+    def owner_of(rel: str) -> str:
+        for r in results:
+            if rel in (r.html, r.ipynb) or rel in r.written:
+                return r.name
+        return "set"
+
     manifest = {
         "sia_year": year,
-        "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "created": created,
         "status": "succeeded" if all(r.status == "succeeded" for r in results) else "failed",
         "dataset": {
             "path": str(data_path),
@@ -567,6 +716,7 @@ def _run(
         "params_sha256": params.hashes,
         "packages": _versions(),
         "jobs": jobs,
+        "themes_run": [*themes, "overview"],
         "notebooks": [
             {
                 "name": r.name,
@@ -577,29 +727,61 @@ def _run(
                 "error": r.error,
                 "html": r.html if r.status == "succeeded" else None,
                 "ipynb": r.ipynb,
+                "built": r.built,
             }
             for r in results
         ],
         "tables": sorted(p.name for p in (stage / "tables").glob("*.csv")),
-        "privacy_check": "passed" if not leaks else f"failed: {leaks}",
+        "privacy_check": "not run",
         "timings_seconds": {
             "load_and_validate": round(t_data, 2),
             "execute_and_export": round(t_exec, 2),
-            "total": round(time.perf_counter() - t_start, 2),
         },
     }
-    (stage / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     (stage / "index.html").write_text(
         _index_html(results, year, ds, manifest, params), encoding="utf-8"
     )
-    log.info(
-        "report set finished in %.1fs: %s", manifest["timings_seconds"]["total"], manifest["status"]
-    )
+    log.info("notebooks finished: %s", manifest["status"])
     handler.flush()
-    # atomic swap: the previous set is replaced only now
-    old = final.with_name(f".{final.name}.old-{os.getpid()}")
-    if final.exists():
-        final.rename(old)
-    stage.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
-    return RunResult(out_dir=final, notebooks=results, manifest=manifest)
+
+    # privacy: no victim identifier may appear in any file of the set, the manifest included
+    leaks = _leaks(stage, _victim_tokens(ds), extra={"manifest.json": json.dumps(manifest)})
+    for leak in leaks:
+        log.error("privacy check failed: %s", leak)
+    if leaks:
+        for r in results:
+            if any(leak.startswith((r.html, r.ipynb)) for leak in leaks):
+                r.status, r.error = "failed", "victim identifiers found in the output"
+        for leak in leaks:  # never keep a leaking file, even unpublished
+            (stage / leak.split(" (")[0]).unlink(missing_ok=True)
+        manifest["status"] = "failed"
+    manifest["privacy_check"] = "passed" if not leaks else f"failed: {leaks}"
+    manifest["timings_seconds"]["total"] = round(time.perf_counter() - t_start, 2)
+    skip = {"manifest.json", "run.log"}
+    files = inventory(stage, skip=skip)
+    manifest["files"] = {rel: {**v, "owner": owner_of(rel)} for rel, v in files.items()}
+    text = json.dumps(manifest, indent=2) + "\n"
+    (stage / "manifest.json").write_text(text, encoding="utf-8")
+    handler.flush()
+
+    # verify every file against the manifest on disk; publish only a complete, clean set
+    problems = verify(stage, manifest["files"], skip=skip)
+    problems += [f"privacy check failed: {leak}" for leak in leaks]
+    published = manifest["status"] == "succeeded" and not problems
+    if published:
+        log.info("report set verified (%d files); publishing to %s", len(files), final)
+        handler.flush()
+        swap_in(stage, final)
+        return RunResult(out_dir=final, notebooks=results, manifest=manifest)
+    for pr in problems:
+        log.error("not published: %s", pr)
+    handler.flush()
+    failed = final.with_name(f"{final.name}.failed")
+    kept = stage
+    if not failed.exists() or (failed / MARKER).is_file():
+        discard(failed)
+        stage.rename(failed)
+        kept = failed
+    return RunResult(
+        out_dir=kept, notebooks=results, manifest=manifest, published=False, problems=problems
+    )

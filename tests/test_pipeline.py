@@ -174,7 +174,10 @@ def test_broken_theme_is_isolated_and_run_exits_non_zero(demo_dir, tmp_path):
     assert (
         "risk" in res.output and "cell" in res.output and "deliberately broken theme" in res.output
     )
-    d = out / "2025-26"
+    assert "NOT published" in res.output
+    # nothing published: the run's output is kept beside, for diagnosis
+    assert not (out / "2025-26").exists()
+    d = out / "2025-26.failed"
     assert (d / "asb.html").exists() and (d / "overview.html").exists()
     assert not (d / "risk.html").exists()
     kept = nbformat.read(d / "notebooks" / "risk.ipynb", as_version=4)

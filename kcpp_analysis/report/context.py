@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,6 +198,7 @@ class ReportContext:
         tmp = path.with_suffix(".csv.tmp")
         out.to_csv(tmp, index=False)
         tmp.replace(path)
+        record_written(path)
         self.gate.published.append(path.name)
 
     def document_control(self) -> dict[str, str]:
@@ -206,6 +208,19 @@ class ReportContext:
     @property
     def synthetic(self) -> list[str]:
         return list(self.dataset.meta.get("synthetic_tables") or [])
+
+
+def record_written(path: Path) -> None:
+    """Note a file this notebook wrote into the report set (for ``kcpp report``).
+
+    ``kcpp report`` sets ``KCPP_WRITE_LEDGER`` for each notebook's kernel; the list tells it
+    which files belong to which notebook, so a run of some themes replaces exactly their
+    files. Outside ``kcpp report`` (JupyterLab) nothing is recorded.
+    """
+    ledger = os.environ.get("KCPP_WRITE_LEDGER")
+    if ledger:
+        with open(ledger, "a", encoding="utf-8") as f:
+            f.write(f"{Path(path).resolve()}\n")
 
 
 def document_control(params: Params, dataset: Dataset, year: str) -> dict[str, str]:

@@ -20,7 +20,7 @@ from .. import narrative
 from ..config import Priority, Theme
 from ..kpis import evaluate_kpis, priority_assessment
 from . import sections as section_registry
-from .context import ReportContext
+from .context import ReportContext, record_written
 from .results import Block, SectionResult
 from .tables import appendix_block, kpi_block
 
@@ -205,6 +205,7 @@ def save_results(
         tmp = d / f"{theme_id}_{name}.parquet.tmp"
         df.to_parquet(tmp, index=False)
         tmp.replace(d / f"{theme_id}_{name}.parquet")
+        record_written(d / f"{theme_id}_{name}.parquet")
 
 
 def load_results(ctx: ReportContext, theme_id: str) -> tuple[pd.DataFrame, pd.DataFrame] | None:

@@ -1,0 +1,363 @@
+"""Output sets are safe by construction (issue #10): verified swaps, partial runs, locks,
+workers that die with the run, and faults (disk full, SIGKILL, two runs at once).
+
+The run-level tests use two tiny notebook templates (a parameters cell and a cell that
+writes one table through the toolkit's ledger) so that the pipeline, not the analysis, is
+what they time; the real templates are covered by ``test_pipeline.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from kcpp_analysis import outputset
+from kcpp_analysis.errors import KcppError
+from kcpp_analysis.pipeline import run_report
+
+YEAR = "2025-26"
+
+TINY_CELL = """\
+import os, time, pathlib
+from kcpp_analysis.report.context import record_written
+name = theme or "overview"
+if os.environ.get("KCPP_TEST_FAIL") == name:
+    raise RuntimeError("deliberately broken")
+time.sleep(float(os.environ.get("KCPP_TEST_SLEEP", "0")))
+p = pathlib.Path(output_dir) / "tables" / f"{name}_table.csv"
+p.parent.mkdir(parents=True, exist_ok=True)
+rows = int(os.environ.get("KCPP_TEST_ROWS", "3"))
+p.write_text("a,b\\n" + f"{os.environ.get('KCPP_TEST_STAMP', '1')},2\\n" * rows)
+record_written(p)
+print(name, "done")
+"""
+
+
+def _tiny_templates(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for fname in ("theme_report.ipynb", "sia_overview.ipynb"):
+        nb = nbformat.v4.new_notebook()
+        params = nbformat.v4.new_code_cell(
+            'year = "2025/26"\ndata_dir = ""\noutput_dir = ""\ntheme = None'
+        )
+        params.metadata["tags"] = ["parameters"]
+        nb.cells = [params, nbformat.v4.new_code_cell(TINY_CELL)]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+        nb.metadata["language_info"] = {"name": "python"}
+        nbformat.write(nb, folder / fname)
+    return folder
+
+
+@pytest.fixture()
+def tiny(tmp_path):
+    return _tiny_templates(tmp_path / "templates")
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _cli(args: list[str], env: dict | None = None, **kw) -> subprocess.Popen:
+    e = {**os.environ, "COLUMNS": "400", **(env or {})}
+    return subprocess.Popen(
+        [sys.executable, "-m", "kcpp_analysis.cli", *args],
+        env=e,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        **kw,
+    )
+
+
+# -- unit: the folder rules -----------------------------------------------------------------
+
+
+def test_verify_flags_empty_truncated_leftover_and_unlisted_files(tmp_path):
+    d = tmp_path / "set"
+    d.mkdir()
+    (d / "a.html").write_text("page")
+    (d / "b.csv").write_text("x\n1\n")
+    files = outputset.inventory(d)
+    assert outputset.verify(d, files) == []
+    (d / "b.csv").write_text("x\n")  # truncated after the manifest was written
+    (d / "c.csv").write_text("")  # empty and unlisted
+    (d / "risk.html.tmp").write_text("half")
+    files["gone.csv"] = {"bytes": 3, "sha256": "0" * 64}
+    problems = outputset.verify(d, files)
+    text = "\n".join(problems)
+    assert "b.csv: size or SHA-256 differs" in text
+    assert "c.csv: not listed" in text
+    assert "risk.html.tmp: unfinished temporary file" in text
+    assert "gone.csv: listed in the manifest but missing" in text
+    (d / "e.csv").write_text("")
+    files["e.csv"] = {"bytes": 0, "sha256": hashlib.sha256(b"").hexdigest()}
+    assert "e.csv: empty file" in "\n".join(outputset.verify(d, files))
+
+
+def test_swap_replaces_the_folder_atomically_and_removes_the_old_content(tmp_path):
+    target = tmp_path / "2025-26"
+    target.mkdir()
+    (target / "old.html").write_text("old")
+    stage = outputset.new_staging(target)
+    (stage / "new.html").write_text("new")
+    outputset.swap_in(stage, target)
+    assert sorted(p.name for p in target.iterdir()) == ["new.html"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2025-26"]
+
+
+def test_only_marked_staging_folders_are_removed(tmp_path):
+    target = tmp_path / "2025-26"
+    marked = outputset.new_staging(target)
+    (marked / "x").write_text("abandoned")
+    mine = tmp_path / ".2025-26.staging-123"  # same pattern, not made by kcpp
+    mine.mkdir()
+    (mine / "notes.txt").write_text("someone else's")
+    other = outputset.new_staging(tmp_path / "2024-25")
+    with outputset.exclusive(target):
+        gone = outputset.remove_abandoned(target)
+    assert gone == [marked]
+    assert (mine / "notes.txt").read_text() == "someone else's"
+    assert other.exists()
+
+
+def test_a_second_writer_is_refused_naming_the_holder(tmp_path):
+    target = tmp_path / "2025-26"
+    with outputset.exclusive(target):
+        code = (
+            "from kcpp_analysis import outputset\n"
+            f"with outputset.exclusive(__import__('pathlib').Path({str(target)!r})): pass\n"
+        )
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert r.returncode != 0
+        assert f"process {os.getpid()}" in r.stderr and "BusyError" in r.stderr
+    # released on exit: a second writer now succeeds
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+# -- runs with tiny templates -------------------------------------------------------------
+
+
+def test_report_refuses_a_folder_it_did_not_write(demo_dir, tmp_path, tiny):
+    out = tmp_path / "out"
+    (out / YEAR).mkdir(parents=True)
+    (out / YEAR / "thesis.docx").write_text("precious")
+    with pytest.raises(KcppError, match="not a kcpp report set"):
+        run_report(data=demo_dir, out=out, notebooks=tiny, jobs=2)
+    assert (out / YEAR / "thesis.docx").read_text() == "precious"
+
+
+def test_manifest_lists_every_file_with_size_hash_and_owner(demo_dir, tmp_path, tiny):
+    res = run_report(data=demo_dir, out=tmp_path / "out", notebooks=tiny, jobs=2)
+    assert res.ok and res.published
+    d = tmp_path / "out" / YEAR
+    m = json.loads((d / "manifest.json").read_text())
+    on_disk = {k: v for k, v in _hashes(d).items() if k not in ("manifest.json", "run.log")}
+    assert {k: v["sha256"] for k, v in m["files"].items()} == on_disk
+    assert m["files"]["tables/risk_table.csv"]["owner"] == "risk"
+    assert m["files"]["risk.html"]["owner"] == "risk"
+    assert m["files"]["notebooks/overview.ipynb"]["owner"] == "overview"
+    assert m["files"]["index.html"]["owner"] == "set"
+    assert not any(p.name.startswith(".") for p in d.iterdir())  # no marker, no staging
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f".{YEAR}.lock", YEAR]
+
+
+def test_a_failed_run_keeps_the_previous_set_and_exits_non_zero(
+    demo_dir, tmp_path, tiny, monkeypatch
+):
+    out = tmp_path / "out"
+    assert run_report(data=demo_dir, out=out, notebooks=tiny, jobs=2).ok
+    before = _hashes(out / YEAR)
+    monkeypatch.setenv("KCPP_TEST_FAIL", "risk")
+    monkeypatch.setenv("KCPP_TEST_STAMP", "2")
+    res = run_report(data=demo_dir, out=out, notebooks=tiny, jobs=2)
+    assert not res.ok and not res.published
+    assert _hashes(out / YEAR) == before
+    failed = out / f"{YEAR}.failed"
+    assert res.out_dir == failed
+    m = json.loads((failed / "manifest.json").read_text())
+    assert {n["name"]: n["status"] for n in m["notebooks"]}["risk"] == "failed"
+    assert "2,2" in (failed / "tables" / "asb_table.csv").read_text()  # this run's output
+    # the next good run publishes and replaces the diagnosis folder's content
+    monkeypatch.delenv("KCPP_TEST_FAIL")
+    assert run_report(data=demo_dir, out=out, notebooks=tiny, jobs=2).ok
+    assert "2,2" in (out / YEAR / "tables" / "risk_table.csv").read_text()
+
+
+def test_a_partial_run_updates_only_its_themes_and_the_overview(
+    demo_dir, tmp_path, tiny, monkeypatch, params
+):
+    out = tmp_path / "out"
+    assert run_report(data=demo_dir, out=out, notebooks=tiny, jobs=2).ok
+    before = _hashes(out / YEAR)
+    monkeypatch.setenv("KCPP_TEST_STAMP", "2")
+    res = run_report(data=demo_dir, out=out, notebooks=tiny, jobs=2, themes=["risk"])
+    assert res.ok
+    after = _hashes(out / YEAR)
+    assert set(after) == set(before)  # nothing lost: every theme's page and tables remain
+    for t in params.themes:
+        changed = after[f"tables/{t}_table.csv"] != before[f"tables/{t}_table.csv"]
+        assert changed == (t == "risk"), t
+        same_nb = after[f"notebooks/{t}.ipynb"] == before[f"notebooks/{t}.ipynb"]
+        assert same_nb == (t != "risk"), t  # papermill stamps each execution's times
+    assert after["tables/overview_table.csv"] != before["tables/overview_table.csv"]
+    m = json.loads((out / YEAR / "manifest.json").read_text())
+    assert [n["name"] for n in m["notebooks"]] == [*params.themes, "overview"]
+    assert m["themes_run"] == ["risk", "overview"]
+    index = (out / YEAR / "index.html").read_text()
+    assert all(f'href="{t}.html"' in index for t in params.themes)
+
+
+def test_a_partial_run_on_a_set_built_from_other_parameters_is_refused(
+    demo_dir, tmp_path, tiny, params_copy
+):
+    out = tmp_path / "out"
+    assert run_report(data=demo_dir, out=out, notebooks=tiny, jobs=2).ok
+    before = _hashes(out / YEAR)
+    sia = params_copy / "sia.yaml"
+    sia.write_text(sia.read_text() + "\n# changed\n")
+    with pytest.raises(KcppError, match="differs in parameters"):
+        run_report(
+            data=demo_dir, out=out, notebooks=tiny, themes=["risk"], params_dir=params_copy
+        )
+    assert _hashes(out / YEAR) == before
+    assert sorted(p.name for p in out.iterdir()) == [f".{YEAR}.lock", YEAR]
+
+
+# -- faults (subprocesses) ----------------------------------------------------------------
+
+
+def _report_args(demo_dir, out, tiny, *extra) -> list[str]:
+    return ["report", "--data", str(demo_dir), "--out", str(out), "--notebooks", str(tiny), *extra]
+
+
+@pytest.mark.slow
+def test_disk_full_keeps_the_previous_set(demo_dir, tmp_path, tiny):
+    """A file-size limit (RLIMIT_FSIZE, SIGXFSZ ignored) makes big writes fail with EFBIG."""
+    out = tmp_path / "out"
+    assert run_report(data=demo_dir, out=out, notebooks=tiny, jobs=2).ok
+    before = _hashes(out / YEAR)
+    limit = 1 << 20
+
+    def small_disk():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    p = _cli(
+        _report_args(demo_dir, out, tiny, "--jobs", "2"),
+        env={"KCPP_TEST_ROWS": "400000", "KCPP_TEST_STAMP": "2"},  # a 2.4 MB table
+        preexec_fn=small_disk,
+    )
+    text, _ = p.communicate(timeout=300)
+    assert p.returncode == 1, text
+    assert "NOT published" in text
+    assert _hashes(out / YEAR) == before
+    assert not [d for d in out.iterdir() if ".staging-" in d.name]
+
+
+def _descendants(pid: int) -> set[int]:
+    kids: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            kids.setdefault(ppid, []).append(int(d.name))
+    out, todo = set(), [pid]
+    while todo:
+        for k in kids.get(todo.pop(), []):
+            out.add(k)
+            todo.append(k)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _wait_for(pred, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.2)
+    return pred()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and prctl")
+def test_sigkill_takes_the_workers_with_it_and_the_next_run_cleans_up(demo_dir, tmp_path, tiny):
+    out = tmp_path / "out"
+    p = _cli(_report_args(demo_dir, out, tiny, "--jobs", "2"), env={"KCPP_TEST_SLEEP": "120"})
+    try:
+        started = lambda: list(out.glob(f".{YEAR}.staging-*/.work/*/.started"))  # noqa: E731
+        assert _wait_for(lambda: len(started()) >= 2, 120), "notebooks never started"
+        # wait until both kernels run (worker -> kernel), then kill the parent alone
+        assert _wait_for(lambda: len(_descendants(p.pid)) >= 4, 60)
+        tree = _descendants(p.pid)
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait(timeout=30)
+        assert _wait_for(lambda: not [q for q in tree if _alive(q)], 30), (
+            f"{len([q for q in tree if _alive(q)])} of {len(tree)} child processes outlived "
+            "the killed run"
+        )
+    finally:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    stale = list(out.glob(f".{YEAR}.staging-*"))
+    assert len(stale) == 1
+    res = run_report(data=demo_dir, out=out, notebooks=tiny, jobs=2)
+    assert res.ok
+    assert not stale[0].exists()
+    assert sorted(d.name for d in out.iterdir()) == [f".{YEAR}.lock", YEAR]
+
+
+@pytest.mark.slow
+def test_two_runs_to_one_folder_one_is_refused_and_the_set_is_never_missing(
+    demo_dir, tmp_path, tiny
+):
+    out = tmp_path / "out"
+    assert run_report(data=demo_dir, out=out, notebooks=tiny, jobs=2).ok
+    first = _cli(
+        _report_args(demo_dir, out, tiny, "--jobs", "2"),
+        env={"KCPP_TEST_SLEEP": "4", "KCPP_TEST_STAMP": "2"},
+    )
+    try:
+        assert _wait_for(lambda: list(out.glob(f".{YEAR}.staging-*")), 120)
+        second = _cli(_report_args(demo_dir, out, tiny, "--jobs", "1"))
+        seen_missing = False
+        while second.poll() is None or first.poll() is None:
+            seen_missing |= not (out / YEAR / "index.html").exists()
+            time.sleep(0.01)
+        text2 = second.stdout.read()
+        assert second.returncode == 2, text2
+        assert f"process {first.pid}" in text2 and "is writing to" in text2
+        assert first.returncode == 0, first.stdout.read()
+        assert not seen_missing
+        assert "2,2" in (out / YEAR / "tables" / "risk_table.csv").read_text()
+    finally:
+        for q in (first,):
+            if q.poll() is None:
+                os.killpg(q.pid, signal.SIGKILL)

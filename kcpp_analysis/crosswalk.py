@@ -65,7 +65,7 @@ class Crosswalk:
     >>> cw = Crosswalk(a, lookup=lk)
     >>> codes, how = cw.place(pd.Series([" e01000002", "E01000003", "E01009999", None]))
     >>> codes.tolist(), how.tolist()
-    (['E01000002', 'E01000003', None, None], ['normalised', 'exact', 'outside_area', 'no_location'])
+    (['E01000002', 'E01000003', nan, nan], ['normalised', 'exact', 'outside_area', 'no_location'])
     """
 
     def __init__(
@@ -124,60 +124,67 @@ class Crosswalk:
         lat: pd.Series | None = None,
         keys: pd.Series | None = None,
     ) -> tuple[pd.Series, pd.Series]:
-        """Areas-table code for each row (None when unplaced) and how it was placed (one of
-        :data:`REASONS`). ``keys`` (e.g. incident ids) seed the population-share draw;
+        """Areas-table code for each row (missing when unplaced) and how it was placed (one of
+        :data:`REASONS`), both categorical (a few hundred codes for millions of rows). ``keys`` (e.g. incident ids) seed the population-share draw;
         default: the row's position and code."""
         n = len(codes)
-        raw = codes.reset_index(drop=True)
-        norm = raw.astype("string").str.strip().str.upper()
-        norm = norm.where(norm.notna() & (norm != "") & (norm != "NAN"), None)
-        out = np.full(n, None, dtype=object)
-        how = np.full(n, "", dtype=object)
-        nv = norm.astype(object).where(norm.notna(), None).to_numpy(dtype=object)
-        exact_raw = raw.isin(self.codes).to_numpy()
-        in_areas = norm.isin(self.codes).to_numpy()
-        out[in_areas] = nv[in_areas]
-        how[in_areas] = np.where(exact_raw[in_areas], "exact", "normalised")
-        if lon is not None and lat is not None:
-            lo = pd.to_numeric(pd.Series(lon).reset_index(drop=True), errors="coerce").to_numpy(
-                float
-            )
-            la = pd.to_numeric(pd.Series(lat).reset_index(drop=True), errors="coerce").to_numpy(
-                float
-            )
-        else:
-            lo = la = np.full(n, np.nan)
+        cats = sorted(self.codes)
+        index = {c: i for i, c in enumerate(cats)}
+        # work on the distinct codes (a few hundred), then index back to the rows
+        inv, uniq = pd.factorize(codes.reset_index(drop=True), use_na_sentinel=True)
+        u = pd.Series(np.asarray(uniq, dtype=object), dtype=object)
+        norm_u = u.astype("string").str.strip().str.upper()
+        norm_u = norm_u.where(norm_u.notna() & (norm_u != "") & (norm_u != "NAN"), None)
+        nv_u = np.append(norm_u.astype(object).where(norm_u.notna(), None).to_numpy(object), None)
+        exact_u = np.append(u.isin(self.codes).to_numpy(), False)
+        idx_u = np.array([index.get(c, -1) if c is not None else -1 for c in nv_u], np.int32)
+        # out: index into ``cats`` (-1 unplaced); how: index into REASONS (-1 undecided)
+        out = idx_u[inv]  # inv -1 (missing) picks the appended None
+        in_areas = out >= 0
+        how = np.full(n, -1, dtype=np.int8)
+        how[in_areas] = np.where(exact_u[inv][in_areas], 0, 1)
+        R = {r: i for i, r in enumerate(REASONS)}
         todo = np.flatnonzero(~in_areas)
-        need_pts = todo[np.isfinite(lo[todo]) & np.isfinite(la[todo])]
-        pt_code = np.full(n, None, dtype=object)
-        if len(need_pts):
-            pt_code[need_pts] = self._points(lo[need_pts], la[need_pts])
-        ks = (
-            keys.reset_index(drop=True).astype(str).to_numpy()
-            if keys is not None
-            else np.char.add(np.arange(n).astype(str), "|")
-        )
+        nv = nv_u[inv[todo]]  # normalised code of each row still to place (or None)
+        if lon is not None and lat is not None:
+            lo = pd.to_numeric(pd.Series(lon).iloc[todo], errors="coerce").to_numpy(float)
+            la = pd.to_numeric(pd.Series(lat).iloc[todo], errors="coerce").to_numpy(float)
+        else:
+            lo = la = np.full(len(todo), np.nan)
+        has_pt = np.isfinite(lo) & np.isfinite(la)
+        pt_code = np.full(len(todo), None, dtype=object)
+        if has_pt.any():
+            pt_code[has_pt] = self._points(lo[has_pt], la[has_pt])
+
+        def key(i: int) -> str:  # only rows that need the population-share draw
+            return str(keys.iloc[i]) if keys is not None else f"{i}|"
+
         # one counterpart: a vectorised map; several: row by row (splits and merges only)
-        single = {c: v[0] for c, v in self.candidates.items() if len(v) == 1}
-        tc = pd.Series(nv[todo], dtype=object)
-        one = tc.map(single).to_numpy(dtype=object)
-        has_one = pd.notna(one)
-        out[todo[has_one]], how[todo[has_one]] = one[has_one], "lookup"
-        multi = todo[~has_one & tc.map(lambda c: c in self.candidates).to_numpy(dtype=bool)]
-        for i in multi:
-            c, cands = nv[i], self.candidates[nv[i]]
-            if pt_code[i] in cands:
-                out[i], how[i] = pt_code[i], "split_by_point"
+        single = {c: index[v[0]] for c, v in self.candidates.items() if len(v) == 1}
+        tc = pd.Series(nv, dtype=object)
+        one = tc.map(single).to_numpy(dtype=float)
+        has_one = np.isfinite(one)
+        out[todo[has_one]], how[todo[has_one]] = one[has_one].astype(np.int32), R["lookup"]
+        for j in np.flatnonzero(~has_one & tc.map(lambda c: c in self.candidates).to_numpy(bool)):
+            i, c = todo[j], nv[j]
+            cands = self.candidates[c]
+            if pt_code[j] in cands:
+                out[i], how[i] = index[pt_code[j]], R["split_by_point"]
             else:
-                out[i], how[i] = self._share_draw(f"{ks[i]}|{c}", cands), "split_by_share"
-        rest = todo[how[todo] == ""]
+                out[i] = index[self._share_draw(f"{key(i)}|{c}", cands)]
+                how[i] = R["split_by_share"]
+        rest = np.flatnonzero(how[todo] == -1)
         by_pt = rest[pd.notna(pt_code[rest])]
-        out[by_pt], how[by_pt] = pt_code[by_pt], "by_coordinates"
-        rest = rest[how[rest] == ""]
-        no_code = pd.isna(nv[rest]) & ~(np.isfinite(lo[rest]) & np.isfinite(la[rest]))
-        how[rest[no_code]] = "no_location"
-        how[rest[~no_code]] = "outside_area"
-        return pd.Series(out, index=codes.index, dtype=object), pd.Series(how, index=codes.index)
+        out[todo[by_pt]] = [index[c] for c in pt_code[by_pt]]
+        how[todo[by_pt]] = R["by_coordinates"]
+        rest = rest[how[todo[rest]] == -1]
+        no_code = pd.isna(nv[rest]) & ~has_pt[rest]
+        how[todo[rest[no_code]]] = R["no_location"]
+        how[todo[rest[~no_code]]] = R["outside_area"]
+        return (
+            pd.Series(pd.Categorical.from_codes(out, categories=cats), index=codes.index),
+            pd.Series(pd.Categorical.from_codes(how, categories=list(REASONS)), index=codes.index),
+        )
 
     @staticmethod
     def summary(how: pd.Series) -> dict[str, int]:

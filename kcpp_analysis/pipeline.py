@@ -152,6 +152,24 @@ def year_slug(year: str) -> str:
     return check_fy_label(year).replace("/", "-")
 
 
+def _ipc_kernel_manager():
+    """A Jupyter kernel manager on IPC sockets (files named by the kernel's unique id).
+
+    With TCP, kernels started at the same moment can pick the same free port and one dies
+    ("Address already in use": seen as "Kernel died before replying to kernel_info"). IPC
+    sockets are files (``kernel-ipc-<n>``) in the current folder, which papermill sets to
+    each notebook's own working folder (``cwd``), so two kernels never share one.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.transport = "ipc"
+
+    return IPCKernelManager
+
+
 def _execute_one(job: dict) -> dict:
     """Worker: run one notebook with papermill, then export HTML. Returns a status dict."""
     import warnings
@@ -184,6 +202,7 @@ def _execute_one(job: dict) -> dict:
                 progress_bar=False,
                 log_output=False,
                 request_save_on_cell_execute=False,
+                kernel_manager_class=_ipc_kernel_manager(),
             )
     except pm.PapermillExecutionError as exc:
         out.update(

@@ -232,9 +232,7 @@ def test_a_partial_run_on_a_set_built_from_other_parameters_is_refused(
     sia = params_copy / "sia.yaml"
     sia.write_text(sia.read_text() + "\n# changed\n")
     with pytest.raises(KcppError, match="differs in parameters"):
-        run_report(
-            data=demo_dir, out=out, notebooks=tiny, themes=["risk"], params_dir=params_copy
-        )
+        run_report(data=demo_dir, out=out, notebooks=tiny, themes=["risk"], params_dir=params_copy)
     assert _hashes(out / YEAR) == before
     assert sorted(p.name for p in out.iterdir()) == [f".{YEAR}.lock", YEAR]
 

@@ -20,7 +20,8 @@ def sniff_text(path: Path) -> None:
         raise SourceError(f"{path}: file not found")
     if path.is_dir():
         raise SourceError(f"{path}: is a folder, expected a CSV file")
-    head = path.read_bytes()[:4096]
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
     if not head.strip():
         raise SourceError(f"{path}: file is empty")
     if b"\x00" in head or head[:2] == b"PK" or head[:4] == b"%PDF":

@@ -115,6 +115,17 @@ def _line_of(path: str, column: str, value) -> int:
     return int(hit[0]) + 2 if len(hit) else -1
 
 
+DUCKDB_MEMORY = "1GB"
+
+
+def _read_compact(path: Path) -> pd.DataFrame:
+    """Parquet -> pandas with low-cardinality text as categories (codes, not copies)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, read_dictionary=["category", "source", "lsoa_code"])
+    return table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
+
+
 def read_policeuk_street(paths: list[Path], params: Params) -> tuple[pd.DataFrame, dict]:
     """Read police.uk street files into canonical incident rows plus quality counts.
 
@@ -129,8 +140,11 @@ def read_policeuk_street(paths: list[Path], params: Params) -> tuple[pd.DataFram
     def step(label: str) -> None:
         log.debug("police.uk %s: %.2fs", label, time.perf_counter() - t0)
 
-    con = duckdb.connect()
     with tempfile.TemporaryDirectory() as td:
+        con = duckdb.connect()
+        # bounded memory: DuckDB spills to disk beyond this (sorts, hash tables)
+        con.execute(f"SET memory_limit='{DUCKDB_MEMORY}'")
+        con.execute(f"SET temp_directory='{Path(td) / 'spill'}'")
         files = find_files(paths, Path(td))
         groups: dict[tuple, list[Path]] = {}
         for f in files:
@@ -147,6 +161,7 @@ def read_policeuk_street(paths: list[Path], params: Params) -> tuple[pd.DataFram
             if len(set(h)) != len(h):
                 raise SourceError(f"{f}: repeated column names in the header: {h}")
             groups.setdefault(tuple(h), []).append(f)
+        step("headers")
         sel = ", ".join(f'"{c}"' for c in COLUMNS)
         scans = []
         for h, fs in groups.items():
@@ -166,80 +181,90 @@ def read_policeuk_street(paths: list[Path], params: Params) -> tuple[pd.DataFram
             columns=["ctype", "category", "source"],
         )
         con.register("cats", cats)
+        # files in name order: a file's number orders copies of a duplicated Crime ID
+        names = sorted({str(f) for f in files})
+        con.register("fnames", pd.DataFrame({"_file": names, "fno": range(len(names))}))
         content = ", ".join(
             f"coalesce(CAST({c} AS VARCHAR), '')" for c in (f'"{x}"' for x in COLUMNS[1:])
         )
-        # One scan of the CSVs. ASB rows have no Crime ID: number identical ASB rows within a
-        # file (so each gets its own id), then hash file name + content + that number.
+        # One scan of the CSVs into a compact table (file number, not name; the content
+        # only for ASB rows). ASB rows have no Crime ID: identical ASB rows within a file are
+        # numbered (so each gets its own id), then file name + content + that number hashed.
         try:
             con.execute(rf"""
+                CREATE TEMP TABLE raw1 AS
+                WITH raw AS ({" UNION ALL ".join(scans)})
+                SELECT trim(coalesce("Crime ID", '')) AS cid, "Month", cats.category,
+                       cats.source, trim(coalesce("LSOA code", '')) AS lsoa_raw,
+                       regexp_full_match(coalesce("Month", ''), '\d{{4}}-(0[1-9]|1[0-2])')
+                         AS month_ok,
+                       fnames.fno, "Crime type" AS ctype_raw, "Longitude" AS lon,
+                       "Latitude" AS lat,
+                       CASE WHEN trim(coalesce("Crime ID", '')) = '' THEN
+                         concat_ws('|', regexp_extract(_file, '[^/\\]+$'), {content}) END AS body
+                FROM raw JOIN fnames USING (_file)
+                LEFT JOIN cats ON lower(trim(coalesce("Crime type", ''))) = cats.ctype""")
+            con.execute("""
                 CREATE TEMP TABLE mapped AS
-                WITH raw AS ({" UNION ALL ".join(scans)}),
-                t AS (
-                  SELECT raw.*, cats.category, cats.source, trim(coalesce("Crime ID", '')) AS cid,
-                         trim(coalesce("LSOA code", '')) AS lsoa_raw,
-                         regexp_full_match(coalesce("Month", ''), '\d{{4}}-(0[1-9]|1[0-2])') AS month_ok
-                  FROM raw LEFT JOIN cats ON lower(trim(coalesce("Crime type", ''))) = cats.ctype),
-                asb AS (
-                  SELECT *, row_number() OVER (PARTITION BY _file, {sel}) AS dup_no FROM t WHERE cid = '')
-                SELECT 'ASB-' || substr(sha256(concat_ws('|', regexp_extract(_file, '[^/\\]+$'),
-                       {content}, CAST(dup_no AS VARCHAR))), 1, 20) AS incident_id,
-                       "Month", category, source, lsoa_raw, month_ok, _file, "Crime type" AS ctype_raw,
-                       "Longitude" AS lon, "Latitude" AS lat
-                FROM asb
+                SELECT 'ASB-' || substr(sha256(body || '|' || CAST(row_number() OVER (
+                         PARTITION BY fno, body) AS VARCHAR)), 1, 20) AS incident_id,
+                       * EXCLUDE (cid, body)
+                FROM raw1 WHERE cid = ''
                 UNION ALL
-                SELECT cid, "Month", category, source, lsoa_raw, month_ok, _file, "Crime type",
-                       "Longitude", "Latitude"
-                FROM t WHERE cid <> ''""")
+                SELECT cid AS incident_id, * EXCLUDE (cid, body) FROM raw1 WHERE cid <> ''""")
+            con.execute("DROP TABLE raw1")
         except duckdb.Error as exc:
             raise _duck_error(exc, files) from None
         step("scan + map")
         q["rows_read"] = con.execute("SELECT count(*) FROM mapped").fetchall()[0][0]
-        bad = con.execute("""SELECT _file, "Month", count(*) OVER () FROM mapped
+        bad = con.execute("""SELECT fno, "Month", count(*) OVER () FROM mapped
                              WHERE NOT month_ok LIMIT 1""").fetchall()
         if bad:
-            f, v, n = bad[0]
+            fno, v, n = bad[0]
+            f = names[fno]
             raise SourceError(
                 f"{f}: column 'Month' line {_line_of(f, 'Month', v)}: {v!r} is not a "
                 f"YYYY-MM month ({n} such row(s))"
             )
         unk = con.execute(
-            "SELECT _file, ctype_raw FROM mapped WHERE category IS NULL LIMIT 1"
+            "SELECT fno, ctype_raw FROM mapped WHERE category IS NULL LIMIT 1"
         ).fetchall()
         if unk:
-            f, v = unk[0]
+            fno, v = unk[0]
+            f = names[fno]
             raise SourceError(
                 f"{f}: column 'Crime type' line {_line_of(f, 'Crime type', v)}: "
                 f"unknown crime type {v!r} (not in categories.yaml police_uk names)"
             )
         step("checks")
-        q["duplicates_dropped"] = con.execute(
-            "SELECT count(*) - count(DISTINCT incident_id) FROM mapped"
-        ).fetchall()[0][0]
-        # a Crime ID seen in several files: keep the copy from the first file by name, then
-        # the first by content (a documented, deterministic rule)
-        res = (
-            con.sql("""
-            WITH d AS (
-              SELECT *, row_number() OVER (PARTITION BY incident_id
-                                           ORDER BY _file, lsoa_raw, lon, lat) AS k
-              FROM mapped)
-            SELECT incident_id, CAST("Month" || '-01' AS DATE) AS date, category, source,
-                   lsoa_raw AS lsoa_code, lon AS _lon, lat AS _lat
-            FROM d WHERE k = 1
-            ORDER BY incident_id""")
-            .to_arrow_table()
-            .to_pandas(date_as_object=False)
+        # a Crime ID seen more than once: keep the copy from the first file by name, then the
+        # first by content (a documented, deterministic rule); the rest are counted
+        con.execute("""CREATE TEMP TABLE dups AS
+                       SELECT incident_id, count(*) AS n FROM mapped
+                       GROUP BY incident_id HAVING count(*) > 1""")
+        q["duplicates_dropped"] = int(
+            con.execute("SELECT coalesce(sum(n - 1), 0) FROM dups").fetchall()[0][0]
         )
-        step("dedupe + sort + to pandas")
-    out = res.assign(
-        date=res["date"].astype("datetime64[ns]"),
-        date_precision="month",
-        victim_id=None,
-        hate_strand=None,
-        severity=None,
-    )
-    out = with_default_flags(out)
+        # the canonical columns, typed here (cheaper than filling 5 million rows in pandas)
+        cols = """incident_id, CAST(CAST("Month" || '-01' AS DATE) AS TIMESTAMP_NS) AS date,
+                  category, source, lsoa_raw AS lsoa_code, lon AS _lon, lat AS _lat,
+                  'month' AS date_precision, CAST(NULL AS VARCHAR) AS victim_id,
+                  CAST(NULL AS VARCHAR) AS hate_strand, CAST(NULL AS VARCHAR) AS severity"""
+        # streamed to a parquet file (bounded memory), read back once DuckDB has let go
+        kept = Path(td) / "kept.parquet"
+        con.execute(f"""COPY (
+            SELECT {cols} FROM mapped ANTI JOIN dups USING (incident_id)
+            UNION ALL
+            SELECT {cols} FROM (
+              SELECT m.*, row_number() OVER (PARTITION BY incident_id
+                                             ORDER BY fno, lsoa_raw, lon, lat) AS k
+              FROM mapped m SEMI JOIN dups USING (incident_id)) WHERE k = 1
+            ORDER BY incident_id) TO '{kept}' (FORMAT parquet, COMPRESSION uncompressed)""")
+        step("dedupe + sort")
+        con.close()
+        res = _read_compact(kept)
+    step("to pandas")
+    out = with_default_flags(res)
     q["rows_kept"] = len(out)
     step("canonical frame")
     return out.reset_index(drop=True), q

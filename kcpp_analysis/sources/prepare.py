@@ -21,6 +21,7 @@ import logging
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..config import Params, load_params
@@ -30,6 +31,7 @@ from ..demo import DEFAULT_SEED, FIRST_FY, LAST_FY, generate_demo
 from ..errors import ConfigError, SourceError
 from ..paths import PROJECT_ROOT
 from ..periods import fy_bounds, fy_start_year
+from ..schemas import duplicated_rows
 from .config import load_sources, resolve
 from .fixmystreet import read_fixmystreet
 from .geography import build_areas, read_iod2019_file7, read_ons_lsoa_ward, read_population
@@ -160,7 +162,7 @@ def prepare_from_sources(
             df, q = read_fixmystreet(resolve(base, e.path)[0], params)
         else:
             continue
-        df, how = _place(df, cw)
+        df, how, placed = _locate(df, cw)
         summ = cw.summary(how)
         q.update(no_location=summ["no_location"], outside_area=summ["outside_area"])
         q["placement"] = summ
@@ -177,12 +179,13 @@ def prepare_from_sources(
                 len(how),
                 100 * lost / len(how),
             )
-        inside = (df["date"] >= cov_start) & (df["date"] <= cov_end)
-        q["outside_coverage"] = int((~inside).sum())
+        dates = df["date"].to_numpy()
+        inside = (dates >= cov_start.to_datetime64()) & (dates <= cov_end.to_datetime64())
+        q["outside_coverage"] = int((placed & ~inside).sum())
         # a date after today is a data error (a mistyped year), not a choice of coverage
-        future = int((df["date"] > pd.Timestamp.now().normalize()).sum())
+        future = int((placed & (dates > pd.Timestamp.now().normalize().to_datetime64())).sum())
         q["future_dates"] = future
-        df = df[inside]
+        df = _keep_rows(df, placed & inside)
         name = e.label or e.kind
         read = int(len(how))
         # police.uk publishes some records with "No Location" by design (documented and
@@ -211,8 +214,14 @@ def prepare_from_sources(
         )
         record(e, where, q, len(df))
     _log_placement(placement)
-    incidents = pd.concat(frames, ignore_index=True) if frames else empty_table("incidents")
-    dup = incidents["incident_id"].duplicated()
+    if len(frames) == 1:
+        incidents = frames.pop()
+    elif frames:
+        incidents = pd.concat(frames, ignore_index=True)
+        frames.clear()
+    else:
+        incidents = empty_table("incidents")
+    dup = duplicated_rows(incidents["incident_id"])
     if dup.any():
         quality["duplicates_dropped"] = quality.get("duplicates_dropped", 0) + int(dup.sum())
         incidents = incidents[~dup]
@@ -313,11 +322,31 @@ def prepare_from_sources(
 
 def _place(df: pd.DataFrame, cw: Crosswalk) -> tuple[pd.DataFrame, pd.Series]:
     """Place a loader's rows in the areas table; drop (and return the reasons for) the rest."""
+    df, how, placed = _locate(df, cw)
+    return df[placed].reset_index(drop=True), how
+
+
+def _keep_rows(df: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """``df[keep]`` column by column, releasing each input column once copied, so a large
+    source needs memory for one more column rather than a second copy of the frame."""
+    out = {}
+    for c in list(df.columns):
+        out[c] = df[c].to_numpy()[keep] if df[c].dtype == bool else df[c][keep]
+        del df[c]
+    return pd.DataFrame(
+        {c: (s.reset_index(drop=True) if isinstance(s, pd.Series) else s) for c, s in out.items()}
+    )
+
+
+def _locate(df: pd.DataFrame, cw: Crosswalk) -> tuple[pd.DataFrame, pd.Series, np.ndarray]:
+    """Place a loader's rows in the areas table: the rows with their areas-table code, how
+    each was placed, and which were placed (``kcpp prepare`` drops the rest together with
+    its own filters, in one copy)."""
     lon = df["_lon"] if "_lon" in df else None
     lat = df["_lat"] if "_lat" in df else None
     codes, how = cw.place(df["lsoa_code"], lon=lon, lat=lat, keys=df["incident_id"])
     df = df.assign(lsoa_code=codes).drop(columns=["_lon", "_lat"], errors="ignore")
-    return df[codes.notna().to_numpy()].reset_index(drop=True), how
+    return df, how, codes.notna().to_numpy()
 
 
 def _log_placement(placement: dict[str, dict]) -> None:

@@ -48,3 +48,22 @@ def test_failed_write_leaves_previous_dataset_untouched(demo, demo_dir, tmp_path
         write_dataset(bad, target, params=params)
     assert (target / "dataset.json").read_text() == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".ds.tmp")]
+
+
+def test_parquet_bytes_do_not_depend_on_how_the_frame_was_built(tmp_path):
+    """Same values, built as one chunk or as many (filters, concat): same SHA-256.
+
+    60,000 distinct 64-character ids overflow parquet's 1 MB dictionary page, where the
+    encoding depends on the chunk layout (``DataFrame.to_parquet`` gives other bytes).
+    """
+    import pandas as pd
+
+    from kcpp_analysis.dataset import _to_parquet
+
+    n = 60_000
+    ids = pd.Series([f"{i:064x}" for i in range(n)], dtype="str")
+    one = pd.DataFrame({"incident_id": ids, "n": range(n)})
+    parts = pd.concat([one.iloc[i : i + 7001] for i in range(0, n, 7001)], ignore_index=True)
+    _to_parquet(one, tmp_path / "a.parquet")
+    _to_parquet(parts, tmp_path / "b.parquet")
+    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()

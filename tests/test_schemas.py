@@ -1,5 +1,7 @@
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kcpp_analysis import schemas
 from kcpp_analysis.dataset import Dataset, empty_table, normalise_table, validate_dataset
@@ -148,3 +150,29 @@ def test_dates_outside_declared_coverage(params):
         DataValidationError, match=r"outside the declared coverage.*row 1: 2016-01-01"
     ):
         validate_dataset(ds, params)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    values=st.lists(st.sampled_from(["a", "b", "c", "dd", "", "e" * 64]), max_size=40),
+    keep=st.sampled_from(["first", "last", False]),
+)
+def test_duplicated_rows_agrees_with_pandas(values, keep):
+    s = pd.Series(values, dtype="str")
+    assert schemas.duplicated_rows(s, keep=keep).tolist() == s.duplicated(keep=keep).tolist()
+
+
+def test_categorical_columns_are_stored_as_the_same_strings(params):
+    df = _incidents(n=4, category=["robbery", "robbery", "burglary_all", "robbery"])
+    cat = df.assign(
+        category=df["category"].astype("category"),
+        lsoa_code=pd.Categorical(["E01011004", None, "E01011004", "E01011004"]),
+    )
+    a, b = (
+        normalise_table(df.assign(lsoa_code=cat["lsoa_code"].astype(object)), "incidents"),
+        (normalise_table(cat, "incidents")),
+    )
+    for c in ("category", "lsoa_code"):
+        assert b[c].dtype == a[c].dtype == "str"
+        assert b[c].isna().tolist() == a[c].isna().tolist()
+        assert b[c].dropna().tolist() == a[c].dropna().tolist()

@@ -214,6 +214,7 @@ def prepare_from_sources(
         )
         record(e, where, q, len(df))
     _log_placement(placement)
+    several = len(frames) > 1
     if len(frames) == 1:
         incidents = frames.pop()
     elif frames:
@@ -221,7 +222,8 @@ def prepare_from_sources(
         frames.clear()
     else:
         incidents = empty_table("incidents")
-    dup = duplicated_rows(incidents["incident_id"])
+    # each loader returns unique ids; the same id from two sources is kept once, counted
+    dup = duplicated_rows(incidents["incident_id"]) if several else np.zeros(0, bool)
     if dup.any():
         quality["duplicates_dropped"] = quality.get("duplicates_dropped", 0) + int(dup.sum())
         incidents = incidents[~dup]

@@ -287,3 +287,43 @@ def test_policeuk_no_location_rows_are_counted_but_not_a_loss(tmp_path, real_dir
     srcs = json.loads((out / "dataset.json").read_text())["sources"]
     src = next(x for x in srcs if x["kind"] == "policeuk_street")
     assert src["quality"]["no_location"] == 3 and src["rows"] == 70
+
+
+def test_formula_like_text_is_neutralised_in_every_published_csv(demo_dir, tmp_path):
+    """A ward name such as ``=HYPERLINK(...)`` is written as text ('-prefixed), numbers
+    (including negative ones) are left as numbers."""
+    import csv
+
+    from kcpp_analysis.report.context import open_report
+
+    ctx = open_report(demo_dir, "2025/26", tmp_path / "set")
+    frame = pd.DataFrame(
+        {
+            "ward": ['=HYPERLINK("http://x","y")', "+cmd", "@SUM(A1)", "-x", "Almondbury"],
+            "change": [-3.5, 2.0, 0.0, 1.0, -1.0],
+            "incidents": [40, 50, 60, 70, 80],
+        }
+    )
+    ctx.write(ctx.gate.table(frame, "hostile_wards", counts=["incidents"]))
+    rows = list(csv.DictReader(open(tmp_path / "set" / "tables" / "hostile_wards.csv")))
+    wards = [r["ward"] for r in rows]
+    assert wards[:4] == ['\'=HYPERLINK("http://x","y")', "'+cmd", "'@SUM(A1)", "'-x"]
+    assert "Almondbury" in wards
+    assert rows[0]["change"] == "-3.5"
+
+
+def test_a_huge_file_of_zeros_is_rejected_without_reading_it(tmp_path):
+    """2 GB of NUL bytes (a sparse file): refused from its first 4 KB, in bounded memory."""
+    import tracemalloc
+
+    from kcpp_analysis.sources.common import sniff_text
+
+    f = tmp_path / "zeros.csv"
+    with open(f, "wb") as fh:
+        fh.truncate(2 << 30)
+    tracemalloc.start()
+    with pytest.raises(SourceError, match="zeros.csv: not a CSV text file"):
+        sniff_text(f)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 16 << 20, f"peak {peak / 1e6:.0f} MB"

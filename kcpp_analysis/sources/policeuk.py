@@ -120,10 +120,14 @@ DUCKDB_MEMORY = "1GB"
 
 def _read_compact(path: Path) -> pd.DataFrame:
     """Parquet -> pandas with low-cardinality text as categories (codes, not copies)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pq.read_table(path, read_dictionary=["category", "source", "lsoa_code"])
-    return table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
+    df = table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
+    del table
+    pa.default_memory_pool().release_unused()  # give freed Arrow memory back to the system
+    return df
 
 
 def read_policeuk_street(paths: list[Path], params: Params) -> tuple[pd.DataFrame, dict]:

@@ -331,10 +331,13 @@ def _place(df: pd.DataFrame, cw: Crosswalk) -> tuple[pd.DataFrame, pd.Series]:
 def _keep_rows(df: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     """``df[keep]`` column by column, releasing each input column once copied, so a large
     source needs memory for one more column rather than a second copy of the frame."""
+    import pyarrow as pa
+
     out = {}
     for c in list(df.columns):
         out[c] = df[c].to_numpy()[keep] if df[c].dtype == bool else df[c][keep]
         del df[c]
+        pa.default_memory_pool().release_unused()
     return pd.DataFrame(
         {c: (s.reset_index(drop=True) if isinstance(s, pd.Series) else s) for c, s in out.items()}
     )

@@ -7,7 +7,8 @@ location) on the real Kirklees LSOA 2021 codes of the shipped reference extract.
 Measured side by side in one run, each in a fresh process:
 
 - floor: DuckDB reading every column of every file into an Arrow table (the least any
-  reader must do); the other figures are also given as ratios to it;
+  reader must do), measured first and last, the faster kept; the other figures are also
+  given as ratios to it;
 - baseline: the common approach, ``pandas.read_csv`` per file + ``pandas.concat`` (reading
   only: no mapping, no validation, no output);
 - kcpp: ``kcpp prepare --sources`` end to end (DuckDB ingest, mapping, de-duplication, area
@@ -109,15 +110,14 @@ def _child(code: str) -> dict:
 
 
 def measure(root: Path, sources: Path, out: Path) -> dict:
-    floor = _child(
-        textwrap.dedent(f"""
+    floor_code = textwrap.dedent(f"""
         import time, duckdb
         t = time.perf_counter()
         con = duckdb.connect()
         tb = con.sql("SELECT * FROM read_csv('{root}/*/*-street.csv', header=true)").to_arrow_table()
         _r = {{"seconds": time.perf_counter() - t, "rows": tb.num_rows}}
     """)
-    )
+    floor = _child(floor_code)
     base = _child(
         textwrap.dedent(f"""
         import glob, time, pandas as pd
@@ -134,12 +134,13 @@ def measure(root: Path, sources: Path, out: Path) -> dict:
         from kcpp_analysis.config import load_params
         from kcpp_analysis.crosswalk import Crosswalk
         from kcpp_analysis.sources.policeuk import read_policeuk_street
-        from kcpp_analysis.sources.prepare import _place, _reference_geography
+        from kcpp_analysis.sources.prepare import _keep_rows, _locate, _reference_geography
         p = load_params()
         areas, cw = _reference_geography(p, [], Path("."), lambda *a: None)
         t = time.perf_counter()
         df, q = read_policeuk_street([Path("{root}")], p)
-        df, how = _place(df, cw)
+        df, how, placed = _locate(df, cw)
+        df = _keep_rows(df, placed)
         _r = {{"seconds": time.perf_counter() - t, "rows": len(df)}}
     """)
     )
@@ -152,6 +153,10 @@ def measure(root: Path, sources: Path, out: Path) -> dict:
         _r = {{"seconds": time.perf_counter() - t}}
     """)
     )
+    # the floor again, last: the page cache differs between runs; the faster one counts
+    again = _child(floor_code)
+    if again["seconds"] < floor["seconds"]:
+        floor = again
     return {"floor": floor, "baseline": base, "ingest": ingest, "prepare": full}
 
 

@@ -25,7 +25,7 @@ notebooks still run) and the exit status is non-zero.
 
 ``--themes`` (some themes only) updates those themes and the overview in the published set
 and carries the other themes' files over unchanged, provided the published set was built
-from the same dataset, parameters, SIA year and kcpp version (else it is refused with the
+from the same dataset, parameters, SIA year and code (else it is refused with the
 reason); ``index.html`` and ``manifest.json`` give each page's build time.
 """
 
@@ -463,7 +463,7 @@ def run_report(
         remove_abandoned(final)
         stage = new_staging(final)
         try:
-            carried = _carry_over(final, stage, themes, params, ds, year)
+            carried = _carry_over(final, stage, themes, params, ds, year, nb_dir)
         except BaseException:
             discard(stage)
             raise
@@ -523,13 +523,39 @@ def _relative(paths: list[str], stage: Path) -> list[str]:
     return sorted(set(out))
 
 
+def code_hash(nb_dir: Path) -> str:
+    """SHA-256 over the toolkit's source, templates and the two notebook templates.
+
+    The package version does not change with every commit; this does, so a partial run
+    never merges pages built by two versions of the code.
+    """
+    import hashlib
+
+    pkg = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    files = sorted(
+        p for p in pkg.rglob("*") if p.is_file() and p.suffix in (".py", ".j2", ".css", ".tpl")
+    )
+    files += [Path(nb_dir) / THEME_TEMPLATE, Path(nb_dir) / OVERVIEW_TEMPLATE]
+    for f in files:
+        h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def _carry_over(
-    final: Path, stage: Path, themes: list[str], params: Params, ds: Dataset, year: str
+    final: Path,
+    stage: Path,
+    themes: list[str],
+    params: Params,
+    ds: Dataset,
+    year: str,
+    nb_dir: Path,
 ) -> list[NotebookResult]:
     """For a run of some themes: copy the other themes' files from the published set.
 
     The published set must have been built from the same dataset (fingerprint), the same
-    parameters (SHA-256 of every params file), the same SIA year and the same kcpp version;
+    parameters (SHA-256 of every params file), the same SIA year and the same code
+    (:func:`code_hash`: the toolkit's source and the notebook templates);
     otherwise mixing the two would publish pages that disagree, so the run is refused.
     Returns the carried-over notebooks (status and build time from the previous manifest).
     """
@@ -548,6 +574,8 @@ def _carry_over(
         differs.append("SIA year")
     if m.get("packages", {}).get("kcpp-analysis") not in (__version__, None):
         differs.append("kcpp version")
+    if m.get("code_sha256") != code_hash(nb_dir):
+        differs.append("code (the toolkit or the notebook templates changed)")
     if m.get("status") != "succeeded" or "files" not in m:
         differs.append("status (the published set is incomplete or from an older kcpp)")
     if differs:
@@ -734,6 +762,7 @@ def _run(
         },
         "params_sha256": params.hashes,
         "packages": _versions(),
+        "code_sha256": code_hash(nb_dir),
         "jobs": jobs,
         "themes_run": [*themes, "overview"],
         "notebooks": [

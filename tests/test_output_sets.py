@@ -223,7 +223,7 @@ def test_a_partial_run_updates_only_its_themes_and_the_overview(
     assert all(f'href="{t}.html"' in index for t in params.themes)
 
 
-def test_a_partial_run_on_a_set_built_from_other_parameters_is_refused(
+def test_a_partial_run_on_a_set_built_from_other_parameters_or_code_is_refused(
     demo_dir, tmp_path, tiny, params_copy
 ):
     out = tmp_path / "out"
@@ -233,6 +233,13 @@ def test_a_partial_run_on_a_set_built_from_other_parameters_is_refused(
     sia.write_text(sia.read_text() + "\n# changed\n")
     with pytest.raises(KcppError, match="differs in parameters"):
         run_report(data=demo_dir, out=out, notebooks=tiny, themes=["risk"], params_dir=params_copy)
+    assert _hashes(out / YEAR) == before
+    # the same parameters, but a changed notebook template: refused too
+    nb = nbformat.read(tiny / "theme_report.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("print('a new section')"))
+    nbformat.write(nb, tiny / "theme_report.ipynb")
+    with pytest.raises(KcppError, match="differs in code"):
+        run_report(data=demo_dir, out=out, notebooks=tiny, themes=["risk"])
     assert _hashes(out / YEAR) == before
     assert sorted(p.name for p in out.iterdir()) == [f".{YEAR}.lock", YEAR]
 

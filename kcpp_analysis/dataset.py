@@ -245,7 +245,9 @@ def write_dataset(
     every table has been validated and written. A folder that exists, is not empty and does
     not hold a prepared dataset (no ``dataset.json``) is refused unless ``force``: the tool
     never deletes what it did not create. ``dataset.json`` records each source's coverage
-    from the data (:func:`source_coverage`).
+    from the data (:func:`source_coverage`). The folder is written while holding its lock
+    (:func:`kcpp_analysis.outputset.exclusive`; another run writing it is waited for, up
+    to 10 minutes) and swapped in atomically (:func:`kcpp_analysis.outputset.swap_in`).
 
     Raises
     ------

@@ -196,9 +196,9 @@ def read_policeuk_street(paths: list[Path], params: Params) -> tuple[pd.DataFram
         # numbered (so each gets its own id), then file name + content + that number hashed.
         try:
             con.execute(rf"""
-                CREATE TEMP TABLE raw1 AS
+                CREATE TEMP TABLE mapped AS
                 WITH raw AS ({" UNION ALL ".join(scans)})
-                SELECT trim(coalesce("Crime ID", '')) AS cid, "Month", cats.category,
+                SELECT trim(coalesce("Crime ID", '')) AS incident_id, "Month", cats.category,
                        cats.source, trim(coalesce("LSOA code", '')) AS lsoa_raw,
                        regexp_full_match(coalesce("Month", ''), '\d{{4}}-(0[1-9]|1[0-2])')
                          AS month_ok,
@@ -208,15 +208,13 @@ def read_policeuk_street(paths: list[Path], params: Params) -> tuple[pd.DataFram
                          concat_ws('|', regexp_extract(_file, '[^/\\]+$'), {content}) END AS body
                 FROM raw JOIN fnames USING (_file)
                 LEFT JOIN cats ON lower(trim(coalesce("Crime type", ''))) = cats.ctype""")
+            # ids for the ASB rows only, in place (no second copy of the table)
             con.execute("""
-                CREATE TEMP TABLE mapped AS
-                SELECT 'ASB-' || substr(sha256(body || '|' || CAST(row_number() OVER (
-                         PARTITION BY fno, body) AS VARCHAR)), 1, 20) AS incident_id,
-                       * EXCLUDE (cid, body)
-                FROM raw1 WHERE cid = ''
-                UNION ALL
-                SELECT cid AS incident_id, * EXCLUDE (cid, body) FROM raw1 WHERE cid <> ''""")
-            con.execute("DROP TABLE raw1")
+                UPDATE mapped SET incident_id = 'ASB-' || substr(sha256(
+                         mapped.body || '|' || CAST(a.n AS VARCHAR)), 1, 20)
+                FROM (SELECT rowid AS r, row_number() OVER (PARTITION BY fno, body) AS n
+                      FROM mapped WHERE incident_id = '') a
+                WHERE mapped.rowid = a.r""")
         except duckdb.Error as exc:
             raise _duck_error(exc, files) from None
         step("scan + map")

@@ -182,11 +182,6 @@ def verify(folder: Path, files: dict[str, dict], skip: set[str] = frozenset()) -
     return problems
 
 
-def fsync_file(path: Path) -> None:
-    with open(path, "rb") as f:
-        os.fsync(f.fileno())
-
-
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap the names ``a`` and ``b``; False when the system cannot."""
     if not sys.platform.startswith("linux"):
@@ -216,6 +211,8 @@ def swap_in(stage: Path, target: Path) -> None:
     _fsync_dir(stage)
     if target.exists():
         if _exchange(stage, target):
+            # the old content now sits at the staging name: mark it, so that a crash before
+            # the removal leaves a folder the next run may remove
             (stage / MARKER).write_text(json.dumps({"pid": os.getpid(), "replaced": True}))
             shutil.rmtree(stage, ignore_errors=True)  # now holds the previous content
         else:  # pragma: no cover - non-Linux fallback

@@ -134,13 +134,14 @@ def measure(root: Path, sources: Path, out: Path) -> dict:
         from kcpp_analysis.config import load_params
         from kcpp_analysis.crosswalk import Crosswalk
         from kcpp_analysis.sources.policeuk import read_policeuk_street
-        from kcpp_analysis.sources.prepare import _keep_rows, _locate, _reference_geography
+        from kcpp_analysis.sources.common import keep_rows
+        from kcpp_analysis.sources.prepare import _locate, _reference_geography
         p = load_params()
         areas, cw = _reference_geography(p, [], Path("."), lambda *a: None)
         t = time.perf_counter()
         df, q = read_policeuk_street([Path("{root}")], p)
         df, how, placed = _locate(df, cw)
-        df = _keep_rows(df, placed)
+        df = keep_rows(df, placed)
         _r = {{"seconds": time.perf_counter() - t, "rows": len(df)}}
     """)
     )

@@ -244,11 +244,19 @@ def validate_table(df: pd.DataFrame, table: str, schema: pa.DataFrameSchema) -> 
     ...     print(str(e).splitlines()[1].strip()[:44])
     column 'period' failed str_matches('^(\\d{4})
     """
+    reduced = _distinct_frame(df, schema)
     try:
-        out = schema.validate(df, lazy=True)
+        if reduced is None:
+            schema.validate(df, lazy=True)
+        else:
+            try:
+                schema.validate(reduced, lazy=True)
+            except pa.errors.SchemaErrors:
+                schema.validate(df, lazy=True)  # the full frame, for the failing rows
     except pa.errors.SchemaErrors as exc:
         msg, failures = _describe_failures(table, exc.failure_cases)
         raise DataValidationError(msg, table=table, failures=failures) from None
+    out = df
     for col in UNIQUE_COLUMNS.get(table, []):
         if col in df.columns:
             dup = duplicated_rows(df[col], keep=False)
@@ -268,6 +276,65 @@ def validate_table(df: pd.DataFrame, table: str, schema: pa.DataFrameSchema) -> 
 
 
 UNIQUE_COLUMNS = {"incidents": ["incident_id"]}
+
+#: frames longer than this are validated on their distinct values (_distinct_frame)
+DISTINCT_ABOVE = 100_000
+
+
+def _distinct_frame(df: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame | None:
+    """A frame on which ``schema`` passes exactly when it passes on ``df``, or ``None``.
+
+    Every check in these schemas is element-wise (``isin``, ``str_matches``, ``in_range``,
+    ``gt``, ``ge``), so a value passes or fails on its own: each column is reduced to its
+    distinct values (a column with no checks to one value), a missing value kept when the
+    column has any (for ``nullable``), dtypes unchanged, and the columns padded to one
+    length by repeating their first value. A schema with uniqueness rules (which compare
+    rows), a frame of at most :data:`DISTINCT_ABOVE` rows or an empty one is not reduced.
+    On 4.9 million police.uk rows this takes the pandera checks from 0.75 s to about 0.1 s;
+    a failure is re-checked on the full frame, so the error names the real rows.
+    """
+    if len(df) <= DISTINCT_ABOVE or schema.unique or schema.checks:
+        return None
+    if any(c.unique or c.checks and not _elementwise(c.checks) for c in schema.columns.values()):
+        return None
+    cols = {}
+    for c in df.columns:
+        s = df[c]
+        spec = schema.columns.get(c)
+        if spec is not None and not spec.checks:  # slices, not a take over the column
+            na = s.isna().to_numpy()
+            picks = sorted({int(na.argmin())} | ({int(na.argmax())} if na.any() else set()))
+            u = pd.concat([s.iloc[i : i + 1] for i in picks])
+        else:
+            u = pd.Series(s.unique(), dtype=s.dtype)  # a missing value counts as one
+        cols[c] = u.reset_index(drop=True)
+    n = max(len(u) for u in cols.values())
+    return pd.DataFrame(
+        {
+            c: u.iloc[np.r_[np.arange(len(u)), np.zeros(n - len(u), dtype=int)]].reset_index(
+                drop=True
+            )
+            for c, u in cols.items()
+        }
+    )
+
+
+ELEMENTWISE = {
+    "isin",
+    "str_matches",
+    "in_range",
+    "greater_than",
+    "greater_than_or_equal_to",
+    "less_than",
+    "less_than_or_equal_to",
+    "equal_to",
+    "not_equal_to",
+    "notin",
+}
+
+
+def _elementwise(checks) -> bool:
+    return all(getattr(ch, "name", None) in ELEMENTWISE for ch in checks)
 
 
 def duplicated_rows(values: pd.Series, keep: str | bool = "first") -> np.ndarray:

@@ -63,6 +63,38 @@ def test_windows_1252_police_file_names_file_and_line(tmp_path, real_dir):
         read_policeuk_street([p], load_params())
 
 
+def test_police_file_with_a_nul_byte_past_4kb_names_file_and_line(tmp_path, real_dir):
+    """NUL bytes are looked for while DuckDB reads; the NUL error wins over DuckDB's."""
+    from kcpp_analysis.sources.policeuk import read_policeuk_street
+
+    lines = (real_dir / POLICE).read_text().splitlines()
+    assert len("\n".join(lines[:40]).encode()) > 4096
+    lines[40] = lines[40].replace("On or near", "On or\x00near")
+    p = tmp_path / "2020-04-west-yorkshire-street.csv"
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.raises(SourceError, match=r"street.csv: line 41: contains a NUL byte"):
+        read_policeuk_street([p], load_params())
+    # a hole of zeros (no line ends): the NUL is named, not DuckDB's line-size error
+    good = (real_dir / POLICE).read_bytes()
+    assert good.count(b"\n") == 74
+    p.write_bytes(good + b"\x00" * 3_000_000)
+    with pytest.raises(SourceError, match=r"street.csv: line 75: contains a NUL byte"):
+        read_policeuk_street([p], load_params())
+
+
+def test_police_file_not_utf8_in_an_unused_column_names_file_and_line(tmp_path, real_dir):
+    from kcpp_analysis.sources.policeuk import read_policeuk_street
+
+    lines = (real_dir / POLICE).read_text().splitlines()
+    crime = next(i for i, ln in enumerate(lines) if i > 0 and not ln.startswith(","))
+    data = [ln.encode() for ln in lines]
+    data[crime] = data[crime] + b"\xe9t\xe9"  # Windows-1252 in the last column (Context)
+    p = tmp_path / "2020-04-west-yorkshire-street.csv"
+    p.write_bytes(b"\n".join(data) + b"\n")
+    with pytest.raises(SourceError, match=rf"street.csv: line {crime + 1}: not UTF-8 text"):
+        read_policeuk_street([p], load_params())
+
+
 def test_nul_bytes_after_the_first_4kb_are_found_with_their_line(tmp_path, params, monkeypatch):
     monkeypatch.setenv("KCPP_PSEUDONYM_KEY", KEY)
     rows = [_row(f"C{i}") for i in range(300)]  # well past 4 KB

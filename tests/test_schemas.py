@@ -176,3 +176,58 @@ def test_categorical_columns_are_stored_as_the_same_strings(params):
         assert b[c].dtype == a[c].dtype == "str"
         assert b[c].isna().tolist() == a[c].isna().tolist()
         assert b[c].dropna().tolist() == a[c].dropna().tolist()
+
+
+def _outcome(df, params):
+    try:
+        _validate_inc(df, params)
+    except DataValidationError as e:
+        return sorted((f["column"], f["check"], f["row"]) for f in e.failures)
+    return []
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cats=st.lists(st.sampled_from(["robbery", "burglary_all", "not_a_category"]), min_size=1),
+    lsoas=st.lists(st.sampled_from(["E01011004", "e01011004", None]), min_size=1),
+    sources=st.lists(st.sampled_from(["police_crime", "fire", "elsewhere"]), min_size=1),
+    severities=st.lists(st.sampled_from([None, "low", "huge"]), min_size=1),
+    n=st.integers(1, 30),
+)
+def test_validation_on_distinct_values_agrees_with_the_full_frame(
+    cats, lsoas, sources, severities, n, params
+):
+    """Large frames are validated on their distinct values: the verdict and the failing
+    rows named must be the full frame's, whatever mix of good and bad values it holds."""
+
+    def cycle(xs):
+        return [xs[i % len(xs)] for i in range(n)]
+
+    df = _incidents(
+        n=n,
+        category=cycle(cats),
+        lsoa_code=cycle(lsoas),
+        source=cycle(sources),
+        severity=cycle(severities),
+    )
+    saved = schemas.DISTINCT_ABOVE
+    try:
+        schemas.DISTINCT_ABOVE = 10**9
+        full = _outcome(df, params)
+        schemas.DISTINCT_ABOVE = 0
+        schema = schemas.incidents_schema(list(params.categories))
+        assert schemas._distinct_frame(df, schema) is not None
+        assert _outcome(df, params) == full
+    finally:
+        schemas.DISTINCT_ABOVE = saved
+
+
+def test_distinct_frame_keeps_dtypes_and_missing_values(params):
+    df = _incidents(n=5, severity=[None, "low", None, "low", "low"])
+    small = schemas._distinct_frame(
+        pd.concat([df] * 30_000, ignore_index=True),
+        schemas.incidents_schema(list(params.categories)),
+    )
+    assert list(small.dtypes) == list(df.dtypes)
+    assert len(small) == 2 and small["severity"].isna().sum() == 1
+    assert small["incident_id"].notna().all()  # no checks: one value, no missing one

@@ -79,6 +79,55 @@ def test_policeuk_real_sample(real_dir, params, real_areas):
     assert again["incident_id"].tolist() == df["incident_id"].tolist()  # stable derived ids
 
 
+def _asb_id(name: str, row: list[str], n: int) -> str:
+    """The documented ASB id, computed independently: SHA-256 of file name, the 11 fields
+    after Crime ID as written (coordinates as numbers) and 1; the n-th identical row of a
+    file (n > 1): SHA-256 of the first one's id and n."""
+    import hashlib
+
+    fields = list(row[1:])
+    for i in (3, 4):  # Longitude, Latitude: read as numbers, written back shortest form
+        fields[i] = repr(float(fields[i])) if fields[i] else ""
+    first = "ASB-" + hashlib.sha256("|".join([name, *fields, "1"]).encode()).hexdigest()[:20]
+    return first if n == 1 else "ASB-" + hashlib.sha256(f"{first}|{n}".encode()).hexdigest()[:20]
+
+
+def test_policeuk_identical_asb_rows_get_their_own_ids_and_rows_keep_reading_order(
+    real_dir, params, tmp_path
+):
+    """Three identical ASB lines in one file: three rows, ids numbered 1, 2, 3 in the
+    documented hash; every row (crime and ASB) comes back in file-then-line order."""
+    import csv
+
+    lines = (real_dir / POLICE).read_text().splitlines()
+    rows = list(csv.reader(lines[1:]))
+    i = next(k for k, r in enumerate(rows) if r[9] == "Anti-social behaviour")
+    name_a, name_b = "2020-04-west-yorkshire-street.csv", "2020-05-west-yorkshire-street.csv"
+    (tmp_path / name_a).write_text("\n".join([*lines, lines[i + 1], lines[i + 1]]) + "\n")
+    second = [ln.replace("2020-04", "2020-05") for ln in lines]
+    (tmp_path / name_b).write_text("\n".join(second) + "\n")
+    df, q = read_policeuk_street([tmp_path / name_b, tmp_path / name_a], params)
+    # b repeats a's 52 Crime IDs (dropped); its 21 ASB rows are new (another file name)
+    assert len(df) == 73 + 2 + 21 and q["duplicates_dropped"] == 52
+    same = {_asb_id(name_a, rows[i], n) for n in (1, 2, 3)}
+    assert same <= set(df["incident_id"]) and df["incident_id"].is_unique
+    # reading order: file a (first by name) line by line, then b's ASB rows (its crimes
+    # repeat a's Crime IDs and were dropped)
+    expect_a = [r[0] if r[0] else None for r in rows] + [None, None]
+    got_a = df["incident_id"].iloc[: len(expect_a)].tolist()
+    assert [g for g, e in zip(got_a, expect_a, strict=True) if e] == [e for e in expect_a if e]
+    assert (df["date"].iloc[: len(expect_a)] == pd.Timestamp("2020-04-01")).all()
+    assert (df["date"].iloc[len(expect_a) :] == pd.Timestamp("2020-05-01")).all()
+    seen: dict[tuple, int] = {}  # identical rows of a file are numbered 1, 2, ...
+    want_b = []
+    for r in csv.reader(second[1:]):
+        if not r[0]:
+            seen[tuple(r)] = seen.get(tuple(r), 0) + 1
+            want_b.append(_asb_id(name_b, r, seen[tuple(r)]))
+    assert max(seen.values()) > 1  # the real sample itself repeats an ASB row
+    assert df["incident_id"].iloc[len(expect_a) :].tolist() == want_b
+
+
 def test_policeuk_zip_and_folder_tree_read_the_same(real_dir, params, real_areas, tmp_path):
     tree = tmp_path / "archive" / "2020-04"
     tree.mkdir(parents=True)

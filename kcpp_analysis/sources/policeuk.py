@@ -15,8 +15,13 @@ Treatment, every count recorded in ``dataset.json`` ``quality``:
   type is an error naming file and line. ASB rows become ``police_asb``, others
   ``police_crime``.
 - ASB rows have no Crime ID: their id is ``ASB-`` + the first 20 hex digits of the SHA-256
-  of file name, line number and row content, stable across runs of the same file.
-- A Crime ID seen before (in any file) is a duplicate: dropped and counted.
+  of ``"<file name>|<the 11 other fields as read>|1"``, stable across runs of the same
+  file; the n-th identical ASB row of a file (n > 1) gets the SHA-256 of
+  ``"<that id>|<n>"`` instead.
+- An id seen before (a Crime ID in an earlier file, or the same ASB row in a file of the
+  same name) is a duplicate: the copy read first is kept (the first file by name, then the
+  first line), the others dropped and counted.
+- Rows come out in reading order (files by name, lines in file order), not sorted.
 - The rows come back with the published ``LSOA code`` and the coordinates (``_lon``,
   ``_lat``); ``kcpp prepare`` places them in the areas table through
   :class:`kcpp_analysis.crosswalk.Crosswalk` (codes of either vintage, case and padding
@@ -33,11 +38,12 @@ import zipfile
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from ..config import Params
 from ..errors import SourceError
-from .common import sniff_text, with_default_flags
+from .common import check_nul, keep_rows, sniff_text, with_default_flags
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +66,15 @@ STREET_FILE = re.compile(r"\d{4}-\d{2}-.+-street\.csv$")
 
 
 def _header(path: Path) -> list[str]:
-    sniff_text(path)
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        first = fh.readline().rstrip("\r\n")
+    # UTF-8 is checked by DuckDB as it parses (an error naming the line, see _duck_error);
+    # NUL bytes by check_nul while DuckDB reads
+    sniff_text(path, whole=False)
+    with open(path, "rb") as fh:  # bytes: the text after line 1 is DuckDB's to check
+        raw = fh.readline(1 << 16)
+    try:
+        first = raw.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise SourceError(f"{path}: line 1: not UTF-8 text; re-save the file as UTF-8") from None
     import csv
 
     return [c.strip() for c in next(csv.reader([first]))]
@@ -98,21 +110,98 @@ def _duck_error(exc: Exception, files: list[Path]) -> SourceError:
     msg = str(exc)
     m = re.search(r"Line: (\d+)", msg)
     where = f"line {m.group(1)}" if m else "unknown line"
-    fm = re.search(r"file[: ]+\"?([^\s\"]+\.csv)", msg)
+    fm = re.search(r"file\s*[:=]?\s*\"?([^\s\"]+\.csv)", msg)
     fname = (
         fm.group(1) if fm else (str(files[0]) if len(files) == 1 else f"one of {len(files)} files")
     )
     reason = msg.splitlines()[0][:200]
     if "Expected Number of Columns" in msg or "Found:" in msg:
         reason = "row has the wrong number of columns (truncated or malformed line)"
+    elif "Invalid unicode" in msg:
+        reason = "not UTF-8 text (saved as Windows-1252 or Latin-1?); re-save the file as UTF-8"
+    elif "Maximum line size" in msg:
+        reason = "a line longer than 2,000,000 bytes (a damaged file?)"
     return SourceError(f"{fname}: {where}: {reason}")
 
 
+def _find_line(path: str, column: str, bad) -> tuple[int, str | None]:
+    """The line (header = 1; a quoted field spanning lines counts its lines) and value of
+    the first row whose ``column`` satisfies ``bad`` (error path only; reads the file)."""
+    import csv
+
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = csv.reader(fh)
+        header = [c.strip() for c in next(rows)]
+        i = header.index(column)
+        start = rows.line_num + 1
+        for row in rows:
+            v = row[i] if i < len(row) else None
+            if bad(v):
+                return start, v
+            start = rows.line_num + 1
+    return -1, None
+
+
 def _line_of(path: str, column: str, value) -> int:
-    """Line number (header = 1) of the first row whose ``column`` equals ``value`` (error path)."""
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    hit = df.index[df[column].str.strip() == ("" if value is None else str(value).strip())]
-    return int(hit[0]) + 2 if len(hit) else -1
+    """Line number (header = 1) of the first row whose ``column`` equals ``value``."""
+    want = "" if value is None else str(value).strip()
+    return _find_line(path, column, lambda v: (v or "").strip() == want)[0]
+
+
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+def _first_bad_month(path: str) -> tuple[int, str | None]:
+    return _find_line(path, "Month", lambda v: not MONTH.fullmatch(v or ""))
+
+
+def _resolve_repeats(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Give identical ASB rows of a file their own ids and drop repeated ids; drop ``fno``.
+
+    Rows come in reading order with ``fno``, the file's rank by name. The repeated ids are
+    found with :func:`kcpp_analysis.schemas.duplicated_rows` (exact; a few rows at most), then:
+
+    - identical ASB rows of one file (same first id): the n-th in line order (n > 1) gets
+      ``ASB-`` + the first 20 hex digits of SHA-256 of ``"<first id>|<n>"``;
+    - an id still seen more than once (a Crime ID in two files, or the same ASB row in two
+      files of the same name) keeps the copy read first: the first file by name, then the
+      first line. The others are dropped and counted (the return value).
+    """
+    import hashlib
+
+    from ..schemas import duplicated_rows
+
+    fno = df.pop("fno").to_numpy()
+    rep = duplicated_rows(df["incident_id"], keep=False)
+    if not rep.any():
+        return df, 0
+    pos = np.flatnonzero(rep)
+    sub = pd.DataFrame(
+        {
+            "pos": pos,
+            "fno": fno[pos],
+            "id": df["incident_id"].iloc[pos].to_numpy(object),
+            "asb": (df["source"].iloc[pos] == "police_asb").to_numpy(),
+        }
+    )
+    n = sub.groupby(["fno", "id"], sort=False).cumcount().to_numpy() + 1
+    renum = sub["asb"].to_numpy() & (n > 1)
+    if renum.any():
+        new = [
+            "ASB-" + hashlib.sha256(f"{i}|{k}".encode()).hexdigest()[:20]
+            for i, k in zip(sub["id"][renum], n[renum], strict=True)
+        ]
+        sub.loc[renum, "id"] = new
+        ids = df["incident_id"].copy()
+        ids.iloc[sub["pos"][renum].to_numpy()] = new
+        df["incident_id"] = ids
+    sub = sub.sort_values(["fno", "pos"], kind="stable")
+    drop = sub["pos"].to_numpy()[sub["id"].duplicated().to_numpy()]
+    if not drop.size:
+        return df, 0
+    keep = np.ones(len(df), dtype=bool)
+    keep[drop] = False
+    return keep_rows(df, keep), int(drop.size)
 
 
 DUCKDB_MEMORY = "1GB"
@@ -123,19 +212,64 @@ def _read_compact(path: Path) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path, read_dictionary=["category", "source", "lsoa_code"])
+    table = pq.read_table(path, read_dictionary=["ctype", "lsoa_code"])
     df = table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
     del table
     pa.default_memory_pool().release_unused()  # give freed Arrow memory back to the system
     return df
 
 
+def _canonical(df: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """The canonical incident columns from the compact read: ``Crime type`` mapped to
+    category and source through the ``police_uk`` names of ``categories.yaml`` (on its
+    distinct values: the column is categorical), the constant and empty columns added."""
+    import pyarrow as pa
+
+    to_cat = {
+        n.strip().lower(): (code, c.source)
+        for code, c in params.categories.items()
+        for n in c.raw.get("police_uk", [])
+    }
+    ctype = df.pop("ctype")
+    pairs = [to_cat[str(v).strip().lower()] for v in ctype.cat.categories]
+    codes = ctype.cat.codes.to_numpy()
+    n = len(df)
+
+    def categorical(values: list[str]) -> pd.Categorical:
+        uniq = sorted(set(values))
+        lookup = np.array([uniq.index(v) for v in values], dtype=np.int32)
+        return pd.Categorical.from_codes(lookup[codes] if n else codes, categories=uniq)
+
+    def empty() -> pd.Series:
+        return pa.chunked_array([pa.nulls(n, pa.large_string())]).to_pandas()
+
+    cols = {
+        "incident_id": df["incident_id"],
+        "date": df["date"],
+        "category": categorical([p[0] for p in pairs]),
+        "source": categorical([p[1] for p in pairs]),
+        "lsoa_code": df["lsoa_code"],
+        "_lon": df["_lon"],
+        "_lat": df["_lat"],
+        "fno": df["fno"],
+        "date_precision": pd.Categorical.from_codes(np.zeros(n, np.int8), ["month"]),
+        "victim_id": empty(),
+        "hate_strand": empty(),
+        "severity": empty(),
+    }
+    return pd.DataFrame({k: (v.to_numpy() if k == "date" else v) for k, v in cols.items()})
+
+
 def read_policeuk_street(paths: list[Path], params: Params) -> tuple[pd.DataFrame, dict]:
     """Read police.uk street files into canonical incident rows plus quality counts.
 
-    The work happens in one DuckDB connection: explicit-schema CSV scan, month check, crime
-    type mapping (a join), derived ASB ids (SHA-256 in SQL) and de-duplication; the rows
-    come back to pandas (via Arrow) with their LSOA code as published and coordinates.
+    One streaming DuckDB pass reads every file with an explicit schema (in parallel) and
+    writes the compact columns to a temporary parquet file in reading order: ids (ASB ids
+    derived by SHA-256 in SQL), dates (a month that is not ``YYYY-MM`` gives none), crime
+    type, LSOA code as published, coordinates and the file's rank. pandas reads it back
+    with the text as categories, checks months and crime types (on distinct values), maps
+    crime types and resolves the few repeated ids (:func:`_resolve_repeats`). Rows come
+    back in reading order: files by name (within a header layout), lines in file order.
     """
     import time
 
@@ -151,7 +285,7 @@ def read_policeuk_street(paths: list[Path], params: Params) -> tuple[pd.DataFram
         con.execute(f"SET temp_directory='{Path(td) / 'spill'}'")
         files = find_files(paths, Path(td))
         groups: dict[tuple, list[Path]] = {}
-        for f in files:
+        for f in sorted(files, key=str):  # reading order: by name (within a header layout)
             h = _header(f)
             missing = [c for c in COLUMNS if c not in h]
             if missing:
@@ -166,107 +300,103 @@ def read_policeuk_street(paths: list[Path], params: Params) -> tuple[pd.DataFram
                 raise SourceError(f"{f}: repeated column names in the header: {h}")
             groups.setdefault(tuple(h), []).append(f)
         step("headers")
-        sel = ", ".join(f'"{c}"' for c in COLUMNS)
-        scans = []
-        for h, fs in groups.items():
-            cols = {c: TYPES.get(c, "VARCHAR") for c in h}
-            scans.append(
-                f"SELECT {sel}, filename AS _file FROM read_csv({_sql_list(fs)}, header=true, "
-                f"columns={cols}, auto_detect=false, filename=true, quote='\"', "
-                f"escape='\"', delim=',')"
-            )
-        q: dict[str, int] = {"files": len(files)}
-        cats = pd.DataFrame(
-            [
-                (n.strip().lower(), code, c.source)
-                for code, c in params.categories.items()
-                for n in c.raw.get("police_uk", [])
-            ],
-            columns=["ctype", "category", "source"],
-        )
-        con.register("cats", cats)
         # files in name order: a file's number orders copies of a duplicated Crime ID
         names = sorted({str(f) for f in files})
-        con.register("fnames", pd.DataFrame({"_file": names, "fno": range(len(names))}))
+        rank = {n: i for i, n in enumerate(names)}
+        sel = ", ".join(f'"{c}"' for c in COLUMNS)
         content = ", ".join(
             f"coalesce(CAST({c} AS VARCHAR), '')" for c in (f'"{x}"' for x in COLUMNS[1:])
         )
-        # One scan of the CSVs into a compact table (file number, not name; the content
-        # only for ASB rows). ASB rows have no Crime ID: identical ASB rows within a file are
-        # numbered (so each gets its own id), then file name + content + that number hashed.
-        try:
-            con.execute(rf"""
-                CREATE TEMP TABLE mapped AS
-                WITH raw AS ({" UNION ALL ".join(scans)})
-                SELECT trim(coalesce("Crime ID", '')) AS incident_id, "Month", cats.category,
-                       cats.source, trim(coalesce("LSOA code", '')) AS lsoa_raw,
-                       regexp_full_match(coalesce("Month", ''), '\d{{4}}-(0[1-9]|1[0-2])')
-                         AS month_ok,
-                       fnames.fno, "Crime type" AS ctype_raw, "Longitude" AS lon,
-                       "Latitude" AS lat,
-                       CASE WHEN trim(coalesce("Crime ID", '')) = '' THEN
-                         concat_ws('|', regexp_extract(_file, '[^/\\]+$'), {content}) END AS body
-                FROM raw JOIN fnames USING (_file)
-                LEFT JOIN cats ON lower(trim(coalesce("Crime type", ''))) = cats.ctype""")
-            # ids for the ASB rows only, in place (no second copy of the table)
-            con.execute("""
-                UPDATE mapped SET incident_id = 'ASB-' || substr(sha256(
-                         mapped.body || '|' || CAST(a.n AS VARCHAR)), 1, 20)
-                FROM (SELECT rowid AS r, row_number() OVER (PARTITION BY fno, body) AS n
-                      FROM mapped WHERE incident_id = '') a
-                WHERE mapped.rowid = a.r""")
-        except duckdb.Error as exc:
-            raise _duck_error(exc, files) from None
-        step("scan + map")
-        q["rows_read"] = con.execute("SELECT count(*) FROM mapped").fetchall()[0][0]
-        bad = con.execute("""SELECT fno, "Month", count(*) OVER () FROM mapped
-                             WHERE NOT month_ok LIMIT 1""").fetchall()
-        if bad:
-            fno, v, n = bad[0]
-            f = names[fno]
-            raise SourceError(
-                f"{f}: column 'Month' line {_line_of(f, 'Month', v)}: {v!r} is not a "
-                f"YYYY-MM month ({n} such row(s))"
+        # One scan per header layout, no joins (a join would not keep the reading order):
+        # the file's number and name come from DuckDB's file_index, looked up in constant
+        # lists. ASB rows have no Crime ID: their id hashes the file name, the row's content
+        # and its occurrence number among identical rows of the file (1 here; the rare
+        # repeats are renumbered in _resolve_repeats).
+        scans = []
+        for h, fs in groups.items():
+            cols = {c: TYPES.get(c, "VARCHAR") for c in h}
+            idx = "CAST(file_index AS BIGINT) + 1"
+            fno = f"list_extract({[rank[str(f)] for f in fs]}, {idx})"
+            base = f"list_extract({_sql_list(f.name for f in fs)}, {idx})"
+            scans.append(
+                f"SELECT {sel}, {fno} AS fno, CASE WHEN trim(coalesce(\"Crime ID\", '')) = '' "
+                f"THEN concat_ws('|', {base}, {content}, '1') END AS body "
+                f"FROM read_csv({_sql_list(fs)}, header=true, columns={cols}, "
+                f"auto_detect=false, quote='\"', escape='\"', delim=',')"
             )
-        unk = con.execute(
-            "SELECT fno, ctype_raw FROM mapped WHERE category IS NULL LIMIT 1"
-        ).fetchall()
-        if unk:
-            fno, v = unk[0]
-            f = names[fno]
+        q: dict[str, int] = {"files": len(files)}
+        # One streaming pass, CSV to a parquet file in reading order (files by name within
+        # each header layout, lines in file order: DuckDB keeps insertion order through
+        # scans and projections): no table is held in DuckDB, no sort. A month that is not
+        # YYYY-MM gives no date (checked below).
+        kept = Path(td) / "rows.parquet"
+        # NUL bytes are looked for while DuckDB reads (both read the same, cached pages); one
+        # found stops DuckDB and is the error reported
+        from concurrent.futures import ThreadPoolExecutor
+
+        def find_nul() -> SourceError | None:
+            for f in files:
+                try:
+                    check_nul(f)
+                except SourceError as exc:
+                    con.interrupt()
+                    return exc
+            return None
+
+        pool = ThreadPoolExecutor(1)
+        nul = pool.submit(find_nul)
+        try:
+            con.execute(rf"""COPY (
+                WITH raw AS ({" UNION ALL ".join(scans)})
+                SELECT coalesce('ASB-' || substr(sha256(body), 1, 20), trim("Crime ID"))
+                         AS incident_id,
+                       CASE WHEN regexp_full_match(coalesce("Month", ''),
+                                                   '\d{{4}}-(0[1-9]|1[0-2])')
+                            THEN CAST(CAST("Month" || '-01' AS DATE) AS TIMESTAMP_NS) END
+                         AS date,
+                       "Crime type" AS ctype, trim(coalesce("LSOA code", '')) AS lsoa_code,
+                       "Longitude" AS _lon, "Latitude" AS _lat, fno
+                FROM raw) TO '{kept}' (FORMAT parquet, COMPRESSION uncompressed)""")
+        except duckdb.Error as exc:
+            raise (nul.result() or _duck_error(exc, files)) from None
+        finally:
+            pool.shutdown(wait=True)
+        if nul.result():
+            raise nul.result()
+        con.close()
+        step("scan")
+        res = _read_compact(kept)
+    step("to pandas")
+    q["rows_read"] = len(res)
+    bad = res["date"].isna().to_numpy()
+    if bad.any():
+        f = names[int(res["fno"].iloc[int(bad.argmax())])]
+        line, v = _first_bad_month(f)
+        raise SourceError(
+            f"{f}: column 'Month' line {line}: {v!r} is not a YYYY-MM month "
+            f"({int(bad.sum())} such row(s))"
+        )
+    known = {
+        n.strip().lower() for c in params.categories.values() for n in c.raw.get("police_uk", [])
+    }
+    for i, v in enumerate(res["ctype"].cat.categories):
+        if str(v).strip().lower() not in known:
+            f = names[int(res["fno"].iloc[int((res["ctype"].cat.codes == i).to_numpy().argmax())])]
             raise SourceError(
                 f"{f}: column 'Crime type' line {_line_of(f, 'Crime type', v)}: "
                 f"unknown crime type {v!r} (not in categories.yaml police_uk names)"
             )
-        step("checks")
-        # a Crime ID seen more than once: keep the copy from the first file by name, then the
-        # first by content (a documented, deterministic rule); the rest are counted
-        con.execute("""CREATE TEMP TABLE dups AS
-                       SELECT incident_id, count(*) AS n FROM mapped
-                       GROUP BY incident_id HAVING count(*) > 1""")
-        q["duplicates_dropped"] = int(
-            con.execute("SELECT coalesce(sum(n - 1), 0) FROM dups").fetchall()[0][0]
+    if res["ctype"].hasnans:
+        f = names[int(res["fno"].iloc[int(res["ctype"].isna().to_numpy().argmax())])]
+        raise SourceError(
+            f"{f}: column 'Crime type' line {_line_of(f, 'Crime type', None)}: "
+            "empty crime type (not in categories.yaml police_uk names)"
         )
-        # the canonical columns, typed here (cheaper than filling 5 million rows in pandas)
-        cols = """incident_id, CAST(CAST("Month" || '-01' AS DATE) AS TIMESTAMP_NS) AS date,
-                  category, source, lsoa_raw AS lsoa_code, lon AS _lon, lat AS _lat,
-                  'month' AS date_precision, CAST(NULL AS VARCHAR) AS victim_id,
-                  CAST(NULL AS VARCHAR) AS hate_strand, CAST(NULL AS VARCHAR) AS severity"""
-        # streamed to a parquet file (bounded memory), read back once DuckDB has let go
-        kept = Path(td) / "kept.parquet"
-        con.execute(f"""COPY (
-            SELECT {cols} FROM mapped ANTI JOIN dups USING (incident_id)
-            UNION ALL
-            SELECT {cols} FROM (
-              SELECT m.*, row_number() OVER (PARTITION BY incident_id
-                                             ORDER BY fno, lsoa_raw, lon, lat) AS k
-              FROM mapped m SEMI JOIN dups USING (incident_id)) WHERE k = 1
-            ORDER BY incident_id) TO '{kept}' (FORMAT parquet, COMPRESSION uncompressed)""")
-        step("dedupe + sort")
-        con.close()
-        res = _read_compact(kept)
-    step("to pandas")
-    out = with_default_flags(res)
+    step("checks")
+    out = _canonical(res, params)
+    del res
+    out, q["duplicates_dropped"] = _resolve_repeats(out)
+    out = with_default_flags(out)
     q["rows_kept"] = len(out)
     step("canonical frame")
-    return out.reset_index(drop=True), q
+    return out, q

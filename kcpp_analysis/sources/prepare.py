@@ -32,6 +32,7 @@ from ..errors import ConfigError, SourceError
 from ..paths import PROJECT_ROOT
 from ..periods import fy_bounds, fy_start_year
 from ..schemas import duplicated_rows
+from .common import keep_rows
 from .config import load_sources, resolve
 from .fixmystreet import read_fixmystreet
 from .geography import build_areas, read_iod2019_file7, read_ons_lsoa_ward, read_population
@@ -185,7 +186,7 @@ def prepare_from_sources(
         # a date after today is a data error (a mistyped year), not a choice of coverage
         future = int((placed & (dates > pd.Timestamp.now().normalize().to_datetime64())).sum())
         q["future_dates"] = future
-        df = _keep_rows(df, placed & inside)
+        df = keep_rows(df, placed & inside)
         name = e.label or e.kind
         read = int(len(how))
         # police.uk publishes some records with "No Location" by design (documented and
@@ -326,21 +327,6 @@ def _place(df: pd.DataFrame, cw: Crosswalk) -> tuple[pd.DataFrame, pd.Series]:
     """Place a loader's rows in the areas table; drop (and return the reasons for) the rest."""
     df, how, placed = _locate(df, cw)
     return df[placed].reset_index(drop=True), how
-
-
-def _keep_rows(df: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
-    """``df[keep]`` column by column, releasing each input column once copied, so a large
-    source needs memory for one more column rather than a second copy of the frame."""
-    import pyarrow as pa
-
-    out = {}
-    for c in list(df.columns):
-        out[c] = df[c].to_numpy()[keep] if df[c].dtype == bool else df[c][keep]
-        del df[c]
-        pa.default_memory_pool().release_unused()
-    return pd.DataFrame(
-        {c: (s.reset_index(drop=True) if isinstance(s, pd.Series) else s) for c, s in out.items()}
-    )
 
 
 def _locate(df: pd.DataFrame, cw: Crosswalk) -> tuple[pd.DataFrame, pd.Series, np.ndarray]:

@@ -245,6 +245,8 @@ def validate_table(df: pd.DataFrame, table: str, schema: pa.DataFrameSchema) -> 
     column 'period' failed str_matches('^(\\d{4})
     """
     reduced = _distinct_frame(df, schema)
+    if reduced is None:
+        df = _categories_as_text(df)
     try:
         if reduced is None:
             schema.validate(df, lazy=True)
@@ -309,14 +311,24 @@ def _distinct_frame(df: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFram
             u = pd.Series(s.unique(), dtype=s.dtype)  # a missing value counts as one
         cols[c] = u.reset_index(drop=True)
     n = max(len(u) for u in cols.values())
-    return pd.DataFrame(
-        {
-            c: u.iloc[np.r_[np.arange(len(u)), np.zeros(n - len(u), dtype=int)]].reset_index(
-                drop=True
-            )
-            for c, u in cols.items()
-        }
+    return _categories_as_text(
+        pd.DataFrame(
+            {
+                c: u.iloc[np.r_[np.arange(len(u)), np.zeros(n - len(u), dtype=int)]].reset_index(
+                    drop=True
+                )
+                for c, u in cols.items()
+            }
+        )
     )
+
+
+def _categories_as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """Categorical text columns as ``str`` (their storage dtype), missing values kept."""
+    cat = [c for c in df.columns if isinstance(df[c].dtype, pd.CategoricalDtype)]
+    if not cat:
+        return df
+    return df.assign(**{c: df[c].astype("str") for c in cat})
 
 
 ELEMENTWISE = {
@@ -354,19 +366,18 @@ def duplicated_rows(values: pd.Series, keep: str | bool = "first") -> np.ndarray
     n = len(values)
     if n == 0:
         return np.zeros(0, dtype=bool)
-    frame = pd.DataFrame({"v": values.reset_index(drop=True)})
+    frame = pd.DataFrame({"v": values.reset_index(drop=True), "i": np.arange(n)})
     con = duckdb.connect()
     try:
         con.register("frame", frame)
-        rep = con.execute("""
+        cand = con.execute("""
             WITH h AS (SELECT hash(v) AS h FROM frame GROUP BY 1 HAVING count(*) > 1)
-            SELECT DISTINCT v FROM frame WHERE hash(v) IN (SELECT h FROM h)""").df()["v"]
+            SELECT i, v FROM frame WHERE hash(v) IN (SELECT h FROM h) ORDER BY i""").df()
     finally:
         con.close()
     mask = np.zeros(n, dtype=bool)
-    if len(rep):
-        cand = np.flatnonzero(frame["v"].isin(rep).to_numpy())
-        mask[cand] = frame["v"].iloc[cand].duplicated(keep=keep).to_numpy()
+    if len(cand):  # the candidates' positions come with them: no pass over all values
+        mask[cand["i"].to_numpy()] = cand["v"].duplicated(keep=keep).to_numpy()
     return mask
 
 

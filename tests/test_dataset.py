@@ -67,3 +67,26 @@ def test_parquet_bytes_do_not_depend_on_how_the_frame_was_built(tmp_path):
     _to_parquet(one, tmp_path / "a.parquet")
     _to_parquet(parts, tmp_path / "b.parquet")
     assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
+
+
+def test_parquet_bytes_are_the_same_for_text_held_as_strings_or_categories(tmp_path):
+    """A text column written from strings, or from a categorical with its categories in
+    another order and unused ones, gives the same bytes, and reads back as strings."""
+    import numpy as np
+    import pandas as pd
+
+    from kcpp_analysis.dataset import _to_parquet
+
+    rng = np.random.default_rng(3)
+    vals = rng.choice(["robbery", "burglary_all", "drugs", None], 200_000)
+    text = pd.Series(vals, dtype="str")
+    cat = pd.Series(
+        pd.Categorical(vals, categories=["zzz_unused", "drugs", "robbery", "burglary_all"])
+    )
+    ids = pd.Series([f"I{i}" for i in range(len(vals))], dtype="str")
+    _to_parquet(pd.DataFrame({"incident_id": ids, "category": text}), tmp_path / "a.parquet")
+    _to_parquet(pd.DataFrame({"incident_id": ids, "category": cat}), tmp_path / "b.parquet")
+    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
+    back = pd.read_parquet(tmp_path / "b.parquet")
+    assert back["category"].dtype == "str" and back["category"].isna().sum() == text.isna().sum()
+    assert back["category"].dropna().tolist() == text.dropna().tolist()

@@ -231,3 +231,18 @@ def test_distinct_frame_keeps_dtypes_and_missing_values(params):
     assert list(small.dtypes) == list(df.dtypes)
     assert len(small) == 2 and small["severity"].isna().sum() == 1
     assert small["incident_id"].notna().all()  # no checks: one value, no missing one
+
+
+@pytest.mark.parametrize("rows", [3, 150_000])
+def test_categorical_text_columns_validate_as_their_values(params, rows):
+    """``kcpp prepare`` validates categorical columns (small frames in full, large ones on
+    distinct values): good values pass, an unknown category is named with its row."""
+    df = pd.concat([_incidents(n=3)] * (rows // 3), ignore_index=True)
+    df["incident_id"] = pd.Series([f"I{i}" for i in range(len(df))], dtype="str")
+    df["category"] = df["category"].astype("category")
+    df["lsoa_code"] = pd.Categorical(df["lsoa_code"], categories=["E01011004", "E0101100X"])
+    _validate_inc(df, params)  # unused categories are not values
+    df["category"] = df["category"].cat.add_categories(["not_a_category"])
+    df.loc[rows - 2, "category"] = "not_a_category"
+    with pytest.raises(DataValidationError, match=rf"row {rows - 2}: 'not_a_category'"):
+        _validate_inc(df, params)

@@ -80,23 +80,37 @@ def test_policeuk_real_sample(real_dir, params, real_areas):
 
 
 def _asb_id(name: str, row: list[str], n: int) -> str:
-    """The documented ASB id, computed independently: SHA-256 of file name, the 11 fields
-    after Crime ID as written (coordinates as numbers) and 1; the n-th identical row of a
-    file (n > 1): SHA-256 of the first one's id and n."""
+    """The documented ASB id, computed independently: SHA-256 of file name, Month,
+    Longitude, Latitude (as numbers), LSOA code, Crime type and 1; the n-th row of a file
+    with the same values (n > 1): SHA-256 of the first one's id and n."""
     import hashlib
 
-    fields = list(row[1:])
-    for i in (3, 4):  # Longitude, Latitude: read as numbers, written back shortest form
-        fields[i] = repr(float(fields[i])) if fields[i] else ""
+    month, lon, lat, code, ctype = row[1], row[4], row[5], row[7], row[9]
+    fields = [month, repr(float(lon)) if lon else "", repr(float(lat)) if lat else "", code, ctype]
     first = "ASB-" + hashlib.sha256("|".join([name, *fields, "1"]).encode()).hexdigest()[:20]
     return first if n == 1 else "ASB-" + hashlib.sha256(f"{first}|{n}".encode()).hexdigest()[:20]
+
+
+def _expected_ids(name: str, rows: list[list[str]]) -> list[str]:
+    """Every row's id in line order: its Crime ID, or the documented ASB id with rows of
+    the same values numbered 1, 2, ... in line order."""
+    seen: dict[tuple, int] = {}
+    out = []
+    for r in rows:
+        if r[0]:
+            out.append(r[0])
+            continue
+        key = (r[1], r[4], r[5], r[7], r[9])
+        seen[key] = seen.get(key, 0) + 1
+        out.append(_asb_id(name, r, seen[key]))
+    return out
 
 
 def test_policeuk_identical_asb_rows_get_their_own_ids_and_rows_keep_reading_order(
     real_dir, params, tmp_path
 ):
-    """Three identical ASB lines in one file: three rows, ids numbered 1, 2, 3 in the
-    documented hash; every row (crime and ASB) comes back in file-then-line order."""
+    """Three identical ASB lines in one file: three rows with their own ids, numbered in
+    the documented hash; every row (crime and ASB) comes back in file-then-line order."""
     import csv
 
     lines = (real_dir / POLICE).read_text().splitlines()
@@ -109,23 +123,14 @@ def test_policeuk_identical_asb_rows_get_their_own_ids_and_rows_keep_reading_ord
     df, q = read_policeuk_street([tmp_path / name_b, tmp_path / name_a], params)
     # b repeats a's 52 Crime IDs (dropped); its 21 ASB rows are new (another file name)
     assert len(df) == 73 + 2 + 21 and q["duplicates_dropped"] == 52
-    same = {_asb_id(name_a, rows[i], n) for n in (1, 2, 3)}
-    assert same <= set(df["incident_id"]) and df["incident_id"].is_unique
-    # reading order: file a (first by name) line by line, then b's ASB rows (its crimes
-    # repeat a's Crime IDs and were dropped)
-    expect_a = [r[0] if r[0] else None for r in rows] + [None, None]
-    got_a = df["incident_id"].iloc[: len(expect_a)].tolist()
-    assert [g for g, e in zip(got_a, expect_a, strict=True) if e] == [e for e in expect_a if e]
-    assert (df["date"].iloc[: len(expect_a)] == pd.Timestamp("2020-04-01")).all()
-    assert (df["date"].iloc[len(expect_a) :] == pd.Timestamp("2020-05-01")).all()
-    seen: dict[tuple, int] = {}  # identical rows of a file are numbered 1, 2, ...
-    want_b = []
-    for r in csv.reader(second[1:]):
-        if not r[0]:
-            seen[tuple(r)] = seen.get(tuple(r), 0) + 1
-            want_b.append(_asb_id(name_b, r, seen[tuple(r)]))
-    assert max(seen.values()) > 1  # the real sample itself repeats an ASB row
-    assert df["incident_id"].iloc[len(expect_a) :].tolist() == want_b
+    assert df["incident_id"].is_unique
+    # reading order: file a (first by name) line by line, then b's ASB rows
+    want_a = _expected_ids(name_a, [*rows, rows[i], rows[i]])
+    want_b = [x for x in _expected_ids(name_b, list(csv.reader(second[1:]))) if x[:4] == "ASB-"]
+    assert df["incident_id"].tolist() == want_a + want_b
+    assert len({_asb_id(name_a, rows[i], n) for n in (1, 2, 3)} & set(want_a)) == 3
+    assert (df["date"].iloc[: len(want_a)] == pd.Timestamp("2020-04-01")).all()
+    assert (df["date"].iloc[len(want_a) :] == pd.Timestamp("2020-05-01")).all()
 
 
 def test_policeuk_zip_and_folder_tree_read_the_same(real_dir, params, real_areas, tmp_path):

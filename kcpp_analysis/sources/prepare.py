@@ -313,7 +313,7 @@ def prepare_from_sources(
         "timing_seconds": {"prepare": round(time.perf_counter() - t0, 2)},
     }
     ds = Dataset(
-        incidents=normalise_table(incidents, "incidents"),
+        incidents=normalise_table(incidents, "incidents", keep_categories=True),
         areas=normalise_table(areas, "areas"),
         survey=normalise_table(survey, "survey"),
         indicators=normalise_table(indicators, "indicators"),

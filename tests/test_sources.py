@@ -572,3 +572,29 @@ def test_readme_real_data_example_says_what_the_data_cannot_support(tmp_path, re
     # road safety (STATS19 2024 only) and drugs (police.uk April 2020 only) say why instead
     assert "The data for road safety do not cover 2025/26" in risk
     assert "do not cover the same months of 2025/26 and 2024/25" in risk
+
+
+def test_overwrite_same_length_agrees_with_pandas_assignment():
+    """Patching bytes in place gives what ``iloc`` assignment gives: chunked and sliced
+    arrays, missing values and ids of other lengths around; a new value of another length
+    is refused."""
+    import numpy as np
+    import pyarrow as pa
+
+    from kcpp_analysis.sources.policeuk import _overwrite_same_length
+
+    rng = np.random.default_rng(5)
+    vals = [None if i % 17 == 0 else f"ASB-{i:020x}" if i % 3 else f"{i:064x}" for i in range(9000)]
+    chunks = [pa.array(vals[:2500]), pa.array(vals[2400:7000]).slice(100), pa.array(vals[7000:])]
+    s = pa.chunked_array(chunks).to_pandas()
+    asb = [i for i, v in enumerate(vals) if v and v.startswith("ASB-")]
+    pos = np.sort(rng.choice(asb, 700, replace=False))
+    new = [f"ASB-{int(x):020x}" for x in rng.integers(0, 2**62, len(pos))]
+    want = s.copy()
+    want.iloc[pos] = new
+    got = _overwrite_same_length(s, pos, new)
+    assert got.dtype == want.dtype and got.equals(want)
+    assert s.iloc[pos[0]] != got.iloc[pos[0]]  # the input is not modified
+    crime = next(i for i, v in enumerate(vals) if v and not v.startswith("ASB-"))
+    with pytest.raises(ValueError, match="length"):
+        _overwrite_same_length(s, np.array([crime]), ["ASB-" + "0" * 20])

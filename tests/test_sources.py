@@ -592,9 +592,13 @@ def test_overwrite_same_length_agrees_with_pandas_assignment():
     new = [f"ASB-{int(x):020x}" for x in rng.integers(0, 2**62, len(pos))]
     want = s.copy()
     want.iloc[pos] = new
-    got = _overwrite_same_length(s, pos, new)
+    frame = pd.DataFrame({"n": range(len(s)), "incident_id": s, "m": 1})
+    _overwrite_same_length(frame, "incident_id", pos, new)
+    got = frame["incident_id"]
+    assert list(frame.columns) == ["n", "incident_id", "m"]
     assert got.dtype == want.dtype and got.equals(want)
-    assert s.iloc[pos[0]] != got.iloc[pos[0]]  # the input is not modified
+    assert s.iloc[pos[0]] != got.iloc[pos[0]]  # the input series is not modified
     crime = next(i for i, v in enumerate(vals) if v and not v.startswith("ASB-"))
     with pytest.raises(ValueError, match="length"):
-        _overwrite_same_length(s, np.array([crime]), ["ASB-" + "0" * 20])
+        _overwrite_same_length(frame, "incident_id", np.array([crime]), ["ASB-" + "0" * 20])
+    assert frame["incident_id"].equals(want)  # refused before anything changed

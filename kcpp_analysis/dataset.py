@@ -219,7 +219,7 @@ def source_coverage(incidents: pd.DataFrame) -> dict[str, dict]:
     if incidents.empty:
         return out
     # distinct (source, month) pairs by a DuckDB hash aggregate over Arrow arrays: no
-    # per-row Python objects (4.9 million rows: 0.15 s)
+    # per-row Python objects (4.7 million rows: 0.15 s)
     import duckdb
     import pyarrow as pa
 
@@ -314,7 +314,7 @@ def _to_parquet(df: pd.DataFrame, path: Path) -> None:
 
     Identifier columns (:data:`ID_COLUMNS`: unique or nearly unique text) are written with
     ``DELTA_BYTE_ARRAY`` encoding instead of a dictionary, which cannot help them: on
-    4.9 million police.uk rows this writes in 1.7 s instead of 2.2 s and reads back in
+    4.7 million police.uk rows this writes in 1.7 s instead of 2.2 s and reads back in
     0.9 s instead of 2.0 s, at the same size. Other text columns are handed to the writer
     as a dictionary of their sorted distinct values (:func:`_text_as_categories`; a
     categorical column keeps its codes, so 5 million police.uk rows are never turned into

@@ -292,7 +292,7 @@ def _distinct_frame(df: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFram
     column has any (for ``nullable``), dtypes unchanged, and the columns padded to one
     length by repeating their first value. A schema with uniqueness rules (which compare
     rows), a frame of at most :data:`DISTINCT_ABOVE` rows or an empty one is not reduced.
-    On 4.9 million police.uk rows this takes the pandera checks from 0.75 s to about 0.1 s;
+    On 4.7 million police.uk rows the checks take 0.24 s with the reduction, 0.7-1.0 s without;
     a failure is re-checked on the full frame, so the error names the real rows.
     """
     if len(df) <= DISTINCT_ABOVE or schema.unique or schema.checks:

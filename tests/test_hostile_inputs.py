@@ -359,3 +359,29 @@ def test_a_huge_file_of_zeros_is_rejected_without_reading_it(tmp_path):
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 16 << 20, f"peak {peak / 1e6:.0f} MB"
+
+
+def test_a_source_whose_files_hold_no_rows_is_an_error(tmp_path, real_dir):
+    """A police.uk month file with a header only: the source ends empty, an error unless
+    --allow-loss (then a warning)."""
+    from kcpp_analysis.sources.prepare import prepare_from_sources
+
+    d = tmp_path / "pu"
+    d.mkdir()
+    header = (real_dir / POLICE).read_text().splitlines()[0]
+    (d / "2020-04-west-yorkshire-street.csv").write_text(header + "\n")
+    src = _write(
+        tmp_path,
+        yaml.safe_dump(
+            {
+                "sources": [{"kind": "policeuk_street", "path": str(d)}],
+                "coverage": {"first_year": "2020/21", "last_year": "2020/21"},
+            }
+        ),
+        "s.yaml",
+    )
+    with pytest.raises(SourceError, match="the files hold no rows"):
+        prepare_from_sources(src, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    prepare_from_sources(src, tmp_path / "out", allow_loss=True)
+    assert (tmp_path / "out" / "dataset.json").exists()

@@ -602,3 +602,13 @@ def test_overwrite_same_length_agrees_with_pandas_assignment():
     with pytest.raises(ValueError, match="length"):
         _overwrite_same_length(frame, "incident_id", np.array([crime]), ["ASB-" + "0" * 20])
     assert frame["incident_id"].equals(want)  # refused before anything changed
+
+
+def test_policeuk_file_with_only_a_header_reads_as_no_rows(real_dir, params, tmp_path):
+    """A header-only month file gives an empty canonical frame (``kcpp prepare`` then
+    reports the source as empty), not a traceback."""
+    p = tmp_path / "2020-04-west-yorkshire-street.csv"
+    p.write_text((real_dir / POLICE).read_text().splitlines()[0] + "\n")
+    df, q = read_policeuk_street([p], params)
+    assert len(df) == 0 and q["rows_read"] == 0 and q["rows_kept"] == 0
+    assert {"incident_id", "date", "category", "source", "lsoa_code"} <= set(df.columns)

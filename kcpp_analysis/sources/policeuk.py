@@ -209,20 +209,35 @@ def _resolve_repeats(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return keep_rows(df, keep), int(drop.size)
 
 
+def _chunks(col: pd.Series) -> list:
+    """The Arrow chunks behind a text column (a list the caller may consume)."""
+    import pyarrow as pa
+
+    arr = col.array.__arrow_array__()
+    return list(arr.chunks) if isinstance(arr, pa.ChunkedArray) else [arr]
+
+
+def _by_chunk(chunks: list, pos: np.ndarray):
+    """For each chunk, consumed from ``chunks`` (so the caller's list lets it go): the
+    chunk, the slice ``lo:hi`` of ascending row positions ``pos`` that fall in it, and the
+    row position of its first row."""
+    first = 0
+    while chunks:
+        ch = chunks.pop(0)
+        lo, hi = np.searchsorted(pos, [first, first + len(ch)])
+        yield ch, int(lo), int(hi), first
+        first += len(ch)
+
+
 def _values_at(col: pd.Series, pos: np.ndarray) -> np.ndarray:
     """The text values at ascending positions ``pos``, taken chunk by chunk (``iloc`` on a
     chunked Arrow column first joins the chunks: a 320 MB copy on 5 million police.uk ids)."""
     import pyarrow as pa
 
-    arr = col.array.__arrow_array__()
-    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
     out: list = []
-    start = 0
-    for ch in chunks:
-        lo, hi = np.searchsorted(pos, [start, start + len(ch)])
+    for ch, lo, hi, first in _by_chunk(_chunks(col), pos):
         if hi > lo:
-            out += ch.take(pa.array(pos[lo:hi] - start)).to_pylist()
-        start += len(ch)
+            out += ch.take(pa.array(pos[lo:hi] - first)).to_pylist()
     return np.array(out, dtype=object)
 
 
@@ -242,32 +257,20 @@ def _overwrite_same_length(df: pd.DataFrame, column: str, pos: np.ndarray, new: 
         return offs[p].astype(np.int64), (offs[p + 1] - offs[p]).astype(np.int64)
 
     vals = [v.encode() for v in new]
-    arr = df[column].array.__arrow_array__()
-    start = 0
-    for ch in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:  # checked first
-        lo, hi = np.searchsorted(pos, [start, start + len(ch)])
-        if hi > lo and [len(v) for v in vals[lo:hi]] != spans(ch, lo, hi, start)[1].tolist():
+    for ch, lo, hi, first in _by_chunk(_chunks(df[column]), pos):  # checked before any change
+        if hi > lo and [len(v) for v in vals[lo:hi]] != spans(ch, lo, hi, first)[1].tolist():
             raise ValueError("replacement values must have the length of the values replaced")
-        start += len(ch)
-    del arr
     where = df.columns.get_loc(column)
     col = df.pop(column)
-    arr = col.array.__arrow_array__()
-    if isinstance(arr, pa.Array):
-        arr = pa.chunked_array([arr])
-    name, dtype, kind = col.name, col.dtype, arr.type
-    del col  # a caller that hands the column over lets each old chunk go once patched
-    old = list(arr.chunks)
-    del arr
-    chunks, start = [], 0
-    while old:
-        ch = old.pop(0)
-        lo, hi = np.searchsorted(pos, [start, start + len(ch)])
-        start += len(ch)
+    name, dtype, kind = col.name, col.dtype, col.array.__arrow_array__().type
+    old = _chunks(col)
+    del col  # the column is out of the frame: each old chunk goes once patched
+    chunks = []
+    for ch, lo, hi, first in _by_chunk(old, pos):
         if lo == hi:
             chunks.append(ch)
             continue
-        begin, _ = spans(ch, lo, hi, start - len(ch))
+        begin, _ = spans(ch, lo, hi, first)
         validity, offsets, data = ch.buffers()
         mine = vals[lo:hi]
         # the copy comes from Arrow's pool, where the old chunk's buffer returns once freed
@@ -305,21 +308,31 @@ def _fetch_compact(rel):
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    def compact(columns: list, names: list[str]):
+        return pa.RecordBatch.from_arrays(
+            [
+                pc.dictionary_encode(c) if n in ("ctype", "lsoa_code") else pa.concat_arrays([c])
+                for c, n in zip(columns, names, strict=True)
+            ],
+            names=names,
+        )
+
+    reader = rel.to_arrow_reader(1 << 20)
+    names = reader.schema.names
     batches = []
-    for b in rel.to_arrow_reader(1 << 20):
-        cols = [
-            pc.dictionary_encode(b.column(i))
-            if b.schema.names[i] in ("ctype", "lsoa_code")
-            else pa.concat_arrays([b.column(i)])
-            for i in range(b.num_columns)
-        ]
-        names = b.schema.names
+    for b in reader:
+        columns = b.columns
         del b
-        batches.append(pa.RecordBatch.from_arrays(cols, names=names))
-    return pa.Table.from_batches(batches) if batches else rel.to_arrow_table()
+        batches.append(compact(columns, names))
+        del columns
+    if not batches:  # no rows: the same columns and types, empty
+        batches = [compact([pa.array([], f.type) for f in reader.schema], names)]
+    return pa.Table.from_batches(batches)
 
 
 def _to_pandas(table) -> pd.DataFrame:
+    """The compact Arrow table as pandas: one dictionary per text column (categoricals),
+    Arrow memory released as it is converted."""
     import pyarrow as pa
 
     table = table.unify_dictionaries()
@@ -328,17 +341,23 @@ def _to_pandas(table) -> pd.DataFrame:
     return df
 
 
+def _crime_types(params: Params) -> dict[str, tuple[str, str]]:
+    """police.uk crime type (stripped, lower case) -> (category, source), from the
+    ``police_uk`` names of ``categories.yaml``."""
+    return {
+        n.strip().lower(): (code, c.source)
+        for code, c in params.categories.items()
+        for n in c.raw.get("police_uk", [])
+    }
+
+
 def _canonical(df: pd.DataFrame, params: Params) -> pd.DataFrame:
     """The canonical incident columns from the compact read: ``Crime type`` mapped to
     category and source through the ``police_uk`` names of ``categories.yaml`` (on its
     distinct values: the column is categorical), the constant and empty columns added."""
     import pyarrow as pa
 
-    to_cat = {
-        n.strip().lower(): (code, c.source)
-        for code, c in params.categories.items()
-        for n in c.raw.get("police_uk", [])
-    }
+    to_cat = _crime_types(params)
     ctype = df.pop("ctype")
     pairs = [to_cat[str(v).strip().lower()] for v in ctype.cat.categories]
     codes = ctype.cat.codes.to_numpy()
@@ -487,9 +506,7 @@ def read_policeuk_street(paths: list[Path], params: Params) -> tuple[pd.DataFram
             f"{f}: column 'Month' line {line}: {v!r} is not a YYYY-MM month "
             f"({int(bad.sum())} such row(s))"
         )
-    known = {
-        n.strip().lower() for c in params.categories.values() for n in c.raw.get("police_uk", [])
-    }
+    known = _crime_types(params)
     for i, v in enumerate(res["ctype"].cat.categories):
         if str(v).strip().lower() not in known:
             f = names[int(res["fno"].iloc[int((res["ctype"].cat.codes == i).to_numpy().argmax())])]

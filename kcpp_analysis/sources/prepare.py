@@ -198,8 +198,12 @@ def prepare_from_sources(
                 f"{lost:,} of {read:,} rows ({100 * lost / read:.1f}%) lost: "
                 f"{summ['no_location']:,} with no location, {future:,} dated in the future"
             )
-        if read and len(df) == 0:
-            problems.append("no rows left after placing and the coverage years")
+        if len(df) == 0:  # the files held no rows, or none survived placing and coverage
+            problems.append(
+                "no rows left after placing and the coverage years"
+                if read
+                else "the files hold no rows (a header only?)"
+            )
         for msg in problems:
             if allow_loss:
                 log.warning("%s: %s (allowed by --allow-loss)", name, msg)

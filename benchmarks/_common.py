@@ -17,7 +17,7 @@ def timer(label: str, results: dict | None = None):
 
 
 def demo_dataset():
-    from kcpp_analysis.dataset import load_dataset
-    from kcpp_analysis.prepare import prepare_demo
+    from kcpp_analysis.data.dataset import load_dataset
+    from kcpp_analysis.data.prepare.demo import prepare_demo
 
     return load_dataset(prepare_demo())

@@ -4,8 +4,8 @@ import time
 
 from _common import demo_dataset
 
-from kcpp_analysis import deprivation as dep
-from kcpp_analysis.periods import fy_range
+from kcpp_analysis.analysis import deprivation as dep
+from kcpp_analysis.core.periods import fy_range
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from kcpp_analysis.trends import fit_trend, forecast_total
+from kcpp_analysis.analysis.trends import fit_trend, forecast_total
 
 SCENARIOS = {
     "Poisson, 600 a month": (600, 0.0),

@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from kcpp_analysis.nearrepeat import knox
+from kcpp_analysis.analysis.nearrepeat import knox
 
 
 def main(n: int = 20_000, permutations: int = 99) -> None:

@@ -135,10 +135,10 @@ def measure(root: Path, sources: Path, out: Path, rounds: int = ROUNDS) -> dict:
     ingest_code = textwrap.dedent(f"""
         import time
         from pathlib import Path
-        from kcpp_analysis.config import load_params
-        from kcpp_analysis.sources.common import keep_rows
-        from kcpp_analysis.sources.policeuk import read_policeuk_street
-        from kcpp_analysis.sources.prepare import _locate, _reference_geography
+        from kcpp_analysis.config.params import load_params
+        from kcpp_analysis.data.sources.common import keep_rows
+        from kcpp_analysis.data.sources.policeuk import read_policeuk_street
+        from kcpp_analysis.data.prepare.sources import _locate, _reference_geography
         p = load_params()
         areas, cw = _reference_geography(p, [], Path("."), lambda *a: None)
         t = time.perf_counter()
@@ -149,7 +149,7 @@ def measure(root: Path, sources: Path, out: Path, rounds: int = ROUNDS) -> dict:
     """)
     full_code = textwrap.dedent(f"""
         import time
-        from kcpp_analysis.sources.prepare import prepare_from_sources
+        from kcpp_analysis.data.prepare.sources import prepare_from_sources
         t = time.perf_counter()
         prepare_from_sources("{sources}", "{out}", force=True)
         _r = {{"seconds": time.perf_counter() - t}}
@@ -181,7 +181,7 @@ def _line(label: str, x: dict, mrows: float, fl: dict, bare: float) -> str:
 def main(big: bool = False) -> None:
     import yaml
 
-    from kcpp_analysis.reference import reference_dir
+    from kcpp_analysis.data.reference import reference_dir
 
     lsoas = pd.read_csv(reference_dir() / "areas.csv")["lsoa_code"].tolist()
     with tempfile.TemporaryDirectory() as td:

@@ -4,9 +4,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from kcpp_analysis.config import load_params
-from kcpp_analysis.dataset import write_dataset
-from kcpp_analysis.demo import generate_demo
+from kcpp_analysis.config.params import load_params
+from kcpp_analysis.data.dataset import write_dataset
+from kcpp_analysis.data.demo.generator import generate_demo
 
 
 def main(repeats: int = 3) -> None:

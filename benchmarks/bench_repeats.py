@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from kcpp_analysis.repeats import repeat_victimisation, time_to_repeat
+from kcpp_analysis.analysis.repeats import repeat_victimisation, time_to_repeat
 
 
 def make(n: int = 1_000_000, victims: int = 300_000, seed: int = 1) -> pd.DataFrame:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import nbformat
 
-from kcpp_analysis.pipeline import _execute_one, run_report
-from kcpp_analysis.prepare import prepare_demo
+from kcpp_analysis.data.prepare.demo import prepare_demo
+from kcpp_analysis.run.pipeline import _execute_one, run_report
 
 
 def floor(jobs: int, tmp: Path) -> float:

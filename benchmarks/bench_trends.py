@@ -5,8 +5,8 @@ import warnings
 
 from _common import demo_dataset
 
-from kcpp_analysis.config import load_params
-from kcpp_analysis.trends import fit_trend, monthly_counts
+from kcpp_analysis.analysis.trends import fit_trend, monthly_counts
+from kcpp_analysis.config.params import load_params
 
 
 def main() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kcpp_analysis.config import load_params
-from kcpp_analysis.paths import PROJECT_ROOT, real_data_dir
+from kcpp_analysis.config.params import load_params
+from kcpp_analysis.core.paths import PROJECT_ROOT, real_data_dir
 
 
 @pytest.fixture(scope="session")
@@ -18,14 +18,14 @@ def params():
 
 @pytest.fixture(scope="session")
 def demo(params):
-    from kcpp_analysis.demo import generate_demo
+    from kcpp_analysis.data.demo.generator import generate_demo
 
     return generate_demo(params=params)
 
 
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory, demo, params):
-    from kcpp_analysis.dataset import write_dataset
+    from kcpp_analysis.data.dataset import write_dataset
 
     return write_dataset(demo, tmp_path_factory.mktemp("prepared") / "demo", params=params)
 
@@ -49,6 +49,6 @@ def params_copy(tmp_path):
 @pytest.fixture(scope="session")
 def report_set(demo_dir, tmp_path_factory):
     """The full demo report set, built once per session (end-to-end tests share it)."""
-    from kcpp_analysis.pipeline import run_report
+    from kcpp_analysis.run.pipeline import run_report
 
     return run_report(data=demo_dir, year="2025/26", out=tmp_path_factory.mktemp("outputs"), jobs=2)

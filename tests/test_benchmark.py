@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from kcpp_analysis.benchmark import (
+from kcpp_analysis.analysis.benchmark import (
     build_benchmark,
     indirect_standardise,
     load_benchmark,
@@ -130,7 +130,7 @@ def test_real_national_table_west_yorkshire_and_kirklees_ranks(real_dir, tmp_pat
 def test_force_area_counts_reproduce_the_published_district_rates(params):
     """Crime per 1,000 residents, police.uk 12 months to April 2026 (PROVENANCE.md s.8):
     Bradford 134.5, Leeds 132.2, Wakefield 123.5, Calderdale 120.5, Kirklees 101.6."""
-    from kcpp_analysis.reference import reference_dir
+    from kcpp_analysis.data.reference import reference_dir
 
     fa = pd.read_csv(reference_dir() / "force_area_12m.csv")
     d = fa[fa.level == "district"].set_index("name")

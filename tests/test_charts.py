@@ -4,7 +4,7 @@ import re
 
 import pandas as pd
 
-from kcpp_analysis import charts
+from kcpp_analysis.presentation import charts
 from kcpp_analysis.report.results import Figure
 
 

@@ -5,7 +5,7 @@ import json
 import yaml
 from typer.testing import CliRunner
 
-from kcpp_analysis.cli import app
+from kcpp_analysis.run.cli import app
 
 runner = CliRunner()
 

@@ -1,8 +1,8 @@
 import pytest
 import yaml
 
-from kcpp_analysis.config import load_params
-from kcpp_analysis.errors import ConfigError
+from kcpp_analysis.config.params import load_params
+from kcpp_analysis.core.errors import ConfigError
 
 PLAN_PRIORITIES = {
     "violence": {

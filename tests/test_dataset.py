@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from kcpp_analysis.dataset import TABLES, load_dataset, write_dataset
-from kcpp_analysis.errors import DataValidationError, KcppError
+from kcpp_analysis.core.errors import DataValidationError, KcppError
+from kcpp_analysis.data.dataset import TABLES, load_dataset, write_dataset
 
 
 def test_prepared_dataset_round_trips(demo_dir, demo):
@@ -58,7 +58,7 @@ def test_parquet_bytes_do_not_depend_on_how_the_frame_was_built(tmp_path):
     """
     import pandas as pd
 
-    from kcpp_analysis.dataset import _to_parquet
+    from kcpp_analysis.data.dataset import _to_parquet
 
     n = 60_000
     ids = pd.Series([f"{i:064x}" for i in range(n)], dtype="str")
@@ -75,7 +75,7 @@ def test_parquet_bytes_are_the_same_for_text_held_as_strings_or_categories(tmp_p
     import numpy as np
     import pandas as pd
 
-    from kcpp_analysis.dataset import _to_parquet
+    from kcpp_analysis.data.dataset import _to_parquet
 
     rng = np.random.default_rng(3)
     vals = rng.choice(["robbery", "burglary_all", "drugs", None], 200_000)

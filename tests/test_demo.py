@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kcpp_analysis.dataset import write_dataset
-from kcpp_analysis.demo import generate_demo
+from kcpp_analysis.data.dataset import write_dataset
+from kcpp_analysis.data.demo.generator import generate_demo
 
 
 def _fy(dates: pd.Series) -> pd.Series:
@@ -52,7 +52,7 @@ def test_spatial_pattern_follows_the_real_police_uk_counts(inc, demo):
     borrows (recomputed here from the shipped extract), far more than with population."""
     from scipy import stats
 
-    from kcpp_analysis.reference import reference_crime_12m
+    from kcpp_analysis.data.reference import reference_crime_12m
 
     real = reference_crime_12m()
     real = real[real.crime_type == "Burglary"].set_index("lsoa_code")["count"]
@@ -100,7 +100,7 @@ def test_deprivation_gradient_steep_for_violence_flat_for_vehicle(inc, demo):
 
     # the real gradients the demo borrows, recomputed from the shipped extract: police.uk
     # 12-month counts, and the IoD2025 violence-with-injury rate x Census population
-    from kcpp_analysis.reference import reference_crime_12m, reference_dir
+    from kcpp_analysis.data.reference import reference_crime_12m, reference_dir
 
     crime = reference_crime_12m()
 
@@ -172,7 +172,7 @@ def test_road_casualties_ksi_around_190_and_falling(inc):
 
 
 def test_every_demo_category_and_flag_present(inc, params):
-    from kcpp_analysis.demo import CATEGORY_SPECS
+    from kcpp_analysis.data.demo.generator import CATEGORY_SPECS
 
     assert set(inc.category) == set(CATEGORY_SPECS)
     for f in [

@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from kcpp_analysis import deprivation as dep
-from kcpp_analysis.sources.geography import read_iod2019_file7
+from kcpp_analysis.analysis import deprivation as dep
+from kcpp_analysis.data.sources.geography import read_iod2019_file7
 
 
 def _areas(n=20):
@@ -234,7 +234,7 @@ def test_demo_violence_gradient_steeper_than_vehicle(demo):
 def test_a_zero_count_lsoa_is_never_a_hotspot_or_persistent():
     """12 incidents a year over 259 LSOAs: fewer than 10% of LSOAs have any, so ranking by
     rate would otherwise fill the top 10% with zero-count LSOAs broken by row order."""
-    from kcpp_analysis.deprivation import hotspots
+    from kcpp_analysis.analysis.deprivation import hotspots
 
     rng = np.random.default_rng(0)
     codes = [f"E01{i:06d}" for i in range(259)]
@@ -273,7 +273,11 @@ def test_a_zero_count_lsoa_is_never_a_hotspot_or_persistent():
 def test_recompute_imd_reproduces_published_iod2025_scores(real_dir):
     """From the national domain ranks in IoD2025 File 7 the published IMD score comes back
     within 0.001 for every English LSOA (published to 3 decimals)."""
-    from kcpp_analysis.deprivation import FILE7_RANK_COLUMNS, IMD_DOMAIN_WEIGHTS, recompute_imd
+    from kcpp_analysis.analysis.deprivation import (
+        FILE7_RANK_COLUMNS,
+        IMD_DOMAIN_WEIGHTS,
+        recompute_imd,
+    )
 
     f = real_dir / "iod2025_england_lsoa21_file7_scores_ranks_deciles.csv"
     d = pd.read_csv(

@@ -5,7 +5,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from kcpp_analysis.disclosure import protect, suppress_small_counts
+from kcpp_analysis.presentation.disclosure import protect, suppress_small_counts
 
 
 def test_primary_and_secondary_in_one_column():
@@ -123,7 +123,7 @@ def _attack(values, hidden, equal, at_most):
 @settings(max_examples=40, deadline=None)
 def test_wards_places_borough_no_small_count_recoverable(places, sparse):
     """Wards nested in places, place totals and the borough total published together."""
-    from kcpp_analysis.disclosure import LinkedCells
+    from kcpp_analysis.presentation.disclosure import LinkedCells
 
     L = LinkedCells(5)
     pids = []

@@ -2,8 +2,8 @@
 
 import pytest
 
-from kcpp_analysis.errors import SourceError
-from kcpp_analysis.sources.homeoffice import COLUMNS, read_home_office_csp
+from kcpp_analysis.core.errors import SourceError
+from kcpp_analysis.data.sources.homeoffice import COLUMNS, read_home_office_csp
 
 HEAD = ",".join(COLUMNS) + "\n"
 
@@ -75,11 +75,11 @@ def test_home_office_source_reaches_the_report(tmp_path, params, monkeypatch):
     import numpy as np
     import yaml
 
-    from kcpp_analysis.benchmark import load_benchmark, nearest_neighbours
-    from kcpp_analysis.dataset import load_dataset
+    from kcpp_analysis.analysis.benchmark import load_benchmark, nearest_neighbours
+    from kcpp_analysis.data.dataset import load_dataset
+    from kcpp_analysis.data.prepare.sources import prepare_from_sources
     from kcpp_analysis.report.context import ReportContext
     from kcpp_analysis.report.sections import compute
-    from kcpp_analysis.sources.prepare import prepare_from_sources
 
     monkeypatch.setenv("KCPP_PSEUDONYM_KEY", "5d1f0c9a7b3e4d2c8a6f1e0b9c7d5a3e")
     la, _ = load_benchmark()
@@ -112,7 +112,7 @@ def test_home_office_source_reaches_the_report(tmp_path, params, monkeypatch):
     assert len(ds.extras["csp_counts"]) == 3 * len(names)
     import shutil
 
-    from kcpp_analysis.config import load_params
+    from kcpp_analysis.config.params import load_params
 
     root = tmp_path / "params"
     shutil.copytree(params.root, root)
@@ -154,7 +154,7 @@ def test_severity_weights_give_a_harm_rate(tmp_path, params):
     harm = (counts["count"] * counts["offence_code"].map(w).fillna(0)).sum()
     assert harm == 10 * 100 + 2 * 2000  # an unweighted code adds nothing
     (root / "crime_severity_weights.csv").write_text("offence_code,weight\n8N,-1\n")
-    from kcpp_analysis.errors import ConfigError
+    from kcpp_analysis.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match=r"column 'weight' line 2"):
         _severity_weights(ctx)

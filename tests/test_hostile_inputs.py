@@ -10,11 +10,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from kcpp_analysis.cli import app
-from kcpp_analysis.config import load_params
-from kcpp_analysis.errors import ConfigError, SourceError
-from kcpp_analysis.sources.config import load_sources, resolve
-from kcpp_analysis.sources.partner import read_partner_extract
+from kcpp_analysis.config.params import load_params
+from kcpp_analysis.core.errors import ConfigError, SourceError
+from kcpp_analysis.data.sources.partner import read_partner_extract
+from kcpp_analysis.data.sources.sourcesfile import load_sources, resolve
+from kcpp_analysis.run.cli import app
 
 HEAD = (
     "crime_ref,recorded_date,offence_group,lsoa_code,victim_ref,domestic_abuse,hate_crime,"
@@ -53,7 +53,7 @@ def test_yaml_aliases_are_refused_quickly(tmp_path):
 
 
 def test_windows_1252_police_file_names_file_and_line(tmp_path, real_dir):
-    from kcpp_analysis.sources.policeuk import read_policeuk_street
+    from kcpp_analysis.data.sources.policeuk import read_policeuk_street
 
     lines = (real_dir / POLICE).read_text().splitlines()
     lines[5] = lines[5].replace("On or near", "On or n\u00e9ar")
@@ -65,7 +65,7 @@ def test_windows_1252_police_file_names_file_and_line(tmp_path, real_dir):
 
 def test_police_file_with_a_nul_byte_past_4kb_names_file_and_line(tmp_path, real_dir):
     """NUL bytes are looked for while DuckDB reads; the NUL error wins over DuckDB's."""
-    from kcpp_analysis.sources.policeuk import read_policeuk_street
+    from kcpp_analysis.data.sources.policeuk import read_policeuk_street
 
     lines = (real_dir / POLICE).read_text().splitlines()
     assert len("\n".join(lines[:40]).encode()) > 4096
@@ -83,7 +83,7 @@ def test_police_file_with_a_nul_byte_past_4kb_names_file_and_line(tmp_path, real
 
 
 def test_police_file_not_utf8_in_an_unused_column_names_file_and_line(tmp_path, real_dir):
-    from kcpp_analysis.sources.policeuk import read_policeuk_street
+    from kcpp_analysis.data.sources.policeuk import read_policeuk_street
 
     lines = (real_dir / POLICE).read_text().splitlines()
     crime = next(i for i, ln in enumerate(lines) if i > 0 and not ln.startswith(","))
@@ -184,7 +184,7 @@ def test_a_glob_through_a_symlink_loop_reads_each_file_once(tmp_path):
 def test_duplicate_crime_ids_across_files_keep_one_copy_deterministically(tmp_path, real_dir):
     """The same Crime ID in two month files with different LSOAs: ten reads keep the same
     copy (the first file by name), so the dataset fingerprint cannot vary between runs."""
-    from kcpp_analysis.sources.policeuk import read_policeuk_street
+    from kcpp_analysis.data.sources.policeuk import read_policeuk_street
 
     text = (real_dir / POLICE).read_text()
     a = tmp_path / "2020-04-west-yorkshire-street.csv"
@@ -233,7 +233,7 @@ def _prep_sources(tmp_path, extract):
 
 
 def test_future_dates_are_an_error_unless_allowed(tmp_path, params, monkeypatch):
-    from kcpp_analysis.sources.prepare import prepare_from_sources
+    from kcpp_analysis.data.prepare.sources import prepare_from_sources
 
     monkeypatch.setenv("KCPP_PSEUDONYM_KEY", KEY)
     rows = [_row(f"C{i}") for i in range(50)] + [_row(f"F{i}", date="2030-07-01") for i in range(5)]
@@ -251,7 +251,7 @@ def test_future_dates_are_an_error_unless_allowed(tmp_path, params, monkeypatch)
 
 
 def test_a_source_that_ends_empty_is_an_error(tmp_path, params, monkeypatch):
-    from kcpp_analysis.sources.prepare import prepare_from_sources
+    from kcpp_analysis.data.prepare.sources import prepare_from_sources
 
     monkeypatch.setenv("KCPP_PSEUDONYM_KEY", KEY)
     p = _write(tmp_path, HEAD + "\n" + _row(date="2019-05-01") + "\n")  # before the coverage
@@ -260,7 +260,7 @@ def test_a_source_that_ends_empty_is_an_error(tmp_path, params, monkeypatch):
 
 
 def test_a_partner_glob_reads_every_file_it_matches(tmp_path, params, monkeypatch):
-    from kcpp_analysis.sources.prepare import prepare_from_sources
+    from kcpp_analysis.data.prepare.sources import prepare_from_sources
 
     monkeypatch.setenv("KCPP_PSEUDONYM_KEY", KEY)
     d = tmp_path / "extracts"
@@ -269,14 +269,14 @@ def test_a_partner_glob_reads_every_file_it_matches(tmp_path, params, monkeypatc
         (d / f"crime_{k}.csv").write_text(HEAD + "\n" + _row(f"C{k}") + "\n" + _row(f"D{k}") + "\n")
     s = _prep_sources(tmp_path, d / "crime_*.csv")
     out = prepare_from_sources(s, tmp_path / "prep", params=params)
-    from kcpp_analysis.dataset import load_dataset
+    from kcpp_analysis.data.dataset import load_dataset
 
     assert (load_dataset(out).incidents.source == "police_crime").sum() == 10  # 5 files x 2
 
 
 @pytest.mark.parametrize("count,word", [("3000000000", "above"), ("-2", "below")])
 def test_fixmystreet_counts_are_bounded(tmp_path, params, count, word):
-    from kcpp_analysis.sources.fixmystreet import read_fixmystreet
+    from kcpp_analysis.data.sources.fixmystreet import read_fixmystreet
 
     p = _write(
         tmp_path,
@@ -297,7 +297,7 @@ def test_policeuk_no_location_rows_are_counted_but_not_a_loss(tmp_path, real_dir
     are counted and logged, and the prepare succeeds without --allow-loss."""
     import json
 
-    from kcpp_analysis.sources.prepare import prepare_from_sources
+    from kcpp_analysis.data.prepare.sources import prepare_from_sources
 
     lines = (real_dir / POLICE).read_text().splitlines()
     for k in (2, 3, 4):
@@ -348,7 +348,7 @@ def test_a_huge_file_of_zeros_is_rejected_without_reading_it(tmp_path):
     """2 GB of NUL bytes (a sparse file): refused from its first 4 KB, in bounded memory."""
     import tracemalloc
 
-    from kcpp_analysis.sources.common import sniff_text
+    from kcpp_analysis.data.sources.common import sniff_text
 
     f = tmp_path / "zeros.csv"
     with open(f, "wb") as fh:
@@ -364,7 +364,7 @@ def test_a_huge_file_of_zeros_is_rejected_without_reading_it(tmp_path):
 def test_a_source_whose_files_hold_no_rows_is_an_error(tmp_path, real_dir):
     """A police.uk month file with a header only: the source ends empty, an error unless
     --allow-loss (then a warning)."""
-    from kcpp_analysis.sources.prepare import prepare_from_sources
+    from kcpp_analysis.data.prepare.sources import prepare_from_sources
 
     d = tmp_path / "pu"
     d.mkdir()

@@ -4,9 +4,9 @@ import pytest
 import yaml
 from scipy import stats
 
-from kcpp_analysis.config import Kpi, load_params
-from kcpp_analysis.dataset import Dataset, empty_table, normalise_table
-from kcpp_analysis.kpis import evaluate_kpis, priority_assessment
+from kcpp_analysis.analysis.kpis import evaluate_kpis, priority_assessment
+from kcpp_analysis.config.params import Kpi, load_params
+from kcpp_analysis.data.dataset import Dataset, empty_table, normalise_table
 
 
 def _incidents(n_by_fy: dict, category="robbery"):

@@ -4,7 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kcpp_analysis.maps import SUPPRESSED_COLOUR, assign_classes, choropleth, class_breaks
+from kcpp_analysis.presentation.maps import (
+    SUPPRESSED_COLOUR,
+    assign_classes,
+    choropleth,
+    class_breaks,
+)
 
 
 def _squares(n=6):

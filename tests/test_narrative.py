@@ -2,8 +2,8 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from kcpp_analysis import narrative as n
-from kcpp_analysis.trends import fit_trend
+from kcpp_analysis.analysis.trends import fit_trend
+from kcpp_analysis.presentation import narrative as n
 
 
 def test_numbers_as_analysts_write_them():

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kcpp_analysis.nearrepeat import knox
+from kcpp_analysis.analysis.nearrepeat import knox
 
 
 def _events(xy, days):

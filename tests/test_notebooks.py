@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from kcpp_analysis.paths import notebooks_dir
+from kcpp_analysis.core.paths import notebooks_dir
 
 NOTEBOOKS = sorted(notebooks_dir().glob("*.ipynb"))
 
@@ -68,7 +68,7 @@ def test_notebook_runs_as_is_and_writes_nothing_into_the_repository(tmp_path, mo
     import nbformat
     import papermill as pm
 
-    from kcpp_analysis.paths import PROJECT_ROOT
+    from kcpp_analysis.core.paths import PROJECT_ROOT
 
     monkeypatch.setenv("KCPP_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("KCPP_OUTPUTS", str(tmp_path / "outputs"))

@@ -21,9 +21,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kcpp_analysis import outputset
-from kcpp_analysis.errors import KcppError
-from kcpp_analysis.pipeline import run_report
+from kcpp_analysis.core import outputset
+from kcpp_analysis.core.errors import KcppError
+from kcpp_analysis.run.pipeline import run_report
 
 YEAR = "2025-26"
 
@@ -74,7 +74,7 @@ def _hashes(folder: Path) -> dict[str, str]:
 def _cli(args: list[str], env: dict | None = None, **kw) -> subprocess.Popen:
     e = {**os.environ, "COLUMNS": "400", **(env or {})}
     return subprocess.Popen(
-        [sys.executable, "-m", "kcpp_analysis.cli", *args],
+        [sys.executable, "-m", "kcpp_analysis.run.cli", *args],
         env=e,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -139,7 +139,7 @@ def test_a_second_writer_is_refused_naming_the_holder(tmp_path):
     target = tmp_path / "2025-26"
     with outputset.exclusive(target):
         code = (
-            "from kcpp_analysis import outputset\n"
+            "from kcpp_analysis.core import outputset\n"
             f"with outputset.exclusive(__import__('pathlib').Path({str(target)!r})): pass\n"
         )
         r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from kcpp_analysis.periods import (
+from kcpp_analysis.core.periods import (
     as_period,
     fy_bounds,
     fy_label,

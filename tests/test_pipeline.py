@@ -10,10 +10,10 @@ import nbformat
 import pytest
 from typer.testing import CliRunner
 
-from kcpp_analysis.cli import app
-from kcpp_analysis.errors import ConfigError, KcppError
-from kcpp_analysis.paths import notebooks_dir
-from kcpp_analysis.pipeline import run_report
+from kcpp_analysis.core.errors import ConfigError, KcppError
+from kcpp_analysis.core.paths import notebooks_dir
+from kcpp_analysis.run.cli import app
+from kcpp_analysis.run.pipeline import run_report
 
 pytestmark = pytest.mark.slow
 
@@ -285,8 +285,8 @@ def test_asb_definitions_agree_between_pages(report_set, demo, params):
     ASB, says so in its title, and the glossary defines both."""
     import pandas as pd
 
-    from kcpp_analysis.periods import fy_labels
-    from kcpp_analysis.selection import select_incidents
+    from kcpp_analysis.core.periods import fy_labels
+    from kcpp_analysis.data.selection import select_incidents
 
     inc = demo.incidents[fy_labels(demo.incidents["date"]) == "2025/26"]
     police_asb = int((inc["source"] == "police_asb").sum())

@@ -7,14 +7,14 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kcpp_analysis.errors import ConfigError
-from kcpp_analysis.paths import PROJECT_ROOT
-from kcpp_analysis.prioritisation import (
+from kcpp_analysis.analysis.prioritisation import (
     CRITERIA,
     load_scoring,
     score_criteria,
     score_priorities,
 )
+from kcpp_analysis.core.errors import ConfigError
+from kcpp_analysis.core.paths import PROJECT_ROOT
 
 SCORING = load_scoring(PROJECT_ROOT / "params" / "prioritisation.yaml")
 W = {c: SCORING.criteria[c].weight for c in CRITERIA}
@@ -128,7 +128,7 @@ def test_removing_a_statutory_duty_never_changes_a_score(demo, params, tmp_path)
     """The Prevent, Serious Violence and reoffending duties: scores identical without them."""
     from dataclasses import replace
 
-    from kcpp_analysis.kpis import priority_assessment
+    from kcpp_analysis.analysis.kpis import priority_assessment
 
     th = params.themes["violence"]
     without = th.model_copy(
@@ -147,7 +147,7 @@ def test_removing_a_statutory_duty_never_changes_a_score(demo, params, tmp_path)
 def test_demo_priorities_discriminate(demo, params):
     """At most about half the plan's 16 priorities are high focus, and each of those has
     confidence A or B and at least one criterion at 3."""
-    from kcpp_analysis.kpis import priority_assessment
+    from kcpp_analysis.analysis.kpis import priority_assessment
 
     a = pd.concat(
         [priority_assessment(demo, t, period="2025/26", params=params) for t in params.themes]

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kcpp_analysis.errors import SourceError
-from kcpp_analysis.reference import (
+from kcpp_analysis.core.errors import SourceError
+from kcpp_analysis.data.reference import (
     REFERENCE_DIR,
     build_reference,
     compare_extracts,
@@ -47,7 +47,7 @@ def test_iod2025_values_match_file7_and_census_recomputed_from_the_raw_files(rea
 def test_another_local_authority_is_built_with_the_same_command(tmp_path, real_dir):
     from typer.testing import CliRunner
 
-    from kcpp_analysis.cli import app
+    from kcpp_analysis.run.cli import app
 
     r = CliRunner().invoke(
         app,
@@ -86,7 +86,7 @@ def test_imd_without_crime_uses_the_national_domain_ranks(params):
     """With the national ranks of the reference extract, the recomputation including crime
     reproduces the published IoD2025 IMD score of every Kirklees LSOA (within 0.001, the
     published rounding), so the version without crime is on the national scale too."""
-    from kcpp_analysis.deprivation import imd_without_crime
+    from kcpp_analysis.analysis.deprivation import imd_without_crime
 
     a = reference_areas(params)
     full = imd_without_crime(a, include_crime=True)

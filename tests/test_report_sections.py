@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kcpp_analysis.dataset import Dataset, empty_table, normalise_table
+from kcpp_analysis.data.dataset import Dataset, empty_table, normalise_table
+from kcpp_analysis.data.schemas import AREA_COLUMNS
 from kcpp_analysis.report import compute_section
 from kcpp_analysis.report.context import ReportContext
 from kcpp_analysis.report.render import render
-from kcpp_analysis.schemas import AREA_COLUMNS
 
 WARDS = [
     ("E05000001", "Ward A", "Batley & Spen"),
@@ -255,8 +255,8 @@ def test_police_data_ending_in_december_are_compared_like_for_like(params, robbe
 
 
 def test_write_dataset_refuses_a_folder_it_did_not_create(demo, tmp_path, params):
-    from kcpp_analysis.dataset import write_dataset
-    from kcpp_analysis.errors import KcppError
+    from kcpp_analysis.core.errors import KcppError
+    from kcpp_analysis.data.dataset import write_dataset
 
     mine = tmp_path / "my_documents"
     mine.mkdir()

@@ -3,9 +3,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kcpp_analysis import schemas
-from kcpp_analysis.dataset import Dataset, empty_table, normalise_table, validate_dataset
-from kcpp_analysis.errors import DataValidationError
+from kcpp_analysis.core.errors import DataValidationError
+from kcpp_analysis.data import schemas
+from kcpp_analysis.data.dataset import Dataset, empty_table, normalise_table, validate_dataset
 
 
 def _incidents(n=3, **over):

@@ -9,21 +9,21 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kcpp_analysis.crosswalk import Crosswalk, read_lookup
-from kcpp_analysis.dataset import load_dataset
-from kcpp_analysis.errors import ConfigError, SourceError
-from kcpp_analysis.sources.config import load_sources
-from kcpp_analysis.sources.fixmystreet import read_fixmystreet
-from kcpp_analysis.sources.geography import (
+from kcpp_analysis.core.errors import ConfigError, SourceError
+from kcpp_analysis.data.crosswalk import Crosswalk, read_lookup
+from kcpp_analysis.data.dataset import load_dataset
+from kcpp_analysis.data.prepare.sources import _place, prepare_from_sources
+from kcpp_analysis.data.sources.fixmystreet import read_fixmystreet
+from kcpp_analysis.data.sources.geography import (
     build_areas,
     read_iod2019_file7,
     read_ons_lsoa_ward,
     read_population,
 )
-from kcpp_analysis.sources.partner import read_partner_extract
-from kcpp_analysis.sources.policeuk import read_policeuk_street
-from kcpp_analysis.sources.prepare import _place, prepare_from_sources
-from kcpp_analysis.sources.stats19 import read_stats19
+from kcpp_analysis.data.sources.partner import read_partner_extract
+from kcpp_analysis.data.sources.policeuk import read_policeuk_street
+from kcpp_analysis.data.sources.sourcesfile import load_sources
+from kcpp_analysis.data.sources.stats19 import read_stats19
 
 POLICE = "policeuk_street_2020-04_kirklees_sample_police_uk_layout.csv"
 
@@ -254,8 +254,8 @@ def test_2021_lsoa_codes_map_through_the_ons_lookup(real_dir, params, real_areas
 
 
 def _reference_crosswalk(params):
-    from kcpp_analysis.maps import geometries
-    from kcpp_analysis.reference import reference_areas, reference_boundaries, reference_dir
+    from kcpp_analysis.data.reference import reference_areas, reference_boundaries, reference_dir
+    from kcpp_analysis.presentation.maps import geometries
 
     areas = reference_areas(params)
     lk = read_lookup(reference_dir() / "lsoa11_lsoa21.csv")
@@ -352,7 +352,7 @@ def test_partner_extract_codes_of_any_vintage_case_and_padding_lose_nothing(
         "exact",
     ]
     lk = pd.read_csv(
-        Path(__file__).parents[1] / "kcpp_analysis/data/reference/E08000034/lsoa11_lsoa21.csv"
+        Path(__file__).parents[1] / "kcpp_analysis/resources/reference/E08000034/lsoa11_lsoa21.csv"
     )
     assert placed.lsoa_code[3] in set(lk.loc[lk.LSOA11CD == "E01033542", "LSOA21CD"])
     assert placed.lsoa_code[4] == lk.loc[lk.LSOA11CD == "E01011171", "LSOA21CD"].item()
@@ -478,7 +478,7 @@ def test_sources_file_errors_name_the_entry(tmp_path, real_dir):
 
 
 def test_example_sources_file_is_valid(real_dir):
-    from kcpp_analysis.paths import PROJECT_ROOT
+    from kcpp_analysis.core.paths import PROJECT_ROOT
 
     sf, _ = load_sources(PROJECT_ROOT / "params" / "sources.example.yaml")
     assert {e.kind for e in sf.sources} >= {"policeuk_street", "stats19", "fixmystreet"}
@@ -497,7 +497,7 @@ def test_bad_file_leaves_no_prepared_dataset(tmp_path, real_dir, params):
 
 @pytest.mark.slow
 def test_real_geography_prepare_and_report_set(tmp_path, real_dir, params):
-    from kcpp_analysis.pipeline import run_report
+    from kcpp_analysis.run.pipeline import run_report
 
     s = _sources(tmp_path, real_dir, coverage={"first_year": "2019/20", "last_year": "2020/21"})
     # the STATS19 excerpt (2024) ends empty in this coverage: an error unless accepted
@@ -545,8 +545,8 @@ def test_readme_real_data_example_says_what_the_data_cannot_support(tmp_path, re
     2025/26 coverage, --synthesise-missing): the police.uk sample holds one month (April
     2020) and STATS19 one calendar year (2024), so nothing may be called a trend, a
     significant change or a highest rate on those sources."""
-    from kcpp_analysis.paths import PROJECT_ROOT
-    from kcpp_analysis.pipeline import run_report
+    from kcpp_analysis.core.paths import PROJECT_ROOT
+    from kcpp_analysis.run.pipeline import run_report
 
     example = PROJECT_ROOT / "params" / "sources.example.yaml"
     if not (example.parent / "../../shared/data/real").is_dir():
@@ -581,7 +581,7 @@ def test_overwrite_same_length_agrees_with_pandas_assignment():
     import numpy as np
     import pyarrow as pa
 
-    from kcpp_analysis.sources.policeuk import _overwrite_same_length
+    from kcpp_analysis.data.sources.policeuk import _overwrite_same_length
 
     rng = np.random.default_rng(5)
     vals = [None if i % 17 == 0 else f"ASB-{i:020x}" if i % 3 else f"{i:064x}" for i in range(9000)]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kcpp_analysis.trends import fit_trend, seasonally_adjust, spc_xmr
+from kcpp_analysis.analysis.trends import fit_trend, seasonally_adjust, spc_xmr
 
 pytestmark = pytest.mark.slow
 

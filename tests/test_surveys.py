@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from kcpp_analysis.surveys import compare_shares, weighted_share
+from kcpp_analysis.analysis.surveys import compare_shares, weighted_share
 
 
 def _survey(wave, weights, positives, place="Rural"):

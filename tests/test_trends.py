@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from kcpp_analysis.trends import (
+from kcpp_analysis.analysis.trends import (
     compare_periods,
     fit_trend,
     forecast,
@@ -273,7 +273,7 @@ def test_forecast_total_interval_matches_parametric_simulation():
     sampling distribution (covariance scaled by the quasi-likelihood factor the forecast
     uses) and then gamma-Poisson counts with the forecast's dispersion; compare with the
     analytic interval (delta method + count noise, t quantile)."""
-    from kcpp_analysis.trends import _design, _forecast_dispersion, forecast_total
+    from kcpp_analysis.analysis.trends import _design, _forecast_dispersion, forecast_total
 
     rng = np.random.default_rng(11)
     years = np.arange(60) / 12
@@ -297,8 +297,8 @@ def test_forecast_total_interval_matches_parametric_simulation():
 def test_recent_direction_is_reported_beside_a_misleading_whole_period_slope():
     """A series that rose until 2022 and has fallen 15% a year since: one nine-year slope
     calls it increasing; the last 36 months say falling, and the sentence says so."""
-    from kcpp_analysis import narrative
-    from kcpp_analysis.trends import recent_trend
+    from kcpp_analysis.analysis.trends import recent_trend
+    from kcpp_analysis.presentation import narrative
 
     rng = np.random.default_rng(12)
     months = pd.date_range("2017-04-01", periods=108, freq="MS")
@@ -316,7 +316,7 @@ def test_recent_direction_is_reported_beside_a_misleading_whole_period_slope():
 
 def test_recent_trend_size_on_stable_series():
     """Stable seasonal Poisson series: the 36-month direction is called in at most 8%."""
-    from kcpp_analysis.trends import recent_trend
+    from kcpp_analysis.analysis.trends import recent_trend
 
     rng = np.random.default_rng(5)
     months = pd.date_range("2017-04-01", periods=108, freq="MS")

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kcpp_analysis.errors import SourceError
+from kcpp_analysis.core.errors import SourceError
 from kcpp_analysis.report.sections._volt import aoristic
 from kcpp_analysis.report.sections.people import top_share
 
@@ -63,7 +63,7 @@ def test_top_offender_share_and_heavy_tail_in_the_demo(demo):
 
 
 def test_demo_near_repeats_are_planted_at_the_documented_distance_and_time(demo):
-    from kcpp_analysis.nearrepeat import knox
+    from kcpp_analysis.analysis.nearrepeat import knox
 
     b = demo.incidents
     b = b[
@@ -93,7 +93,7 @@ def _extract(tmp_path, extra_cols, rows):
 def test_optional_profile_columns_are_parsed_and_offenders_pseudonymised(
     tmp_path, params, monkeypatch
 ):
-    from kcpp_analysis.sources.partner import read_partner_extract
+    from kcpp_analysis.data.sources.partner import read_partner_extract
 
     monkeypatch.setenv("KCPP_PSEUDONYM_KEY", "5d1f0c9a7b3e4d2c8a6f1e0b9c7d5a3e")
     cols = [

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from kcpp_analysis.trends import seasonal_dispersion, year_on_year
+from kcpp_analysis.analysis.trends import seasonal_dispersion, year_on_year
 
 MONTHS = pd.date_range("2017-04-01", "2026-03-01", freq="MS")  # 108 months, 2017/18-2025/26
 SEASON = 1 + 0.15 * np.cos(2 * np.pi * (MONTHS.month.to_numpy() - 7) / 12)  # July peak

@@ -21,13 +21,13 @@ In a notebook::
 
 from __future__ import annotations
 
-from .context import ReportContext, document_control, open_report
-from .gate import DisclosureGate, PublishedTable
-from .overview import OverviewReport, assess_overview
-from .results import Block, Figure, SectionResult
-from .sections import REGISTRY as SECTIONS
-from .sections import compute as compute_section
-from .theme import PriorityReport, ThemeReport, assess_theme
+from kcpp_analysis.report.context import ReportContext, document_control, open_report
+from kcpp_analysis.report.gate import DisclosureGate, PublishedTable
+from kcpp_analysis.report.overview import OverviewReport, assess_overview
+from kcpp_analysis.report.results import Block, Figure, SectionResult
+from kcpp_analysis.report.sections import REGISTRY as SECTIONS
+from kcpp_analysis.report.sections import compute as compute_section
+from kcpp_analysis.report.theme import PriorityReport, ThemeReport, assess_theme
 
 __all__ = [
     "SECTIONS",

@@ -16,15 +16,15 @@ from typing import Any
 
 import pandas as pd
 
-from ..config import Params, Priority, load_params
-from ..dataset import Dataset, load_dataset
-from ..deprivation import lsoa_rates
-from ..errors import ConfigError
-from ..kpis import priority_series
-from ..periods import fy_bounds, previous_fy
-from ..selection import select_incidents
-from ..trends import TrendFit, fit_trend
-from .gate import DisclosureGate, PublishedTable, csv_safe
+from kcpp_analysis.analysis.deprivation import lsoa_rates
+from kcpp_analysis.analysis.kpis import priority_series
+from kcpp_analysis.analysis.trends import TrendFit, fit_trend
+from kcpp_analysis.config.params import Params, Priority, load_params
+from kcpp_analysis.core.errors import ConfigError
+from kcpp_analysis.core.periods import fy_bounds, previous_fy
+from kcpp_analysis.data.dataset import Dataset, load_dataset
+from kcpp_analysis.data.selection import select_incidents
+from kcpp_analysis.report.gate import DisclosureGate, PublishedTable, csv_safe
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class ReportContext:
 
     def settings(self, kind: str, pr: Priority | None = None) -> Any:
         """Validated settings of a section type, the priority's overrides applied."""
-        from .sections import validate_settings
+        from kcpp_analysis.report.sections import validate_settings
 
         values = dict(self.params.sia.report.settings.get(kind, {}))
         if pr is not None:
@@ -93,7 +93,7 @@ class ReportContext:
     @property
     def source_coverage(self) -> dict[str, dict]:
         """First and last month with data per source (``dataset.json``, else computed)."""
-        from ..dataset import source_coverage
+        from kcpp_analysis.data.dataset import source_coverage
 
         return self._cached(
             "source_coverage",
@@ -225,7 +225,7 @@ def record_written(path: Path) -> None:
 
 def document_control(params: Params, dataset: Dataset, year: str) -> dict[str, str]:
     """Document-control facts for a report page (also used by the pipeline's templates)."""
-    from .. import __version__
+    from kcpp_analysis.core import __version__
 
     lo, hi = dataset.coverage
     return {
@@ -249,16 +249,16 @@ def open_report(
     """Load parameters and the prepared dataset for a report notebook.
 
     Empty arguments take the defaults an analyst needs in JupyterLab: ``data_dir`` the demo
-    dataset (prepared on first use in the cache, :func:`kcpp_analysis.paths.cache_dir`),
+    dataset (prepared on first use in the cache, :func:`kcpp_analysis.core.paths.cache_dir`),
     ``year`` the SIA year of ``params/sia.yaml`` and ``output_dir``
     ``outputs/interactive/`` (never the published report folder).
     """
-    from ..paths import default_outputs_dir, default_prepared_dir
+    from kcpp_analysis.core.paths import default_outputs_dir, default_prepared_dir
 
     params = load_params(params_dir)
     year = year or params.sia.sia_year
     if not str(data_dir):
-        from ..prepare import prepare_demo
+        from kcpp_analysis.data.prepare.demo import prepare_demo
 
         data_dir = prepare_demo(default_prepared_dir(), params=params)
     ds = load_dataset(data_dir, params=params)

@@ -9,10 +9,10 @@ methods appendix):
   (``[c]``); zeros are shown;
 - **secondary suppression**: a suppressed count must not be recoverable from anything else
   published with it (totals, other tables of the same priority, differences that are counts
-  of people). Plain tables use :func:`kcpp_analysis.disclosure.suppress_small_counts`
+  of people). Plain tables use :func:`kcpp_analysis.presentation.disclosure.suppress_small_counts`
   (row/column totals); linked publications (wards with places and the borough total, repeat
   rows with their "All" row and within-row differences, decile counts with the quintile
-  totals a rate ratio reveals) use :class:`kcpp_analysis.disclosure.LinkedCells`, audited
+  totals a rate ratio reveals) use :class:`kcpp_analysis.presentation.disclosure.LinkedCells`, audited
   by integer programming;
 - **derived values** (rates, intervals, changes, ratios) are hidden whenever a count they are
   computed from is hidden;
@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..disclosure import LinkedCells, suppress_small_counts
-from ..narrative import fmt_number
-from ..periods import fy_labels
+from kcpp_analysis.core.periods import fy_labels
+from kcpp_analysis.presentation.disclosure import LinkedCells, suppress_small_counts
+from kcpp_analysis.presentation.narrative import fmt_number
 
 #: How each column is labelled on the page (CSV files keep the stable column names).
 COLUMN_LABELS = {
@@ -185,7 +185,7 @@ class PublishedTable:
         return [(c, COLUMN_LABELS.get(c, c), c in self.numeric) for c in self.display.columns]
 
     def _repr_html_(self) -> str:
-        from .render import render
+        from kcpp_analysis.report.render import render
 
         return render("table.html.j2", table=self)
 

@@ -13,16 +13,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .. import narrative
-from ..kpis import evaluate_kpis
-from ..periods import fy_labels
-from ..surveys import weighted_share
-from ..trends import compare_periods
-from .context import ReportContext
-from .results import Block, Figure
-from .summary import executive_summary_block, scoring_block
-from .tables import appendix_block, kpi_block
-from .theme import assess_theme, load_results, publish
+from kcpp_analysis.analysis.kpis import evaluate_kpis
+from kcpp_analysis.analysis.surveys import weighted_share
+from kcpp_analysis.analysis.trends import compare_periods
+from kcpp_analysis.core.periods import fy_labels
+from kcpp_analysis.presentation import narrative
+from kcpp_analysis.report.context import ReportContext
+from kcpp_analysis.report.results import Block, Figure
+from kcpp_analysis.report.summary import executive_summary_block, scoring_block
+from kcpp_analysis.report.tables import appendix_block, kpi_block
+from kcpp_analysis.report.theme import assess_theme, load_results, publish
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class OverviewReport:
 
     def benchmark(self) -> Block:
         """How the area compares on every national crime indicator (real open data)."""
-        from ..benchmark import (
+        from kcpp_analysis.analysis.benchmark import (
             INDICATOR_LABELS,
             england_rate,
             load_benchmark,
@@ -265,8 +265,8 @@ class OverviewReport:
 
     def _reference_map(self) -> tuple:
         """The wards coloured by place (when the reference boundaries are the dataset's)."""
-        from ..maps import geometries, reference_map
-        from ..reference import reference_boundaries
+        from kcpp_analysis.data.reference import reference_boundaries
+        from kcpp_analysis.presentation.maps import geometries, reference_map
 
         a = self.ctx.dataset.areas
         try:

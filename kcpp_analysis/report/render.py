@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import jinja2
 
-from ..narrative import fmt_number
+from kcpp_analysis.presentation.narrative import fmt_number
 
 
 @lru_cache(maxsize=1)

@@ -12,7 +12,7 @@ import base64
 import io
 from dataclasses import dataclass, field
 
-from .gate import PublishedTable
+from kcpp_analysis.report.gate import PublishedTable
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Figure:
 
     @classmethod
     def from_chart(cls, chart, data: PublishedTable | None = None) -> Figure:
-        """Encode a :class:`kcpp_analysis.charts.Chart` and close its matplotlib figure."""
+        """Encode a :class:`kcpp_analysis.presentation.charts.Chart` and close its matplotlib figure."""
         import matplotlib.pyplot as plt
 
         buf = io.BytesIO()
@@ -35,7 +35,7 @@ class Figure:
         return cls(chart.name, base64.b64encode(buf.getvalue()).decode("ascii"), chart.alt, data)
 
     def _repr_html_(self) -> str:
-        from .render import render
+        from kcpp_analysis.report.render import render
 
         return render("figure.html.j2", figure=self)
 
@@ -83,7 +83,7 @@ class SectionResult:
         return list(self.tables) + [f.data for f in self.figures if f.data is not None]
 
     def _repr_html_(self) -> str:
-        from .render import render
+        from kcpp_analysis.report.render import render
 
         return render(self.template, r=self)
 
@@ -107,6 +107,6 @@ class Block:
         return list(self.tables) + [f.data for f in self.figures if f.data is not None]
 
     def _repr_html_(self) -> str:
-        from .render import render
+        from kcpp_analysis.report.render import render
 
         return render(self.template, **self.values, tables=self.tables, figures=self.figures)

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import narrative
-from ..prioritisation import CRITERIA
-from .results import Block
+from kcpp_analysis.analysis.prioritisation import CRITERIA
+from kcpp_analysis.presentation import narrative
+from kcpp_analysis.report.results import Block
 
 FRAMING = {
     "horizon_scanning": (
@@ -216,7 +216,7 @@ def intelligence_gaps(ctx, assessment: pd.DataFrame, kpis: pd.DataFrame) -> list
         )
     elif synth:
         gaps.append(f"No real data for: {', '.join(synth)} (synthetic data stands in).")
-    from ..periods import fy_bounds
+    from kcpp_analysis.core.periods import fy_bounds
 
     end = pd.Period(fy_bounds(ctx.year)[1], "M")
     for src, c in sorted(ctx.source_coverage.items()):

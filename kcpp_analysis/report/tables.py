@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import narrative
-from ..kpis import KPI_COLUMNS
-from ..periods import fy_labels, previous_fy
-from .context import ReportContext
-from .results import Block
+from kcpp_analysis.analysis.kpis import KPI_COLUMNS
+from kcpp_analysis.core.periods import fy_labels, previous_fy
+from kcpp_analysis.presentation import narrative
+from kcpp_analysis.report.context import ReportContext
+from kcpp_analysis.report.results import Block
 
 # aggregates; notes are shown; the trajectory is written as one text cell "year: value; ..."
 KPI_CSV_COLUMNS = [c for c in KPI_COLUMNS if c not in ("note", "trajectory_years")]

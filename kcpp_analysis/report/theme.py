@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .. import narrative
-from ..config import Priority, Theme
-from ..kpis import evaluate_kpis, priority_assessment
-from . import sections as section_registry
-from .context import ReportContext, record_written
-from .results import Block, SectionResult
-from .tables import appendix_block, kpi_block
+from kcpp_analysis.analysis.kpis import evaluate_kpis, priority_assessment
+from kcpp_analysis.config.params import Priority, Theme
+from kcpp_analysis.presentation import narrative
+from kcpp_analysis.report import sections as section_registry
+from kcpp_analysis.report.context import ReportContext, record_written
+from kcpp_analysis.report.results import Block, SectionResult
+from kcpp_analysis.report.tables import appendix_block, kpi_block
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from types import ModuleType
 
 from pydantic import TypeAdapter, ValidationError
 
-from . import (
+from kcpp_analysis.report.sections import (
     benchmark,
     concentration,
     csp_trend,

@@ -27,7 +27,7 @@ def has_incidents(ctx, pr) -> bool:
 def no_incidents_sentence(ctx, pr, what: str) -> str:
     """Why a section has nothing to show: the sources do not cover the SIA year at all, or
     they do and recorded no incidents. ``what`` completes "... so <what>"."""
-    from ... import narrative
+    from kcpp_analysis.presentation import narrative
 
     title = narrative.lower_first(pr.title)
     if not ctx.compared_months(pr)[0]:

@@ -1,7 +1,7 @@
 """How the area compares: England, its police force area and its nearest neighbours.
 
 National part (real open data even in the demo): the IoD2025 police-recorded crime
-indicators aggregated to every English local authority (:mod:`kcpp_analysis.benchmark`),
+indicators aggregated to every English local authority (:mod:`kcpp_analysis.analysis.benchmark`),
 the area's rank and percentile, the force-area districts and the nearest neighbours
 (standardised Euclidean distance on documented variables), a strip chart, a sentence hedged
 by how far outside each group's spread the area sits, and the deprivation-adjusted
@@ -17,8 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ... import charts, narrative
-from ...benchmark import (
+from kcpp_analysis.analysis.benchmark import (
     INDICATOR_LABELS,
     NN_VARIABLES,
     england_rate,
@@ -32,8 +31,9 @@ from ...benchmark import (
     rank_and_percentile,
     spread_sentence,
 )
-from ..results import Figure, SectionResult
-from ._common import SectionSettings, anchor, table_name
+from kcpp_analysis.presentation import charts, narrative
+from kcpp_analysis.report.results import Figure, SectionResult
+from kcpp_analysis.report.sections._common import SectionSettings, anchor, table_name
 
 KIND = "benchmark"
 TITLE = "How Kirklees compares"
@@ -63,7 +63,7 @@ def _tables(ctx):
 
 def _force_area(ctx):
     def build():
-        from ...reference import reference_dir
+        from kcpp_analysis.data.reference import reference_dir
 
         try:
             p = reference_dir(ctx.params.sia.lad_code) / "force_area_12m.csv"

@@ -1,6 +1,6 @@
 """Concentration and hotspots: how unevenly incidents fall across neighbourhoods.
 
-Methods (:mod:`kcpp_analysis.deprivation`): Gini coefficient of LSOA counts, and the Gini
+Methods (:mod:`kcpp_analysis.analysis.deprivation`): Gini coefficient of LSOA counts, and the Gini
 adjusted for the concentration a random (multinomial) allocation of the same total would
 produce (Mohler et al. 2019); share of incidents in the top x% of LSOAs; hotspots = the
 LSOAs with the highest rates (at least ``min_population`` residents, at least one
@@ -11,11 +11,17 @@ Incidents are called "concentrated" only when the chance-adjusted Gini reaches
 
 from __future__ import annotations
 
-from ... import narrative
-from ...deprivation import concentration, hotspots, lsoa_counts_by_year
-from ...periods import fy_bounds, fy_label, fy_range, previous_fy
-from ..results import SectionResult
-from ._common import SectionSettings, anchor, has_incidents, no_incidents_sentence, table_name
+from kcpp_analysis.analysis.deprivation import concentration, hotspots, lsoa_counts_by_year
+from kcpp_analysis.core.periods import fy_bounds, fy_label, fy_range, previous_fy
+from kcpp_analysis.presentation import narrative
+from kcpp_analysis.report.results import SectionResult
+from kcpp_analysis.report.sections._common import (
+    SectionSettings,
+    anchor,
+    has_incidents,
+    no_incidents_sentence,
+    table_name,
+)
 
 KIND = "concentration"
 TITLE = "Concentration and hotspots"

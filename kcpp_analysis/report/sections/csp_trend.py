@@ -2,14 +2,14 @@
 comparator CSPs, year by year, with a funnel plot of the latest year.
 
 Runs when the prepared dataset holds the Home Office CSP table (``kcpp prepare`` source kind
-``home_office_csp``, read by :func:`kcpp_analysis.sources.homeoffice.read_home_office_csp`)
+``home_office_csp``, read by :func:`kcpp_analysis.data.sources.homeoffice.read_home_office_csp`)
 and ``params/benchmark.yaml`` names the priority's Home Office offence groups
 (``home_office_groups``). Comparators: the CSPs of the force area's other districts and of
-the nearest neighbours (:func:`kcpp_analysis.benchmark.nearest_neighbours`); populations are
+the nearest neighbours (:func:`kcpp_analysis.analysis.benchmark.nearest_neighbours`); populations are
 Census 2021 residents of each CSP's district (districts holding several CSPs are left out,
 as their population cannot be split). Rates per 1,000 residents; the funnel plot uses exact
 Poisson limits around the group's pooled rate, widened for overdispersion
-(:func:`kcpp_analysis.benchmark.overdispersion_phi`). These are real published counts.
+(:func:`kcpp_analysis.analysis.benchmark.overdispersion_phi`). These are real published counts.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ... import charts, narrative
-from ...benchmark import funnel_limits, overdispersion_phi, poisson_funnel
-from ..results import Figure, SectionResult
-from ._common import SectionSettings, anchor, table_name
-from .benchmark import _cfg, _groups, _tables
+from kcpp_analysis.analysis.benchmark import funnel_limits, overdispersion_phi, poisson_funnel
+from kcpp_analysis.presentation import charts, narrative
+from kcpp_analysis.report.results import Figure, SectionResult
+from kcpp_analysis.report.sections._common import SectionSettings, anchor, table_name
+from kcpp_analysis.report.sections.benchmark import _cfg, _groups, _tables
 
 KIND = "csp_trend"
 TITLE = "Home Office recorded crime: comparator partnerships"
@@ -35,7 +35,7 @@ def _severity_weights(ctx) -> pd.Series | None:
     """Optional ONS Crime Severity Score weights from ``params/crime_severity_weights.csv``
     (columns ``offence_code``, ``weight``: the ONS weight, i.e. the average sentence in days,
     per offence code); None when absent."""
-    from ...errors import ConfigError
+    from kcpp_analysis.core.errors import ConfigError
 
     p = ctx.params.root / "crime_severity_weights.csv"
     if not p.is_file():

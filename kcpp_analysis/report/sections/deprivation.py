@@ -1,6 +1,6 @@
 """Deprivation: rates by IMD decile, the gradient and inequality indices.
 
-Methods (each documented with its reference in :mod:`kcpp_analysis.deprivation`): exact
+Methods (each documented with its reference in :mod:`kcpp_analysis.analysis.deprivation`): exact
 Poisson intervals per decile; Spearman correlation of LSOA rates with the IMD score
 (Fisher-z interval); rate ratio of the most to the least deprived fifth (Poisson/NB with a
 population offset); slope and relative index of inequality (PHE method); the correlation
@@ -17,16 +17,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ... import charts, narrative
-from ...deprivation import (
+from kcpp_analysis.analysis.deprivation import (
     deprivation_correlation,
     imd_without_crime,
     inequality_indices,
     rate_ratio,
     rates_by_decile,
 )
-from ..results import Figure, SectionResult
-from ._common import (
+from kcpp_analysis.presentation import charts, narrative
+from kcpp_analysis.report.results import Figure, SectionResult
+from kcpp_analysis.report.sections._common import (
     SectionSettings,
     anchor,
     denominator,
@@ -35,7 +35,7 @@ from ._common import (
     no_incidents_sentence,
     table_name,
 )
-from .places import geo_protection
+from kcpp_analysis.report.sections.places import geo_protection
 
 KIND = "deprivation"
 TITLE = "Deprivation"

@@ -2,7 +2,7 @@
 
 Each ward's rate per 1,000 residents for the priority in the SIA year (the months the
 year-on-year section compares) against the borough rate, with exact Poisson 95% and 99.8%
-control limits (:func:`kcpp_analysis.benchmark.poisson_funnel`, as PHEindicatormethods'
+control limits (:func:`kcpp_analysis.analysis.benchmark.poisson_funnel`, as PHEindicatormethods'
 funnel limits; Spiegelhalter 2005). Wards outside the 99.8% limits are named; about 1 ward
 in 500 would fall outside by chance alone if every ward shared the borough rate, so with 23
 wards a named ward is unlikely to be chance (before allowing for extra-Poisson variation,
@@ -14,11 +14,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import charts, narrative
-from ...benchmark import funnel_limits, overdispersion_phi, poisson_funnel
-from ..results import Figure, SectionResult
-from ._common import SectionSettings, anchor, has_incidents, no_incidents_sentence, table_name
-from .places import geo_protection
+from kcpp_analysis.analysis.benchmark import funnel_limits, overdispersion_phi, poisson_funnel
+from kcpp_analysis.presentation import charts, narrative
+from kcpp_analysis.report.results import Figure, SectionResult
+from kcpp_analysis.report.sections._common import (
+    SectionSettings,
+    anchor,
+    has_incidents,
+    no_incidents_sentence,
+    table_name,
+)
+from kcpp_analysis.report.sections.places import geo_protection
 
 KIND = "funnel"
 TITLE = "Ward funnel plot"

@@ -4,9 +4,9 @@ threshold are suppressed like any other count."""
 
 from __future__ import annotations
 
-from ... import charts
-from ..results import Figure, SectionResult
-from ._common import SectionSettings, anchor, table_name
+from kcpp_analysis.presentation import charts
+from kcpp_analysis.report.results import Figure, SectionResult
+from kcpp_analysis.report.sections._common import SectionSettings, anchor, table_name
 
 KIND = "indicators"
 TITLE = "Partner indicators"

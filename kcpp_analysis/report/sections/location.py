@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ... import narrative
-from ...config import LOCATION_TYPES
-from ..results import SectionResult
-from ._common import SectionSettings, anchor, has_incidents, table_name
-from ._volt import gap, has, year_incidents
+from kcpp_analysis.config.params import LOCATION_TYPES
+from kcpp_analysis.presentation import narrative
+from kcpp_analysis.report.results import SectionResult
+from kcpp_analysis.report.sections._common import SectionSettings, anchor, has_incidents, table_name
+from kcpp_analysis.report.sections._volt import gap, has, year_incidents
 
 KIND = "location"
 TITLE = "Where: kinds of place"

@@ -1,7 +1,7 @@
 """Maps: neighbourhood (LSOA) and ward rates for the SIA year, persistent hotspots outlined.
 
-Drawn by :func:`kcpp_analysis.maps.choropleth` from the boundaries of the reference extract
-(:mod:`kcpp_analysis.reference`). Disclosure: a neighbourhood with 1 to threshold-1
+Drawn by :func:`kcpp_analysis.presentation.maps.choropleth` from the boundaries of the reference extract
+(:mod:`kcpp_analysis.data.reference`). Disclosure: a neighbourhood with 1 to threshold-1
 incidents is hatched as "fewer than N", never coloured (a class range times its population
 would narrow the count); wards follow the places-and-wards protection (a ward hidden there
 is hatched here). The maps' data (published as CSV) holds each area's class and class
@@ -12,13 +12,19 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ... import narrative
-from ...maps import choropleth, geometries
-from ...reference import reference_boundaries
-from ..results import Figure, SectionResult
-from ._common import SectionSettings, anchor, has_incidents, no_incidents_sentence, table_name
-from .concentration import hotspot_result
-from .places import geo_protection
+from kcpp_analysis.data.reference import reference_boundaries
+from kcpp_analysis.presentation import narrative
+from kcpp_analysis.presentation.maps import choropleth, geometries
+from kcpp_analysis.report.results import Figure, SectionResult
+from kcpp_analysis.report.sections._common import (
+    SectionSettings,
+    anchor,
+    has_incidents,
+    no_incidents_sentence,
+    table_name,
+)
+from kcpp_analysis.report.sections.concentration import hotspot_result
+from kcpp_analysis.report.sections.places import geo_protection
 
 KIND = "map"
 TITLE = "Maps"

@@ -1,5 +1,5 @@
 """Near repeats: the Knox test for burglary and vehicle crime (Ratcliffe's Near Repeat
-Calculator, :func:`kcpp_analysis.nearrepeat.knox`).
+Calculator, :func:`kcpp_analysis.analysis.nearrepeat.knox`).
 
 Runs on the priority's incidents of the categories in ``settings.categories`` over the SIA
 year, when they have day-level dates and coordinates (partner extracts with easting and
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import narrative
-from ...nearrepeat import knox
-from ..results import SectionResult
-from ._common import SectionSettings, anchor, table_name
-from ._volt import gap, year_incidents
+from kcpp_analysis.analysis.nearrepeat import knox
+from kcpp_analysis.presentation import narrative
+from kcpp_analysis.report.results import SectionResult
+from kcpp_analysis.report.sections._common import SectionSettings, anchor, table_name
+from kcpp_analysis.report.sections._volt import gap, year_incidents
 
 KIND = "near_repeat"
 TITLE = "Near repeats"

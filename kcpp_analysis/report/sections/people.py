@@ -15,11 +15,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ... import narrative
-from ...config import AGE_BANDS
-from ..results import SectionResult
-from ._common import SectionSettings, anchor, has_incidents, table_name
-from ._volt import gap, has, year_incidents
+from kcpp_analysis.config.params import AGE_BANDS
+from kcpp_analysis.presentation import narrative
+from kcpp_analysis.report.results import SectionResult
+from kcpp_analysis.report.sections._common import SectionSettings, anchor, has_incidents, table_name
+from kcpp_analysis.report.sections._volt import gap, has, year_incidents
 
 KIND = "people"
 TITLE = "Who: victims and offenders"

@@ -3,7 +3,7 @@
 The borough totals (the year-on-year section), the four places and all wards are one linked
 publication: a ward hidden by primary suppression could otherwise be recovered as its
 place's total minus the other wards. :func:`geo_protection` protects them together with
-:class:`kcpp_analysis.disclosure.LinkedCells` (integer-programming audit), once per priority,
+:class:`kcpp_analysis.presentation.disclosure.LinkedCells` (integer-programming audit), once per priority,
 and both this section and the year-on-year section use its result. Rates and intervals
 (exact Poisson, Garwood) are hidden with their count.
 """
@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from ... import narrative
-from ...deprivation import exact_poisson_ci, ward_rates
-from ..results import SectionResult
-from ._common import (
+from kcpp_analysis.analysis.deprivation import exact_poisson_ci, ward_rates
+from kcpp_analysis.presentation import narrative
+from kcpp_analysis.report.results import SectionResult
+from kcpp_analysis.report.sections._common import (
     SectionSettings,
     anchor,
     denominator,

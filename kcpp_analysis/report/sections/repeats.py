@@ -1,11 +1,11 @@
 """Repeat victimisation: incident and victim repeat rates, by place or hate-crime strand.
 
-Definitions (:func:`kcpp_analysis.repeats.repeat_victimisation`): incident repeat rate =
+Definitions (:func:`kcpp_analysis.analysis.repeats.repeat_victimisation`): incident repeat rate =
 share of incidents whose victim had another in the previous 365 days; victim repeat rate =
 share of victims with two or more incidents in the year; Wilson 95% intervals.
 
 Disclosure: every row's four counts, the "All" row, and the relations between them are one
-linked publication (:class:`kcpp_analysis.disclosure.LinkedCells`): incidents add up over
+linked publication (:class:`kcpp_analysis.presentation.disclosure.LinkedCells`): incidents add up over
 groups, victims at least add up, and within a row ``repeat victims <= incidents - victims``
 (each repeat victim has at least two incidents), so ``incidents - victims`` is itself a
 count that is protected. Rates are hidden with their counts.
@@ -16,10 +16,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ... import narrative
-from ...repeats import repeat_victimisation, time_to_repeat
-from ..results import SectionResult
-from ._common import SectionSettings, anchor, has_incidents, table_name
+from kcpp_analysis.analysis.repeats import repeat_victimisation, time_to_repeat
+from kcpp_analysis.presentation import narrative
+from kcpp_analysis.report.results import SectionResult
+from kcpp_analysis.report.sections._common import SectionSettings, anchor, has_incidents, table_name
 
 KIND = "repeats"
 TITLE = "Repeat victimisation"

@@ -1,18 +1,18 @@
 """Statistical process control: an XmR chart of the last months (NHS Making Data Count).
 
-Method: :func:`kcpp_analysis.trends.spc_xmr` on **seasonally adjusted** values (each month
+Method: :func:`kcpp_analysis.analysis.trends.spc_xmr` on **seasonally adjusted** values (each month
 divided by its seasonal multiplier from the priority's trend model,
-:func:`kcpp_analysis.trends.seasonally_adjust`), with moving-range screening and the rules
+:func:`kcpp_analysis.analysis.trends.seasonally_adjust`), with moving-range screening and the rules
 as NHSRplotthedots implements them. Drawn only when every month in the window can be
 published.
 """
 
 from __future__ import annotations
 
-from ... import charts
-from ...trends import seasonally_adjust, spc_xmr
-from ..results import Figure, SectionResult
-from ._common import SectionSettings, anchor, has_incidents, table_name
+from kcpp_analysis.analysis.trends import seasonally_adjust, spc_xmr
+from kcpp_analysis.presentation import charts
+from kcpp_analysis.report.results import Figure, SectionResult
+from kcpp_analysis.report.sections._common import SectionSettings, anchor, has_incidents, table_name
 
 KIND = "spc"
 TITLE = "Statistical process control"

@@ -1,6 +1,6 @@
 """Perception: residents' survey measures of the priority, by wave.
 
-Method (:mod:`kcpp_analysis.surveys`): weighted shares with Wilson intervals on Kish's
+Method (:mod:`kcpp_analysis.analysis.surveys`): weighted shares with Wilson intervals on Kish's
 effective sample size; change between the SIA year's wave and the previous one by a
 two-sample z-test. A wave with fewer respondents than the disclosure threshold is not shown.
 """
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ... import charts, narrative
-from ...surveys import compare_shares, weighted_share
-from ..results import Figure, SectionResult
-from ._common import SectionSettings, anchor, table_name
+from kcpp_analysis.analysis.surveys import compare_shares, weighted_share
+from kcpp_analysis.presentation import charts, narrative
+from kcpp_analysis.report.results import Figure, SectionResult
+from kcpp_analysis.report.sections._common import SectionSettings, anchor, table_name
 
 KIND = "survey"
 TITLE = "Perception (residents' surveys)"

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ... import charts, narrative
-from ...periods import fy_bounds
-from ..results import Figure, SectionResult
-from ._common import SectionSettings, anchor, has_incidents, table_name
-from ._volt import DAYS, aoristic, gap, has, year_incidents
+from kcpp_analysis.core.periods import fy_bounds
+from kcpp_analysis.presentation import charts, narrative
+from kcpp_analysis.report.results import Figure, SectionResult
+from kcpp_analysis.report.sections._common import SectionSettings, anchor, has_incidents, table_name
+from kcpp_analysis.report.sections._volt import DAYS, aoristic, gap, has, year_incidents
 
 KIND = "time_profile"
 TITLE = "When: day of week and time of day"

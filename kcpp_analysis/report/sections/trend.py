@@ -1,19 +1,19 @@
 """Trend: monthly counts, the seasonal expectation, underlying trend and a projection.
 
-Model: :func:`kcpp_analysis.trends.fit_trend` (log-linear Poisson / negative binomial with
+Model: :func:`kcpp_analysis.analysis.trends.fit_trend` (log-linear Poisson / negative binomial with
 month-of-year seasonality and the lockdowns as level changes); projection:
-:func:`kcpp_analysis.trends.forecast_total`. The chart draws only what the disclosure gate
+:func:`kcpp_analysis.analysis.trends.forecast_total`. The chart draws only what the disclosure gate
 publishes (by month, else quarter, else year; see
 :meth:`kcpp_analysis.report.gate.DisclosureGate.series`).
 """
 
 from __future__ import annotations
 
-from ... import charts, narrative
-from ...periods import fy_labels
-from ...trends import forecast_total, recent_trend
-from ..results import Figure, SectionResult
-from ._common import SectionSettings, anchor, has_incidents, table_name
+from kcpp_analysis.analysis.trends import forecast_total, recent_trend
+from kcpp_analysis.core.periods import fy_labels
+from kcpp_analysis.presentation import charts, narrative
+from kcpp_analysis.report.results import Figure, SectionResult
+from kcpp_analysis.report.sections._common import SectionSettings, anchor, has_incidents, table_name
 
 KIND = "trend"
 TITLE = "Trend"

@@ -1,6 +1,6 @@
 """Year on year: this financial year against the previous one, allowing for overdispersion.
 
-Test: :func:`kcpp_analysis.trends.year_on_year` (quasi-Poisson Wald test whose variance
+Test: :func:`kcpp_analysis.analysis.trends.year_on_year` (quasi-Poisson Wald test whose variance
 uses the dispersion of the priority's seasonal trend model, never below Poisson; exact
 conditional test on effective counts for small numbers; like-for-like months when the year
 is incomplete). The same result feeds the rating. Counts are the borough totals,
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ... import narrative
-from ...trends import year_on_year
-from ..results import SectionResult
-from ._common import SectionSettings, anchor, has_incidents, table_name
-from .places import geo_protection
+from kcpp_analysis.analysis.trends import year_on_year
+from kcpp_analysis.presentation import narrative
+from kcpp_analysis.report.results import SectionResult
+from kcpp_analysis.report.sections._common import SectionSettings, anchor, has_incidents, table_name
+from kcpp_analysis.report.sections.places import geo_protection
 
 KIND = "year_on_year"
 TITLE = "Change on the previous year"

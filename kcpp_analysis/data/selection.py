@@ -1,0 +1,38 @@
+"""Selecting the incidents a priority or KPI covers (``select:`` / ``selection:`` in YAML)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kcpp_analysis.config.params import Params, Priority, Selection
+
+
+def select_incidents(
+    incidents: pd.DataFrame,
+    selection: Selection | None,
+    params: Params,
+    priority: Priority | None = None,
+) -> pd.DataFrame:
+    """Rows of ``incidents`` matching every condition of ``selection``.
+
+    ``categories: catalogue`` means every category whose catalogue priority is
+    ``priority``. A None selection selects nothing (the priority has no incident data).
+    """
+    if selection is None:
+        return incidents.iloc[0:0]
+    m = np.ones(len(incidents), dtype=bool)
+    if selection.categories is not None:
+        cats = selection.categories
+        if cats == "catalogue":
+            if priority is None:
+                raise ValueError("'categories: catalogue' needs the priority it belongs to")
+            cats = params.priority_categories(priority)
+        m &= incidents["category"].isin(cats).to_numpy()
+    if selection.flag is not None:
+        m &= incidents[selection.flag].to_numpy(dtype=bool)
+    if selection.sources is not None:
+        m &= incidents["source"].isin(selection.sources).to_numpy()
+    if selection.severity is not None:
+        m &= incidents["severity"].isin(selection.severity).to_numpy()
+    return incidents[m]

@@ -1,0 +1,1 @@
+"""Layer 4, presentation: charts, maps, plain-English narrative and disclosure control."""

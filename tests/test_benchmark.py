@@ -7,14 +7,13 @@ import pytest
 from scipy import stats
 
 from kcpp_analysis.analysis.benchmark import (
-    build_benchmark,
     indirect_standardise,
-    load_benchmark,
     nearest_neighbours,
     overdispersion_phi,
     poisson_funnel,
     rank_and_percentile,
 )
+from kcpp_analysis.data.national import build_benchmark, load_benchmark
 
 
 def test_nearest_neighbours_on_six_areas_worked_by_hand():

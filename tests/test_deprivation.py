@@ -273,7 +273,7 @@ def test_a_zero_count_lsoa_is_never_a_hotspot_or_persistent():
 def test_recompute_imd_reproduces_published_iod2025_scores(real_dir):
     """From the national domain ranks in IoD2025 File 7 the published IMD score comes back
     within 0.001 for every English LSOA (published to 3 decimals)."""
-    from kcpp_analysis.analysis.deprivation import (
+    from kcpp_analysis.analysis.deprivation.imd import (
         FILE7_RANK_COLUMNS,
         IMD_DOMAIN_WEIGHTS,
         recompute_imd,

@@ -75,8 +75,9 @@ def test_home_office_source_reaches_the_report(tmp_path, params, monkeypatch):
     import numpy as np
     import yaml
 
-    from kcpp_analysis.analysis.benchmark import load_benchmark, nearest_neighbours
+    from kcpp_analysis.analysis.benchmark import nearest_neighbours
     from kcpp_analysis.data.dataset import load_dataset
+    from kcpp_analysis.data.national import load_benchmark
     from kcpp_analysis.data.prepare.sources import prepare_from_sources
     from kcpp_analysis.report.context import ReportContext
     from kcpp_analysis.report.sections import compute
@@ -137,24 +138,23 @@ def test_home_office_source_reaches_the_report(tmp_path, params, monkeypatch):
 
 def test_severity_weights_give_a_harm_rate(tmp_path, params):
     """With params/crime_severity_weights.csv, harm = sum(count x weight) per 1,000 residents:
-    worked by hand for a two-code table."""
+    worked by hand for a two-code table; the file is part of the parameters (hashed)."""
     import shutil
-    from types import SimpleNamespace
 
     import pandas as pd
 
-    from kcpp_analysis.report.sections.csp_trend import _severity_weights
+    from kcpp_analysis.config.params import load_params
+    from kcpp_analysis.core.errors import ConfigError
 
     root = tmp_path / "params"
     shutil.copytree(params.root, root)
     (root / "crime_severity_weights.csv").write_text("offence_code,weight\n8N,100\n105A,2000\n")
-    ctx = SimpleNamespace(params=SimpleNamespace(root=root))
-    w = _severity_weights(ctx)
+    p2 = load_params(root)
+    w = p2.severity_weights
+    assert "crime_severity_weights.csv" in p2.hashes
     counts = pd.DataFrame({"offence_code": ["8N", "105A", "99"], "count": [10, 2, 5]})
     harm = (counts["count"] * counts["offence_code"].map(w).fillna(0)).sum()
     assert harm == 10 * 100 + 2 * 2000  # an unweighted code adds nothing
     (root / "crime_severity_weights.csv").write_text("offence_code,weight\n8N,-1\n")
-    from kcpp_analysis.core.errors import ConfigError
-
     with pytest.raises(ConfigError, match=r"column 'weight' line 2"):
-        _severity_weights(ctx)
+        load_params(root)

@@ -1,12 +1,12 @@
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from scipy import stats
 
-from kcpp_analysis.analysis.kpis import evaluate_kpis, priority_assessment
-from kcpp_analysis.config.params import Kpi, load_params
+from kcpp_analysis.analysis.kpis import evaluate_kpis
+from kcpp_analysis.config.models import Kpi
 from kcpp_analysis.data.dataset import Dataset, empty_table, normalise_table
+from kcpp_analysis.presentation.narrative import kpi_notes
 
 
 def _incidents(n_by_fy: dict, category="robbery"):
@@ -167,163 +167,12 @@ def test_demo_every_kpi_has_data_for_the_sia_year(demo_kpis):
     assert set(t["rag"]) <= {"red", "amber", "green"}
 
 
-def test_demo_every_priority_rated_with_rationale(demo, params, demo_kpis):
-    n = 0
-    for th in params.themes:
-        kt = demo_kpis["2025/26"][demo_kpis["2025/26"].theme == th]
-        a = priority_assessment(demo, th, period="2025/26", params=params, kpi_table=kt)
-        assert len(a) == len(params.themes[th].priorities)
-        assert a["rag"].isin(["red", "amber", "green", "grey"]).all()
-        assert (
-            a["recommendation"]
-            .isin(["high focus", "maintain and monitor", "insufficient evidence"])
-            .all()
-        )
-        assert (a["rationale"].str.len() > 20).all()
-        n += len(a)
-    assert n == 16
-
-
-def test_a_statutory_duty_alone_is_not_high_focus(demo, params, demo_kpis):
-    """Prevent has a duty and no evidence in the data: it is an intelligence gap, its
-    rationale names the duty and who assures it, and the duty does not make it high focus."""
-    a = priority_assessment(
-        demo, "communities", period="2025/26", params=params, kpi_table=demo_kpis["2025/26"]
-    ).set_index("priority_id")
-    r = a.loc["prevent"]
-    assert (r.rag, r.recommendation) == ("grey", "insufficient evidence")
-    assert "statutory duty" in r.rationale.lower() and "assured by" in r.rationale
-    assert "does not change the score" in r.rationale
-
-
-def test_analyst_override_is_shown(params_copy, demo):
-    path = params_copy / "themes" / "risk.yaml"
-    d = yaml.safe_load(path.read_text())
-    d["priorities"][2]["override"] = {
-        "rag": "red",
-        "recommendation": "high focus",
-        "reason": "Two drownings at Holmfirth reservoirs this summer.",
-    }
-    path.write_text(yaml.safe_dump(d, sort_keys=False))
-    p = load_params(params_copy)
-    a = priority_assessment(demo, "risk", period="2025/26", params=p).set_index("priority_id")
-    r = a.loc["water_safety"]
-    assert r.overridden and r.rag == "red" and r.recommendation == "high focus"
-    assert "Analyst override" in r.rationale and "Holmfirth" in r.rationale
-    assert r.computed_rag in ("red", "amber", "green")
-
-
-def test_significant_rise_makes_a_priority_high_focus(params):
-    inc = _incidents(
-        {
-            fy: n
-            for fy, n in zip(
-                ["2019/20", "2020/21", "2021/22", "2022/23", "2023/24", "2024/25"],
-                [300, 330, 360, 400, 440, 520],
-                strict=True,
-            )
-        },
-        category="drug_offences",
-    )
-    one_lsoa = pd.DataFrame({"lsoa_code": ["E01011004"], "population": [20_000]})
-    a = priority_assessment(
-        _ds(inc, areas=one_lsoa),
-        "risk",
-        period="2024/25",
-        params=params,
-        kpi_table=pd.DataFrame(
-            columns=["priority", "status", "measure", "direction_of_travel", "label"]
-        ),
-    )
-    r = a.set_index("priority_id").loc["drugs_alcohol"]
-    # change 3 (rose significantly), trend 3 (rising), volume 3 (26 per 1,000): concern 100,
-    # harm 2 -> total 75; volume, change and trend carry half the criteria weight -> B
-    assert (r.score_change, r.score_trend, r.score_volume) == (3, 3, 3)
-    assert r.total == pytest.approx(75) and r.confidence == "B"
-    assert r.recommendation == "high focus" and r.rag == "red"
-    assert "rose significantly" in r.rationale and "Score 75/100" in r.rationale
-
-
-@pytest.mark.parametrize("kpi_rag,score", [("amber", 2), ("red", 3)])
-def test_a_kpi_alone_scores_but_is_too_little_evidence_for_high_focus(params, kpi_rag, score):
-    kt = pd.DataFrame(
-        [
-            {
-                "priority": "road_safety",
-                "status": "not met",
-                "rag": kpi_rag,
-                "label": "People killed or seriously injured",
-                "measure": "count",
-                "direction_of_travel": "no significant change",
-            }
-        ]
-    )
-    a = (
-        priority_assessment(
-            _ds(_incidents({})), "risk", period="2024/25", params=params, kpi_table=kt
-        )
-        .set_index("priority_id")
-        .loc["road_safety"]
-    )
-    assert a.score_kpis == score and a.total == pytest.approx(100 * score / 3)  # harm 3
-    # one criterion of weight 2 of 10: confidence C, so never high focus on that alone
-    assert a.confidence == "C" and a.recommendation == "maintain and monitor"
-    # both totals (67 and 100) reach the high-focus band: flagged as an intelligence gap
-    assert a.rag == "amber" and a.thin_evidence
-    word = "missed but within 5% of target" if kpi_rag == "amber" else "missed and not improving"
-    assert word in a.rationale
-
-
 def test_absent_source_is_no_data_not_a_zero_count(params):
     inc = _incidents({"2023/24": 30, "2024/25": 20}, category="fly_tipping")
     inc["source"] = "fixmystreet"  # citizen reports only; no council extract
     k = next(k for k in params.kpis if k.id == "fly_tipping")
     r = evaluate_kpis(_ds(inc), [k], period="2024/25", params=params).iloc[0]
     assert np.isnan(r.current) and r.status == "no data" and r.rag == "grey"
-
-
-def test_assessment_uses_the_year_on_year_label(params):
-    """The rating and the headline read one test: the row carries its label."""
-    years = {f"{y}/{(y + 1) % 100:02d}": 300 for y in range(2017, 2024)}
-    a = priority_assessment(
-        _ds(_incidents({**years, "2024/25": 420}, category="drug_offences")),
-        "risk",
-        period="2024/25",
-        params=params,
-        kpi_table=pd.DataFrame(
-            columns=["priority", "status", "measure", "direction_of_travel", "label"]
-        ),
-    ).set_index("priority_id")
-    r = a.loc["drugs_alcohol"]
-    assert r.yoy_label == "rose significantly" and r.yoy_significant
-    assert "rose significantly year on year (300 to 420" in r.rationale
-
-
-def test_a_whole_period_rise_that_has_turned_is_not_a_concern_signal(params):
-    counts = {
-        "2017/18": 300,
-        "2018/19": 380,
-        "2019/20": 470,
-        "2020/21": 590,
-        "2021/22": 740,
-        "2022/23": 630,
-        "2023/24": 535,
-        "2024/25": 455,
-    }
-    a = priority_assessment(
-        _ds(_incidents(counts, category="drug_offences")),
-        "risk",
-        period="2024/25",
-        params=params,
-        kpi_table=pd.DataFrame(
-            columns=["priority", "status", "measure", "direction_of_travel", "label"]
-        ),
-    ).set_index("priority_id")
-    r = a.loc["drugs_alcohol"]
-    assert r.trend_direction == "increasing" and r.recent_direction == "decreasing"
-    assert "but over the last three years it is decreasing" in r.rationale
-    # the fall year on year is good news for drugs; the old rise is not a current concern
-    assert r.concern_signals == 0 and r.score_trend == 0
 
 
 def test_count_kpi_year_to_date_when_the_data_end_in_december(params):
@@ -342,7 +191,9 @@ def test_count_kpi_year_to_date_when_the_data_end_in_december(params):
     prev = ((d >= "2024-04-01") & (d <= "2024-12-31")).sum()
     assert r.current == n and r.previous == prev
     assert r.baseline == pytest.approx(120 * share) and r.target == pytest.approx(120 * share)
-    assert "Year to date (April to December)" in r.note and f"{100 * share:.1f}%" in r.note
+    assert r.ytd_months == 9 and r.ytd_share == pytest.approx(share)
+    note = " ".join(kpi_notes(r, "2025/26"))
+    assert "Year to date (April to December)" in note and f"{100 * share:.1f}%" in note
     # the same months, not a year padded with three empty months
     assert r.status == ("met" if n < 120 * share else "not met")
     # a measured baseline counts the same months of the baseline year
@@ -354,7 +205,8 @@ def test_count_kpi_year_to_date_when_the_data_end_in_december(params):
 def test_count_kpi_for_a_whole_year_is_not_year_to_date(params):
     ds = _ds(_incidents({"2023/24": 100, "2024/25": 90}))
     r = evaluate_kpis(ds, [_kpi()], period="2024/25", params=params).iloc[0]
-    assert "Year to date" not in r.note and r.current == 90
+    assert np.isnan(r.ytd_months) and r.current == 90
+    assert not any("Year to date" in n for n in kpi_notes(r, "2024/25"))
 
 
 def _victim_incidents(fy: str, n_victims: int, n_repeat: int, start_no: int) -> pd.DataFrame:

@@ -35,15 +35,25 @@ def test_trend_sentence_follows_the_interval():
     assert "no clear underlying trend" in n.trend_sentence("Robbery", flat)
 
 
-def test_headline_between_4_and_8_sentences():
-    a = pd.DataFrame(
-        {"priority": ["A", "B"], "recommendation": ["high focus", "maintain and monitor"]}
-    )
+def test_headline_between_4_and_8_sentences_with_no_data_counted_apart():
+    from kcpp_analysis.presentation.recommendation import headline
+
+    a = [
+        SimpleNamespace(priority="Road safety", final_status="high focus"),
+        SimpleNamespace(priority="Water safety", final_status="continue to monitor"),
+        SimpleNamespace(priority="Reoffending", final_status="no data"),
+    ]
     k = pd.DataFrame({"status": ["met", "not met", "no data"]})
-    out = n.headline("Reducing risk", "2025/26", a, k, [f"Finding {i}." for i in range(10)])
+    out = headline("Reducing risk", "2025/26", a, k, [f"Finding {i}." for i in range(10)])
     assert 4 <= len(out) <= 8
-    assert out[0].startswith("Of the 2 priorities") and "1 needs high focus" in out[0]
-    assert out[1] == "1 of 2 KPIs with data are meeting their targets."
+    assert out[0] == (
+        "Of the 3 priorities of reducing risk, 1 is recommended for high focus in 2025/26: "
+        "road safety."
+    )
+    assert out[1] == "Continue to monitor: water safety."
+    assert out[2].startswith("No data held for reoffending: ")
+    assert out[3] == "1 of 2 KPIs with data are meeting their targets."
+    assert not any("maintained and monitored" in s for s in out)
 
 
 def test_kpi_sentence():

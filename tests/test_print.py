@@ -54,11 +54,11 @@ def _pdf(html, tmp_path):
 def test_plan_on_a_page_fits_two_a4_pages(report_set, params, tmp_path):
     pages = _pdf(report_set.out_dir / "overview.html", tmp_path)
     titles = [p.title for th in params.themes.values() for p in th.priorities]
-    first = next(i for i, p in enumerate(pages) if "Plan on a page" in p and "Rationale" in p)
-    # the plan lists the priorities in theme order: it ends with the last theme's last one
-    last_title = list(params.themes.values())[-1].priorities[-1].title
+    first = next(i for i, p in enumerate(pages) if "Plan on a page" in p and "Nearest" in p)
+    # the plan lists the priorities by class then score; it ends where the next section starts
     flat = [re.sub(r"\s+", " ", p) for p in pages]  # a title may wrap over two lines
-    last = next(i for i, p in enumerate(flat) if i >= first and last_title in p)
+    after = next(i for i, p in enumerate(flat) if i > first and "Why each priority is" in p)
+    last = after if "Plan on a page" not in flat[after] else after - 1
     plan = "\n".join(pages[first : last + 1])
     assert last - first + 1 <= 2, f"plan on a page spans {last - first + 1} pages"
     for t in titles:  # every priority is in the plan

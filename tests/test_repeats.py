@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kcpp_analysis.analysis.repeats import repeat_victimisation, time_to_repeat, wilson_ci
+from kcpp_analysis.analysis.repeats import repeat_victimisation, time_to_repeat
+from kcpp_analysis.analysis.stats import wilson_ci
 
 
 def _inc(rows):

@@ -9,85 +9,24 @@ from __future__ import annotations
 
 import html as html_lib
 
-import numpy as np
 import pandas as pd
 import pytest
+from builders import incidents_by_lsoa, report_context, small_areas
 
-from kcpp_analysis.data.dataset import Dataset, empty_table, normalise_table
-from kcpp_analysis.data.schemas import AREA_COLUMNS
 from kcpp_analysis.report import compute_section
-from kcpp_analysis.report.context import ReportContext
 from kcpp_analysis.report.render import render
 
-WARDS = [
-    ("E05000001", "Ward A", "Batley & Spen"),
-    ("E05000002", "Ward B", "Batley & Spen"),
-    ("E05000003", "Ward C", "Huddersfield"),
-    ("E05000004", "Ward D", "Huddersfield"),
-]
 
-
-def _areas():
-    rows = []
-    for i in range(8):
-        code, name, place = WARDS[i // 2]
-        row = {c: np.nan for c in AREA_COLUMNS}
-        row.update(
-            lsoa_code=f"E0100000{i}",
-            lsoa_name=f"Kirklees 00{i}A",
-            ward_code=code,
-            ward_name=name,
-            place=place,
-            population=1000,
-            imd_score=float(40 - 4 * i),
-            imd_rank=100 + i,
-            imd_decile=i + 1,
-        )
-        rows.append(row)
-    return normalise_table(pd.DataFrame(rows), "areas")
-
-
-def _incidents(counts: dict[tuple[str, str], int], category="robbery", victims=None):
-    """counts: {(lsoa_code, financial year): n}, spread over the year's months."""
-    rows = []
-    for (lsoa, fy), n in counts.items():
-        start = pd.Timestamp(int(fy[:4]), 4, 1)
-        for i in range(n):
-            rows.append(
-                {
-                    "incident_id": f"{lsoa}-{fy}-{i}",
-                    "date": start + pd.Timedelta(days=(i * 29) % 360),
-                    "date_precision": "day",
-                    "source": "police_crime",
-                    "category": category,
-                    "lsoa_code": lsoa,
-                    "victim_id": victims(lsoa, fy, i) if victims else None,
-                    "domestic_abuse": False,
-                    "hate_crime": False,
-                    "vawg": False,
-                    "knife_crime": False,
-                    "drug_related": False,
-                    "alcohol_related": False,
-                    "hate_strand": None,
-                    "severity": None,
-                }
-            )
-    return normalise_table(pd.DataFrame(rows), "incidents")
+def _incidents(counts, category="robbery", victims=None):
+    return incidents_by_lsoa(counts, category, victims)
 
 
 def _ctx(params, inc, tmp_path, year="2025/26"):
-    ds = Dataset(
-        incidents=inc,
-        areas=_areas(),
-        survey=empty_table("survey"),
-        indicators=empty_table("indicators"),
-        meta={
-            "coverage": {"start": "2017-04-01", "end": "2026-03-31"},
-            "fingerprint": "f" * 64,
-            "synthetic_tables": [],
-        },
-    )
-    return ReportContext(params=params, dataset=ds, year=year, output_dir=tmp_path)
+    return report_context(params, inc, tmp_path, year)
+
+
+def _areas():
+    return small_areas()
 
 
 @pytest.fixture()

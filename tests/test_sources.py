@@ -10,13 +10,14 @@ import pandas as pd
 import pytest
 
 from kcpp_analysis.core.errors import ConfigError, SourceError
-from kcpp_analysis.data.crosswalk import Crosswalk, read_lookup
+from kcpp_analysis.data.crosswalk import Crosswalk
 from kcpp_analysis.data.dataset import load_dataset
 from kcpp_analysis.data.prepare.sources import _place, prepare_from_sources
 from kcpp_analysis.data.sources.fixmystreet import read_fixmystreet
 from kcpp_analysis.data.sources.geography import (
     build_areas,
     read_iod2019_file7,
+    read_lookup,
     read_ons_lsoa_ward,
     read_population,
 )
@@ -254,8 +255,12 @@ def test_2021_lsoa_codes_map_through_the_ons_lookup(real_dir, params, real_areas
 
 
 def _reference_crosswalk(params):
-    from kcpp_analysis.data.reference import reference_areas, reference_boundaries, reference_dir
-    from kcpp_analysis.presentation.maps import geometries
+    from kcpp_analysis.data.reference import (
+        geometries,
+        reference_areas,
+        reference_boundaries,
+        reference_dir,
+    )
 
     areas = reference_areas(params)
     lk = read_lookup(reference_dir() / "lsoa11_lsoa21.csv")

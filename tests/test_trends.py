@@ -273,7 +273,9 @@ def test_forecast_total_interval_matches_parametric_simulation():
     sampling distribution (covariance scaled by the quasi-likelihood factor the forecast
     uses) and then gamma-Poisson counts with the forecast's dispersion; compare with the
     analytic interval (delta method + count noise, t quantile)."""
-    from kcpp_analysis.analysis.trends import _design, _forecast_dispersion, forecast_total
+    from kcpp_analysis.analysis.trends import forecast_total
+    from kcpp_analysis.analysis.trends.forecast import forecast_dispersion
+    from kcpp_analysis.analysis.trends.model import design_matrix
 
     rng = np.random.default_rng(11)
     years = np.arange(60) / 12
@@ -282,8 +284,8 @@ def test_forecast_total_interval_matches_parametric_simulation():
     r = forecast_total(fit, horizon=12).iloc[0]
     m = fit._model
     fut = pd.date_range(MONTHS[60], periods=12, freq="MS")
-    X = _design(fut, m["t0"], m["seasonal"], m["intr"])[m["params"].index].to_numpy()
-    alpha, scale, _ = _forecast_dispersion(fit)
+    X = design_matrix(fut, m["t0"], m["seasonal"], m["intr"])[m["params"].index].to_numpy()
+    alpha, scale, _ = forecast_dispersion(fit)
     betas = rng.multivariate_normal(m["params"].to_numpy(), scale * m["cov"].to_numpy(), size=20000)
     mu = np.exp(betas @ X.T)
     if alpha > 0:

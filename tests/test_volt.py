@@ -5,9 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kcpp_analysis.analysis.volt import aoristic, top_share
 from kcpp_analysis.core.errors import SourceError
-from kcpp_analysis.report.sections._volt import aoristic
-from kcpp_analysis.report.sections.people import top_share
 
 
 def test_aoristic_weights_sum_to_one_per_offence_and_match_a_hand_worked_window():
@@ -133,12 +132,14 @@ def test_optional_profile_columns_are_parsed_and_offenders_pseudonymised(
 def test_sections_say_what_is_missing_without_profile_columns(params, tmp_path):
     """An extract with none of the optional columns: every profile section returns a
     sentence naming the gap instead of failing."""
-    from test_report_sections import _ctx, _incidents
+    from builders import incidents_by_lsoa, report_context
 
     from kcpp_analysis.report.sections import compute
 
-    inc = _incidents({(f"E0100000{i}", fy): 60 for i in range(8) for fy in ("2024/25", "2025/26")})
-    ctx = _ctx(params, inc, tmp_path)
+    inc = incidents_by_lsoa(
+        {(f"E0100000{i}", fy): 60 for i in range(8) for fy in ("2024/25", "2025/26")}
+    )
+    ctx = report_context(params, inc, tmp_path)
     pr = params.priority("neighbourhood_crime")
     for kind, words in (
         ("time_profile", "time of occurrence"),

@@ -1,23 +1,11 @@
-"""Benchmarking: is that high? Kirklees against England, West Yorkshire and similar areas.
+"""Benchmarking statistics: is that high? The area against England, its force area, the
+partnership's own comparators and its statistical nearest neighbours.
 
-Built by :func:`build_benchmark` from the national open files (``kcpp reference build``
-writes them into ``kcpp_analysis/data/reference/england/``):
-
-- ``la_benchmark.csv``: one row per English local authority district (2024): Census 2021
-  residents, age structure, share of residents in rural LSOAs (RUC 2021), IoD2025 average
-  IMD score, community safety partnership and police force area, and each IoD2025
-  police-recorded crime indicator aggregated from its LSOAs with **Census 2021 usual
-  residents as weights**: :math:`r_{LA} = \\sum_i r_i p_i / \\sum_i p_i`. The IoD rates are
-  per 1,000 *at-risk* population (burglary per 1,000 properties), so the aggregate
-  approximates the published-style LA rate; it ranks areas consistently but is not an
-  official LA rate.
-- ``rate_by_imd_decile.csv``: the national rate of each indicator by IMD decile (same
-  weighting), for indirect standardisation.
-
-Methods here (each with its reference):
+Methods (each with its reference):
 
 - :func:`nearest_neighbours`: CIPFA-style nearest neighbours, standardised Euclidean distance
   on documented variables (z-scores over all English LAs).
+- :func:`comparator_groups`: the groups every benchmark page uses, built once.
 - :func:`poisson_funnel`: exact Poisson control limits for a funnel plot (as
   PHEindicatormethods' ``phe_funnel`` with exact Poisson; Spiegelhalter 2005, *Statistics in
   Medicine* 24, 1185-1202), with Byars' approximation available for comparison.
@@ -27,140 +15,13 @@ Methods here (each with its reference):
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from kcpp_analysis.core.errors import SourceError
-from kcpp_analysis.core.paths import REFERENCE_DIR
-
-ENGLAND_DIR = REFERENCE_DIR / "england"
-
-#: IoD2025 indicator column -> short name and label
-INDICATORS = {
-    "violence_with_injury_rate_per_1_000_at_risk_population": (
-        "violence_with_injury",
-        "Violence with injury",
-    ),
-    "violence_without_injury_rate_per_1_000_at_risk_population": (
-        "violence_without_injury",
-        "Violence without injury",
-    ),
-    "stalking_and_harassment_rate_per_1_000_at_risk_population": (
-        "stalking_harassment",
-        "Stalking and harassment",
-    ),
-    "burglary_rate_per_1_000_at_risk_properties": ("burglary", "Burglary (per 1,000 properties)"),
-    "theft_rate_per_1_000_at_risk_population": ("theft", "Theft"),
-    "criminal_damage_rate_per_1_000_at_risk_population": ("criminal_damage", "Criminal damage"),
-    "public_order_and_possession_of_weapons_rate_per_1_000_at_risk_population": (
-        "public_order_weapons",
-        "Public order and weapons",
-    ),
-    "anti_social_behaviour_rate_per_1_000_at_risk_population": (
-        "anti_social_behaviour",
-        "Anti-social behaviour",
-    ),
-}
-INDICATOR_LABELS = dict(INDICATORS.values())
-#: variables of the nearest-neighbour model (documented in the report and the README)
-NN_VARIABLES = {
-    "imd_average_score": "IoD2025 average IMD score",
-    "pct_0_15": "% residents aged 0-15 (Census 2021)",
-    "pct_65_plus": "% residents aged 65+ (Census 2021)",
-    "pct_rural": "% residents in rural LSOAs (RUC 2021)",
-    "log_population": "log of Census 2021 residents",
-}
-
-
-def build_benchmark(folder: Path, out: Path | None = None) -> Path:
-    """Write ``la_benchmark.csv`` and ``rate_by_imd_decile.csv`` from the national files."""
-    from kcpp_analysis.data.reference import NATIONAL_FILES, _need
-
-    folder = Path(folder)
-    out = Path(out) if out else ENGLAND_DIR
-    lk = pd.read_csv(_need(folder, "lookup"), dtype=str)
-    lk = lk[lk["ltla24_code"].str.startswith("E")][["lsoa21_code", "ltla24_code", "ltla24_name"]]
-    census = pd.read_csv(_need(folder, "census"))
-    c = census.pivot_table(
-        index="lsoa21_code", columns="age_group", values="usual_residents", aggfunc="sum"
-    )
-    pop = c.sum(axis=1).rename("population")
-    ind_path = folder / NATIONAL_FILES["iod_indicators"]
-    if not ind_path.is_file():
-        raise SourceError(f"{ind_path}: national file not found (benchmark needs it)")
-    ind = pd.read_csv(ind_path).rename(columns={"LSOA code (2021)": "lsoa21_code"})
-    ind = ind[["lsoa21_code", *INDICATORS]].rename(columns={k: v[0] for k, v in INDICATORS.items()})
-    f7 = pd.read_csv(_need(folder, "iod_file7"))
-    dec = f7.set_index("LSOA code (2021)")[
-        "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)"
-    ].rename("imd_decile")
-    ruc = pd.read_csv(_need(folder, "ruc"), dtype=str).set_index("lsoa21_code")["ruc"]
-    d = lk.merge(ind, on="lsoa21_code", how="inner")
-    d["population"] = d["lsoa21_code"].map(pop)
-    d["imd_decile"] = d["lsoa21_code"].map(dec)
-    d["rural"] = d["lsoa21_code"].map(ruc).eq("Rural")
-    d["age_0_15"] = d["lsoa21_code"].map(c["Aged 15 years and under"])
-    d["age_65"] = d["lsoa21_code"].map(c["Aged 65 years and over"])
-    names = [v[0] for v in INDICATORS.values()]
-    g = d.groupby(["ltla24_code", "ltla24_name"])
-    la = g["population"].sum().rename("population").to_frame()
-    for n in names:
-        w = d["population"].where(d[n].notna(), 0)
-        la[n] = (d[n].fillna(0) * w).groupby([d["ltla24_code"], d["ltla24_name"]]).sum() / (
-            w.groupby([d["ltla24_code"], d["ltla24_name"]]).sum()
-        )
-    la["pct_0_15"] = 100 * g["age_0_15"].sum() / la["population"]
-    la["pct_65_plus"] = 100 * g["age_65"].sum() / la["population"]
-    la["pct_rural"] = (
-        100
-        * (d["population"] * d["rural"]).groupby([d["ltla24_code"], d["ltla24_name"]]).sum()
-        / la["population"]
-    )
-    la = la.reset_index()
-    summ = pd.read_csv(folder / "iod2025_england_ltla24_summaries.csv")[
-        ["ltla24_code", "imd_average_score", "imd_rank_of_average_score"]
-    ]
-    la = la.merge(summ, on="ltla24_code", how="left")
-    csp = pd.read_csv(folder / "ons_ltla24_csp24_pfa24_lookup.csv", dtype=str)
-    # a few new unitary authorities hold several CSPs: one row per district, names joined
-    csp = csp.groupby("ltla24_code", as_index=False).agg(
-        csp24_name=("csp24_name", lambda s: "; ".join(sorted(set(s)))),
-        pfa24_code=("pfa24_code", "first"),
-        pfa24_name=("pfa24_name", "first"),
-    )
-    la = la.merge(
-        csp[["ltla24_code", "csp24_name", "pfa24_code", "pfa24_name"]], on="ltla24_code", how="left"
-    )
-    la["log_population"] = np.log(la["population"])
-    la = la.sort_values("ltla24_code").reset_index(drop=True)
-    rows = []
-    for n in names:
-        ok = d[n].notna() & d["imd_decile"].notna()
-        x = d[ok]
-        r = (x[n] * x["population"]).groupby(x["imd_decile"]).sum() / x.groupby("imd_decile")[
-            "population"
-        ].sum()
-        rows += [{"indicator": n, "imd_decile": int(k), "rate": float(v)} for k, v in r.items()]
-    out.mkdir(parents=True, exist_ok=True)
-    la.round(6).to_csv(out / "la_benchmark.csv", index=False, lineterminator="\n")
-    pd.DataFrame(rows).round(6).to_csv(
-        out / "rate_by_imd_decile.csv", index=False, lineterminator="\n"
-    )
-    return out
-
-
-def load_benchmark() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The shipped England tables (LA benchmark, national rate by IMD decile)."""
-    la, rd = ENGLAND_DIR / "la_benchmark.csv", ENGLAND_DIR / "rate_by_imd_decile.csv"
-    if not la.is_file():
-        raise SourceError(
-            f"{la}: no benchmark table; build it with `kcpp reference build --lad <LAD> "
-            "--from <folder of the national files>`"
-        )
-    return pd.read_csv(la), pd.read_csv(rd)
+from kcpp_analysis.config.benchmark import NN_VARIABLES, BenchmarkConfig, ComparatorGroup
 
 
 def nearest_neighbours(
@@ -319,74 +180,68 @@ def rank_and_percentile(values: pd.Series, target_value: float) -> tuple[int, fl
     return rank, pct
 
 
-def spread_sentence(name: str, value: float, group: pd.Series, group_label: str) -> str:
-    """A hedged sentence on where ``value`` sits in ``group``'s spread (z-score bands:
-    within 1 sd "similar to", 1-2 sd "higher/lower than most", beyond 2 sd "well above/below")."""
-    g = group.dropna().astype(float)
-    if len(g) < 3 or g.std() == 0:
-        return ""
-    z = (value - g.mean()) / g.std()
-    if abs(z) < 1:
-        where = "similar to"
-    elif abs(z) < 2:
-        where = "higher than most of" if z > 0 else "lower than most of"
-    else:
-        where = "well above" if z > 0 else "well below"
-    return (
-        f"{name}: {value:,.1f} per 1,000, {where} {group_label} (mean {g.mean():,.1f}, "
-        f"range {g.min():,.1f} to {g.max():,.1f})."
+@dataclass(frozen=True)
+class ComparatorGroups:
+    """The comparison groups of one area, built once (:func:`comparator_groups`).
+
+    ``me`` is the area's row of the LA table; ``nearest`` its statistical nearest
+    neighbours; ``force`` the other districts of its police force area; ``family`` the
+    partnership's own comparators (rows found in the table) with ``family_missing`` naming
+    members that have no row (e.g. a Welsh authority in an England-only table) and why;
+    ``user`` an optional official group."""
+
+    me: pd.Series
+    nearest: pd.DataFrame
+    force: pd.DataFrame
+    family: pd.DataFrame
+    family_label: str
+    family_missing: tuple[str, ...] = ()
+    user: pd.DataFrame = field(default_factory=pd.DataFrame)
+    user_label: str = ""
+
+
+def _members(la: pd.DataFrame, group: ComparatorGroup | None, code_col: str):
+    if group is None:
+        return la.iloc[0:0], ()
+    rows, missing = [], []
+    for m in group.members:
+        hit = la[la[code_col].isin(m.codes)]
+        if hit.empty:
+            missing.append(f"{m.name}: {m.note or 'not in the England table'}")
+        else:
+            rows.append(hit)
+    frame = pd.concat(rows, ignore_index=True) if rows else la.iloc[0:0]
+    return frame, tuple(missing)
+
+
+def comparator_groups(
+    la: pd.DataFrame, target: str, config: BenchmarkConfig, *, code_col: str = "ltla24_code"
+) -> ComparatorGroups:
+    """Every comparison group of ``target`` from the LA table and ``params/benchmark.yaml``.
+
+    Raises ``ValueError`` when the target is not in the table.
+    """
+    if target not in set(la[code_col]):
+        raise ValueError(f"comparator_groups: {target!r} is not in the LA table")
+    me = la[la[code_col] == target].iloc[0]
+    nn = nearest_neighbours(
+        la, target, variables=config.nearest_neighbours.variables, k=config.nearest_neighbours.k
     )
-
-
-# --------------------------------------------------------------------------------------
-# configuration (params/benchmark.yaml)
-# --------------------------------------------------------------------------------------
-def load_benchmark_config(path: Path, priority_ids=None) -> dict:
-    """Read and check ``params/benchmark.yaml`` (unknown indicators, variables or
-    priorities are :class:`~kcpp_analysis.core.errors.ConfigError` naming the file and key)."""
-    import yaml
-
-    from kcpp_analysis.core.errors import ConfigError
-
-    path = Path(path)
-    if not path.is_file():
-        return {"nearest_neighbours": {"k": 15, "variables": list(NN_VARIABLES)}, "priorities": {}}
-    from kcpp_analysis.config.params import safe_yaml
-
-    try:
-        d = safe_yaml(path.read_bytes(), path) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    allowed = {"nearest_neighbours", "user_group", "priorities"}
-    for k in d:
-        if k not in allowed:
-            raise ConfigError(
-                f"{path}: key {k!r}: unknown key; known: {', '.join(sorted(allowed))}"
-            )
-    nn = d.get("nearest_neighbours") or {}
-    for v in nn.get("variables", []):
-        if v not in NN_VARIABLES:
-            raise ConfigError(
-                f"{path}: key 'nearest_neighbours.variables': unknown variable {v!r}; "
-                f"known: {', '.join(NN_VARIABLES)}"
-            )
-    if not isinstance(nn.get("k", 15), int) or nn.get("k", 15) < 1:
-        raise ConfigError(f"{path}: key 'nearest_neighbours.k' must be a whole number >= 1")
-    names = set(INDICATOR_LABELS)
-    for pid, spec in (d.get("priorities") or {}).items():
-        if priority_ids is not None and pid not in priority_ids:
-            raise ConfigError(f"{path}: key 'priorities.{pid}': no such priority in the plan")
-        for ind in (spec or {}).get("indicators", []):
-            if ind not in names:
-                raise ConfigError(
-                    f"{path}: key 'priorities.{pid}.indicators': unknown indicator {ind!r}; "
-                    f"known: {', '.join(sorted(names))}"
-                )
-    d.setdefault("nearest_neighbours", {})
-    d["nearest_neighbours"].setdefault("k", 15)
-    d["nearest_neighbours"].setdefault("variables", list(NN_VARIABLES))
-    d.setdefault("priorities", {})
-    return d
+    force = la[(la["pfa24_code"] == me["pfa24_code"]) & (la[code_col] != target)]
+    fam, missing = _members(la, config.partnership_comparators, code_col)
+    user, _ = _members(la, config.user_group, code_col)
+    return ComparatorGroups(
+        me=me,
+        nearest=nn,
+        force=force,
+        family=fam,
+        family_label=(
+            config.partnership_comparators.label if config.partnership_comparators else ""
+        ),
+        family_missing=missing,
+        user=user,
+        user_label=config.user_group.label if config.user_group else "",
+    )
 
 
 def england_rate(la: pd.DataFrame, indicator: str) -> float:

@@ -35,26 +35,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from kcpp_analysis.analysis.stats import wilson_ci
 from kcpp_analysis.core.periods import as_period
-
-
-def wilson_ci(successes, n, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for a proportion (NaN where n = 0).
-
-    >>> lo, hi = wilson_ci(20, 50)
-    >>> round(float(lo), 4), round(float(hi), 4)
-    (0.2761, 0.5382)
-    """
-    x = np.asarray(successes, dtype=float)
-    n = np.asarray(n, dtype=float)
-    z = stats.norm.ppf(0.5 + level / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = x / n
-        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-        return np.where(n > 0, centre - half, np.nan), np.where(n > 0, centre + half, np.nan)
 
 
 def _flag_repeats(

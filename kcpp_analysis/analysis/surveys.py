@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from kcpp_analysis.analysis.repeats import wilson_ci
+from kcpp_analysis.analysis.stats import wilson_ci
 
 _COLS = ["survey", "wave", "question", "weight", "positive"]
 
@@ -172,3 +172,76 @@ def compare_shares(
     )
     out["significant"] = out["p_value"].lt(alpha).fillna(False)
     return out
+
+
+def share_trend(
+    survey: pd.DataFrame,
+    question: str,
+    *,
+    waves: Sequence[str],
+    survey_name: str | None = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    r"""Linear trend of a weighted share across ``waves`` (oldest first): one test.
+
+    The Cochran-Armitage test for trend in proportions (Armitage 1955, *Biometrics* 11,
+    375-386) on Kish effective sample sizes: with wave scores :math:`x_i = 0, 1, ...`,
+    shares :math:`p_i`, effective sizes :math:`n_i`, pooled share :math:`\bar p` and
+    :math:`\bar x = \sum n_i x_i / \sum n_i`,
+
+    .. math:: z = \frac{\sum n_i (p_i - \bar p)(x_i - \bar x)}
+                       {\sqrt{\bar p (1 - \bar p) \sum n_i (x_i - \bar x)^2}}.
+
+    With two waves it is the pooled two-sample z-test. One test over the last waves keeps
+    a single false-alarm rate (``alpha``) where testing each pair of waves would not.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``first_wave``, ``last_wave``, ``waves`` (with responses), ``first``,
+        ``last`` (shares, 0-1), ``z``, ``p_value``, ``significant``, ``direction``
+        (``rising``, ``falling`` or ``no clear change``). NaN/"insufficient data" with
+        fewer than two waves holding responses.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"survey": "r", "question": "q", "weight": 1.0,
+    ...                   "wave": ["a"] * 100 + ["b"] * 100,
+    ...                   "positive": [True] * 80 + [False] * 20 + [True] * 60 + [False] * 40})
+    >>> r = share_trend(s, "q", waves=["a", "b"]).iloc[0]
+    >>> round(float(r.z), 3), r.direction
+    (-3.086, 'falling')
+    """
+    ws = weighted_share(survey, question, wave=list(waves), survey_name=survey_name)
+    ws = ws.set_index("wave").reindex(list(waves)).dropna(subset=["share"])
+    cols = ["first_wave", "last_wave", "waves", "first", "last", "z", "p_value"]
+    if len(ws) < 2:
+        row = dict.fromkeys(cols, np.nan)
+        row.update(waves=len(ws), significant=False, direction="insufficient data")
+        return pd.DataFrame([row])
+    order = {w: i for i, w in enumerate(waves)}
+    x = np.array([order[w] for w in ws.index], dtype=float)
+    n = ws["n_eff"].to_numpy(float)
+    p = ws["share"].to_numpy(float)
+    pbar = float((n * p).sum() / n.sum())
+    xbar = float((n * x).sum() / n.sum())
+    num = float((n * (p - pbar) * (x - xbar)).sum())
+    var = pbar * (1 - pbar) * float((n * (x - xbar) ** 2).sum())
+    z = num / np.sqrt(var) if var > 0 else np.nan
+    pv = float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan
+    sig = bool(np.isfinite(pv) and pv < alpha)
+    return pd.DataFrame(
+        [
+            {
+                "first_wave": ws.index[0],
+                "last_wave": ws.index[-1],
+                "waves": len(ws),
+                "first": float(p[0]),
+                "last": float(p[-1]),
+                "z": z,
+                "p_value": pv,
+                "significant": sig,
+                "direction": ("rising" if z > 0 else "falling") if sig else "no clear change",
+            }
+        ]
+    )

@@ -32,7 +32,6 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -44,6 +43,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kcpp_analysis.core.errors import KcppError
+from kcpp_analysis.core.hashing import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -129,14 +129,6 @@ def discard(folder: Path) -> None:
     folder = Path(folder)
     if folder.is_dir() and (folder / MARKER).is_file():
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def inventory(folder: Path, skip: set[str] = frozenset()) -> dict[str, dict]:

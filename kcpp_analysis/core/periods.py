@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 FY_PATTERN = re.compile(r"^(\d{4})/(\d{2})$")  # used with fullmatch: no trailing newline
@@ -89,6 +90,21 @@ def fy_bounds(label: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     """(first day, last day) of a financial year, both inclusive."""
     y = fy_start_year(label)
     return pd.Timestamp(y, 4, 1), pd.Timestamp(y + 1, 3, 31)
+
+
+def in_fy(dates, label: str) -> np.ndarray:
+    """Boolean mask of ``dates`` in financial year ``label``: on or after 1 April and before
+    the next 1 April (so a time of day on 31 March is in, and 1 April of the next year is
+    out). The one financial-year filter of the toolkit.
+
+    >>> d = pd.Series(pd.to_datetime(["2025-03-31 00:00", "2025-04-01 00:00", "2026-03-31 23:59",
+    ...                               "2026-04-01 00:00"]))
+    >>> in_fy(d, "2025/26").tolist()
+    [False, True, True, False]
+    """
+    s, _ = fy_bounds(label)
+    d = pd.to_datetime(pd.Series(dates) if not isinstance(dates, pd.Series) else dates)
+    return ((d >= s) & (d < pd.Timestamp(s.year + 1, 4, 1))).to_numpy(dtype=bool)
 
 
 def previous_fy(label: str, n: int = 1) -> str:
@@ -196,3 +212,22 @@ __all__ = [
     "rolling_12_months",
     "same_period_last_year",
 ]
+
+
+def like_for_like_months(
+    first: pd.Period | str, last: pd.Period | str, year: str
+) -> tuple[list[pd.Period], list[pd.Period]]:
+    """The months of financial year ``year`` that data running from ``first`` to ``last``
+    (months, inclusive) cover, and the same months a year earlier where those are covered
+    too: what a year-on-year comparison counts (a part year is "year to date").
+
+    >>> cur, prev = like_for_like_months("2024-01", "2025-12", "2025/26")
+    >>> [str(m) for m in (cur[0], cur[-1], prev[0], prev[-1])], len(cur)
+    (['2025-04', '2025-12', '2024-04', '2024-12'], 9)
+    """
+    first, last = pd.Period(first, "M"), pd.Period(last, "M")
+    s, e = fy_bounds(year)
+    months = pd.period_range(pd.Period(s, "M"), pd.Period(e, "M"), freq="M")
+    cur = [m for m in months if first <= m <= last]
+    prev = [m - 12 for m in cur if first <= m - 12 <= last]
+    return cur, prev

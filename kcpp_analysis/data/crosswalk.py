@@ -16,9 +16,11 @@ Every loader (police.uk, partner extracts, STATS19, FixMyStreet) places its rows
    share of the counterparts' population, so totals are apportioned as the population is
    and a rerun gives the same answer.
 4. **Coordinates** place a row with no usable code (point in polygon).
-5. Anything else is *unplaced*: ``no_location`` (no code and no coordinates) or
-   ``outside_area`` (a code or point outside the partnership's area). Loaders count both
-   in ``dataset.json`` and the console summary names any source losing more than 1%.
+5. Anything else is *unplaced*: ``no_location`` (no code and no coordinates),
+   ``malformed_code`` (a code that is not an LSOA code at all, e.g. ``E0101100``: a data
+   error, counted as a loss) or ``outside_area`` (a well-formed code or point outside the
+   partnership's area: expected for force-wide files). Loaders count all three in
+   ``dataset.json``; losses above 1% of a source stop ``kcpp prepare``.
 
 The boundaries are the generalised ones of the reference extract (about 1 m coordinate
 precision after generalisation of tens of metres), so a point within a few tens of metres
@@ -41,8 +43,11 @@ REASONS = (
     "split_by_share",
     "by_coordinates",
     "no_location",
+    "malformed_code",
     "outside_area",
 )
+#: an LSOA code of England or Wales (either vintage), after normalisation
+LSOA_CODE = r"^[EW]01\d{6}$"
 
 
 class Crosswalk:
@@ -63,9 +68,11 @@ class Crosswalk:
     >>> lk = pd.DataFrame({"lsoa11": ["E01000001", "E01000001"],
     ...                    "lsoa21": ["E01000002", "E01000003"]})
     >>> cw = Crosswalk(a, lookup=lk)
-    >>> codes, how = cw.place(pd.Series([" e01000002", "E01000003", "E01009999", None]))
-    >>> codes.tolist(), how.tolist()
-    (['E01000002', 'E01000003', nan, nan], ['normalised', 'exact', 'outside_area', 'no_location'])
+    >>> codes, how = cw.place(pd.Series([" e01000002", "E01000003", "E01009999", None, "E0101100"]))
+    >>> codes.tolist()
+    ['E01000002', 'E01000003', nan, nan, nan]
+    >>> how.tolist()
+    ['normalised', 'exact', 'outside_area', 'no_location', 'malformed_code']
     """
 
     def __init__(
@@ -180,7 +187,10 @@ class Crosswalk:
         rest = rest[how[todo[rest]] == -1]
         no_code = pd.isna(nv[rest]) & ~has_pt[rest]
         how[todo[rest[no_code]]] = R["no_location"]
-        how[todo[rest[~no_code]]] = R["outside_area"]
+        well_formed = pd.Series(nv[rest], dtype="string").str.fullmatch(LSOA_CODE).fillna(False)
+        malformed = ~no_code & ~has_pt[rest] & ~well_formed.to_numpy(bool)
+        how[todo[rest[malformed]]] = R["malformed_code"]
+        how[todo[rest[~no_code & ~malformed]]] = R["outside_area"]
         return (
             pd.Series(pd.Categorical.from_codes(out, categories=cats), index=codes.index),
             pd.Series(pd.Categorical.from_codes(how, categories=list(REASONS)), index=codes.index),
@@ -191,23 +201,3 @@ class Crosswalk:
         """Counts by placement rule (every rule listed, zeros included)."""
         vc = how.value_counts()
         return {r: int(vc.get(r, 0)) for r in REASONS}
-
-
-def read_lookup(path) -> pd.DataFrame:
-    """The ONS LSOA 2011 -> 2021 lookup as ``lsoa11``, ``lsoa21``, ``chgind`` (published
-    headings ``LSOA11CD``/``F_LSOA11CD``, ``LSOA21CD``, ``CHGIND``)."""
-    from kcpp_analysis.core.errors import SourceError
-    from kcpp_analysis.data.sources.common import read_csv_checked
-
-    head = read_csv_checked(path, [], kind="ONS LSOA11 to LSOA21 lookup")
-    c11 = "F_LSOA11CD" if "F_LSOA11CD" in head else "LSOA11CD"
-    for c in (c11, "LSOA21CD"):
-        if c not in head:
-            raise SourceError(f"{path}: missing column {c!r} (ONS LSOA11 to LSOA21 lookup)")
-    return pd.DataFrame(
-        {
-            "lsoa11": head[c11].str.strip().str.upper(),
-            "lsoa21": head["LSOA21CD"].str.strip().str.upper(),
-            "chgind": head["CHGIND"] if "CHGIND" in head else "",
-        }
-    )

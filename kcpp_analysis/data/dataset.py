@@ -11,7 +11,6 @@ half-written dataset that looks good.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -20,8 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kcpp_analysis.config.params import FLAGS, Params, load_params
+from kcpp_analysis.config.models import FLAGS
+from kcpp_analysis.config.params import Params, load_params
 from kcpp_analysis.core.errors import DataValidationError, KcppError
+from kcpp_analysis.core.hashing import sha256_bytes, sha256_file
 from kcpp_analysis.data import schemas
 
 log = logging.getLogger(__name__)
@@ -186,19 +187,19 @@ def validate_dataset(ds: Dataset, params: Params | None = None) -> None:
     )
     schemas.validate_table(ds.survey, "survey", schemas.survey_schema(params.sia.places))
     schemas.validate_table(ds.indicators, "indicators", schemas.indicators_schema())
+    if "insight" in ds.extras:
+        from kcpp_analysis.config.partnership import CHANNELS
+
+        schemas.validate_table(
+            ds.extras["insight"],
+            "insight",
+            schemas.insight_schema(params.sia.places, list(params.insight.topics), list(CHANNELS)),
+        )
     schemas.check_lsoas_in_areas(ds.incidents, ds.areas)
     if "coverage" in ds.meta and len(ds.incidents):
         schemas.check_coverage(
             ds.incidents, ds.meta["coverage"]["start"], ds.meta["coverage"]["end"]
         )
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def source_coverage(incidents: pd.DataFrame) -> dict[str, dict]:
@@ -243,7 +244,7 @@ def fingerprint_of(table_hashes: dict[str, str]) -> str:
     tables, then any extra tables by name)."""
     names = [*TABLES, *sorted(k for k in table_hashes if k not in TABLES)]
     joined = "|".join(f"{t}:{table_hashes[t]}" for t in names)
-    return hashlib.sha256(joined.encode()).hexdigest()
+    return sha256_bytes(joined)
 
 
 def write_dataset(
@@ -394,12 +395,12 @@ def _write_tables(ds: Dataset, tmp: Path) -> dict:
         df = normalise_table(ds.table(t), t, keep_categories=True)
         f = tmp / f"{t}.parquet"
         _to_parquet(df, f)
-        hashes[t] = _sha256(f)
+        hashes[t] = sha256_file(f)
         rows[t] = len(df)
     for name, df in sorted(ds.extras.items()):
         f = tmp / f"{name}.parquet"
         _to_parquet(df, f)
-        hashes[name] = _sha256(f)
+        hashes[name] = sha256_file(f)
         rows[name] = len(df)
     meta = dict(ds.meta)
     meta.update(
@@ -458,7 +459,7 @@ def load_dataset(
         f = path / info["file"]
         if not f.exists():
             raise KcppError(f"{path}: table file {info['file']} is missing")
-        if _sha256(f) != info["sha256"]:
+        if sha256_file(f) != info["sha256"]:
             raise KcppError(
                 f"{f}: content does not match the hash in dataset.json; the prepared dataset was "
                 "changed after `kcpp prepare`. Prepare it again."
@@ -467,7 +468,7 @@ def load_dataset(
     extras = {}
     for name, info in (meta.get("extras") or {}).items():
         f = path / info["file"]
-        if not f.exists() or _sha256(f) != info["sha256"]:
+        if not f.exists() or sha256_file(f) != info["sha256"]:
             raise KcppError(
                 f"{f}: missing, or its content does not match the hash in dataset.json; "
                 "prepare the dataset again"

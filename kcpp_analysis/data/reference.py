@@ -29,13 +29,13 @@ contain OS data (c) Crown copyright and database right.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import pandas as pd
 
 from kcpp_analysis.core.errors import SourceError
+from kcpp_analysis.core.hashing import sha256_file
 from kcpp_analysis.core.paths import REFERENCE_DIR
 
 DEFAULT_LAD = "E08000034"  # Kirklees
@@ -137,15 +137,8 @@ PUBLISHERS = {
 }
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _need(folder: Path, key: str) -> Path:
+def need_national(folder: Path, key: str) -> Path:
+    """The path of one national open file in ``folder``, or a SourceError naming it."""
     p = folder / NATIONAL_FILES[key]
     if not p.is_file():
         raise SourceError(f"{p}: national file not found (kcpp reference build needs it)")
@@ -238,7 +231,7 @@ def _force_area_12m(pu: pd.DataFrame, folder: Path, lad: str) -> pd.DataFrame:
     """The police.uk 12-month counts of every district and ward in the file (the force
     area), by crime type, with Census 2021 residents: for West Yorkshire comparisons on
     real counts (aggregates of open data, no records)."""
-    lk = pd.read_csv(_need(folder, "lookup"), dtype=str)
+    lk = pd.read_csv(need_national(folder, "lookup"), dtype=str)
     m = pu.merge(lk, left_on="lsoa21cd", right_on="lsoa21_code", how="inner")
     types = [c for c in pu.columns if c.startswith("n12m_")]
     parts = []
@@ -269,7 +262,7 @@ def build_reference(lad: str, folder: Path, out: Path | None = None) -> Path:
     """
     folder = Path(folder)
     out = Path(out) if out else REFERENCE_DIR / lad
-    lk = pd.read_csv(_need(folder, "lookup"), dtype=str)
+    lk = pd.read_csv(need_national(folder, "lookup"), dtype=str)
     lk = lk[lk["ltla24_code"] == lad]
     if lk.empty:
         raise SourceError(
@@ -277,7 +270,7 @@ def build_reference(lad: str, folder: Path, out: Path | None = None) -> Path:
         )
     lad_name = lk["ltla24_name"].iloc[0]
     codes = set(lk["lsoa21_code"])
-    f7 = pd.read_csv(_need(folder, "iod_file7"))
+    f7 = pd.read_csv(need_national(folder, "iod_file7"))
     f7 = f7[f7["LSOA code (2021)"].isin(codes)]
     missing = codes - set(f7["LSOA code (2021)"])
     if missing:
@@ -305,7 +298,7 @@ def build_reference(lad: str, folder: Path, out: Path | None = None) -> Path:
         ),
         on="lsoa_code",
     )
-    census = pd.read_csv(_need(folder, "census"), dtype={"usual_residents": "int64"})
+    census = pd.read_csv(need_national(folder, "census"), dtype={"usual_residents": "int64"})
     census = census[census["lsoa21_code"].isin(codes)]
     pop = census.pivot_table(
         index="lsoa21_code", columns="age_group", values="usual_residents", aggfunc="sum"
@@ -313,7 +306,7 @@ def build_reference(lad: str, folder: Path, out: Path | None = None) -> Path:
     pop = pop[list(AGE_BANDS.values())]
     pop.insert(0, "population", pop.sum(axis=1))
     a = a.merge(pop, left_on="lsoa_code", right_index=True, how="left")
-    ruc = pd.read_csv(_need(folder, "ruc"), dtype=str)
+    ruc = pd.read_csv(need_national(folder, "ruc"), dtype=str)
     ruc = ruc[ruc["lsoa21_code"].isin(codes)].rename(
         columns={"lsoa21_code": "lsoa_code", "ruc21_code": "ruc21", "ruc": "urban_rural"}
     )
@@ -390,8 +383,10 @@ def build_reference(lad: str, folder: Path, out: Path | None = None) -> Path:
         "n_lsoas": int(len(a)),
         "n_wards": int(a["ward_code"].nunique()),
         "population_census2021": int(a["population"].sum()),
-        "inputs": {f: _sha256(folder / f) for f in inputs.values()},
-        "outputs": {p.name: _sha256(p) for p in sorted(tmp.iterdir()) if p.name != "manifest.json"},
+        "inputs": {f: sha256_file(folder / f) for f in inputs.values()},
+        "outputs": {
+            p.name: sha256_file(p) for p in sorted(tmp.iterdir()) if p.name != "manifest.json"
+        },
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     if out.exists() and any(out.iterdir()) and not (out / "manifest.json").is_file():
@@ -452,7 +447,7 @@ def compare_extracts(a: Path, b: Path) -> list[str]:
     names = {p.name for p in Path(a).iterdir()} | {p.name for p in Path(b).iterdir()}
     for n in sorted(names):
         pa_, pb_ = Path(a) / n, Path(b) / n
-        if not (pa_.is_file() and pb_.is_file()) or _sha256(pa_) != _sha256(pb_):
+        if not (pa_.is_file() and pb_.is_file()) or sha256_file(pa_) != sha256_file(pb_):
             diffs.append(n)
     return diffs
 
@@ -466,3 +461,11 @@ __all__ = [
     "RANK_COLUMNS",
     "N_LSOA_IOD2025",
 ]
+
+
+def geometries(geojson: dict) -> dict:
+    """``code -> shapely geometry`` from a GeoJSON FeatureCollection whose features carry a
+    ``code`` property (the reference extract's layout)."""
+    from shapely.geometry import shape
+
+    return {f["properties"]["code"]: shape(f["geometry"]) for f in geojson["features"]}

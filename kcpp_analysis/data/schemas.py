@@ -23,14 +23,14 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)
     import pandera.pandas as pa
 
-from kcpp_analysis.config.params import (
+from kcpp_analysis.config.models import (
     AGE_BANDS,
     FLAGS,
     HATE_STRANDS,
+    INCIDENT_SOURCES,
     LOCATION_TYPES,
     SEVERITIES,
     SEXES,
-    SOURCES,
 )
 from kcpp_analysis.core.errors import DataValidationError
 from kcpp_analysis.core.periods import FY_PATTERN
@@ -112,7 +112,7 @@ def incidents_schema(categories: list[str] | None = None) -> pa.DataFrameSchema:
         "incident_id": pa.Column(str, nullable=False),
         "date": pa.Column(pa.DateTime, nullable=False),
         "date_precision": pa.Column(str, pa.Check.isin(["day", "month"])),
-        "source": pa.Column(str, pa.Check.isin(list(SOURCES))),
+        "source": pa.Column(str, pa.Check.isin(list(INCIDENT_SOURCES))),
         "category": pa.Column(str, cat_checks),
         "lsoa_code": pa.Column(str, pa.Check.str_matches(LSOA_PATTERN)),
         "victim_id": pa.Column(str, nullable=True),
@@ -198,6 +198,24 @@ def indicators_schema() -> pa.DataFrameSchema:
         strict=True,
         ordered=False,
         unique=["indicator_id", "period"],
+    )
+
+
+def insight_schema(places: list[str], topics: list[str], channels: list[str]) -> pa.DataFrameSchema:
+    """Schema of the ``insight`` extra table (coded engagement feedback; no personal data)."""
+    return pa.DataFrameSchema(
+        {
+            "date": pa.Column(pa.DateTime, nullable=False),
+            "date_precision": pa.Column(str, pa.Check.isin(["day", "month"])),
+            "place": pa.Column(str, pa.Check.isin(places)),
+            "ward_code": pa.Column(str, pa.Check.str_matches(r"^(E05|X05)\d{6}$"), nullable=True),
+            "channel": pa.Column(str, pa.Check.isin(channels)),
+            "topic": pa.Column(str, pa.Check.isin(topics)),
+            "mentions": pa.Column("int64", pa.Check.ge(1)),
+            "concern": pa.Column(float, pa.Check.in_range(1, 3), nullable=True),
+        },
+        strict=True,
+        ordered=False,
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kcpp_analysis.config.params import Params, Priority, Selection
+from kcpp_analysis.config.models import Priority, Selection
+from kcpp_analysis.config.params import Params
 
 
 def select_incidents(

@@ -38,14 +38,6 @@ BOUNDARY_CREDIT = (
 SUPPRESSED_COLOUR = "#d9d9d9"
 
 
-def geometries(geojson: dict) -> dict:
-    """``code -> shapely geometry`` from a GeoJSON FeatureCollection whose features carry a
-    ``code`` property (the reference extract's layout)."""
-    from shapely.geometry import shape
-
-    return {f["properties"]["code"]: shape(f["geometry"]) for f in geojson["features"]}
-
-
 def class_breaks(values, n_classes: int = 5, decimals: int = 1) -> list[float]:
     """Quantile class breaks (``n_classes + 1`` edges, fewer when values tie), rounded.
 

@@ -96,6 +96,15 @@ def join_list(items) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def capitalise(s: str) -> str:
+    """First letter upper case, the rest unchanged (unlike ``str.capitalize``).
+
+    >>> capitalise("continue to monitor: ASB")
+    'Continue to monitor: ASB'
+    """
+    return s[:1].upper() + s[1:]
+
+
 def lower_first(s: str) -> str:
     return s[:1].lower() + s[1:] if s and not s[:2].isupper() else s
 
@@ -284,157 +293,125 @@ def concentration_sentence(label: str, conc) -> str:
     )
 
 
+def fmt_versus(value: float, target: float, unit: str) -> tuple[str, str]:
+    """Format a value and its target with enough decimals that they differ when they are
+    not equal (74.95% against 75.00% is never printed as "75.0%, not meeting 75.0%").
+
+    >>> fmt_versus(74.95, 75.0, "%"), fmt_versus(74.0, 75.0, "%")
+    (('74.95%', '75.00%'), ('74.0%', '75.0%'))
+    >>> fmt_versus(1000.4, 1000.0, "count")
+    ('1,000.4', '1,000.0')
+    """
+    if (
+        value is None
+        or target is None
+        or any(isinstance(v, float) and math.isnan(v) for v in (value, target))
+    ):
+        return fmt_value(value, unit), fmt_value(target, unit)
+    base = 1 if unit == "%" else 0
+    for dp in range(base, base + 4):
+        spec = f",.{dp}f"
+        a, b = fmt_number(value, spec), fmt_number(target, spec)
+        if a != b or value == target:
+            break
+    suffix = "%" if unit == "%" else ""
+    return a + suffix, b + suffix
+
+
+def target_in_words(row) -> str:
+    """A KPI's target as a reader would say it (a KPI table row)."""
+    t, unit, rule = row.target, row.unit, row.target_rule
+    if t is None or (isinstance(t, float) and math.isnan(t)):
+        return "n/a"
+    v = fmt_value(t, unit)
+    if rule == "below_baseline":
+        return f"below the baseline ({v})"
+    if rule == "above_baseline":
+        return f"above the baseline ({v})"
+    if rule == "at_most":
+        return f"at most {v}"
+    if rule == "at_least":
+        return f"at least {v}"
+    return f"{fmt_value(row.target_value, unit)} fewer each year than the baseline ({v} this year)"
+
+
+def kpi_notes(row, period: str) -> list[str]:
+    """The notes a KPI row needs: year to date, the target's and baseline's own notes, and a
+    fixed target on the wrong side of the baseline."""
+    out = []
+    months = row.ytd_months
+    if months is not None and not (isinstance(months, float) and math.isnan(months)):
+        months = int(months)
+        end = (pd.Timestamp(int(period[:4]), 4, 1) + pd.DateOffset(months=months - 1)).strftime(
+            "%B"
+        )
+        measured = " and the baseline" if row.baseline_source == "measured" else ""
+        note = (
+            f"Year to date (April to {end}): the data end part-way through {period}, so this "
+            f"year, the previous year{measured} are counted over the same months"
+        )
+        if row.baseline_source == "plan" or row.target_rule in (
+            "at_most",
+            "at_least",
+            "reduce_by_per_year",
+        ):
+            note += (
+                f"; the plan's whole-year figures are scaled by "
+                f"{fmt_pct(100 * row.ytd_share, 1)}, the share of a year's incidents falling "
+                "in those months in the years the data cover in full."
+            )
+        else:
+            note += "."
+        out.append(note)
+    for n in (row.target_note, row.baseline_note):
+        if n:
+            out.append(n)
+    if row.target_wrong_side:
+        out.append(
+            f"The target ({fmt_number(row.target_value, 'g')}) is on the wrong side of the "
+            f"baseline ({fmt_number(row.baseline, ',.1f')}): a worse value than the baseline "
+            "would still meet it."
+        )
+    return out
+
+
 def kpi_sentence(row) -> str:
-    """One KPI against its target."""
-    val = fmt_value(row.current, row.unit)
-    tgt = fmt_value(row.target, row.unit)
+    """One KPI against its target, with only tested changes called improving or worsening."""
     if row.status == "no data":
         return f"{row.label}: no data for this year."
+    val, tgt = fmt_versus(row.current, row.target, row.unit)
     met = "meeting" if row.status == "met" else "not meeting"
     travel = {
-        "improving": ", and improving",
-        "worsening": ", and worsening",
+        "improving": ", and improving significantly on last year",
+        "worsening": ", and worsening significantly on last year",
         "no significant change": ", with no significant change on last year",
     }.get(row.direction_of_travel, "")
     return f"{row.label} was {val}, {met} the target ({tgt}){travel}."
 
 
-def headline(
-    theme_title: str,
-    period: str,
-    assessments: pd.DataFrame,
-    kpi_table: pd.DataFrame,
-    key_sentences: list[str],
-) -> list[str]:
-    """4-8 headline sentences for a theme from its assessment, KPIs and key findings."""
-    out = []
-    n = len(assessments)
-    hf = assessments[assessments["recommendation"] == "high focus"]
-    names = ", ".join(hf["priority"].str.lower()) if len(hf) else ""
-    if len(hf):
-        out.append(
-            f"Of the {n} priorities of {lower_first(theme_title)}, {len(hf)} "
-            f"{'needs' if len(hf) == 1 else 'need'} high focus in {period}: {names}."
-        )
-    else:
-        out.append(
-            f"None of the {n} priorities of {lower_first(theme_title)} needs high focus in "
-            f"{period}; all can be maintained and monitored."
-        )
-    k = kpi_table[kpi_table["status"] != "no data"]
-    if len(k):
-        met = int((k["status"] == "met").sum())
-        out.append(f"{met} of {len(k)} KPIs with data are meeting their targets.")
-    out.extend(s for s in key_sentences if s)
-    return out[:8]
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """``1 priority``, ``2 priorities``.
 
-
-def _lower_labels(labels: str) -> str:
-    return ", ".join(lower_first(x) for x in labels.split("; ") if x)
-
-
-def rationale(row, *, threshold: int = 5) -> str:
-    """The rationale of a priority rating from its evidence (a ``priority_assessment`` row).
-
-    Year-on-year counts are quoted only when both are 0 or at least ``threshold`` (the
-    disclosure rule: a change with one count published reveals the other); a change is
-    called a rise or fall only when its test is significant.
-
-    Examples
-    --------
-    >>> rationale({"recommendation": "maintain and monitor", "has_data": True,
-    ...            "current": 90.0, "previous": 100.0, "yoy_change_pct": -10.0,
-    ...            "yoy_significant": False, "trend_direction": "no clear change",
-    ...            "annual_change_pct": -1.0, "kpis_total": 0, "kpis_not_met": 0,
-    ...            "kpis_red": "", "kpis_near": "", "survey_worsening": False,
-    ...            "statutory_duty": "", "connected_partnership": ""})
-    'Maintain and monitor: No clear change year on year (100 to 90, -10%); no clear underlying trend.'
+    >>> plural(1, "KPI"), plural(3, "KPI"), plural(2, "priority", "priorities")
+    ('1 KPI', '3 KPIs', '2 priorities')
     """
-    r = row if isinstance(row, dict) else row._asdict()
-    ev: list[str] = []
-    if not r.get("has_data", True):
-        ev.append("no data held for this priority in the dataset")
-    cur, prv = r.get("current"), r.get("previous")
-    if cur is not None and not pd.isna(cur) and (cur > 0 or (prv or 0) > 0):
-        small = any(1 <= v < threshold for v in (cur, prv) if v is not None and not pd.isna(v))
-        if small:
-            ev.append(f"too few incidents to compare years (fewer than {threshold} in one year)")
-        elif prv and prv > 0:
-            nums = (
-                f"{fmt_count(prv)} to {fmt_count(cur)}, {fmt_pct(r['yoy_change_pct'], sign=True)}"
-            )
-            if r.get("yoy_significant"):
-                ev.append(
-                    f"incidents {'rose' if cur > prv else 'fell'} significantly year on "
-                    f"year ({nums})"
-                )
-            else:
-                ev.append(f"no clear change year on year ({nums})")
-        else:
-            ev.append(f"{fmt_count(cur)} incidents this year and none the year before")
-    td = r.get("trend_direction")
-    rd = r.get("recent_direction")
-    if td in ("increasing", "decreasing"):
-        s = f"the underlying trend is {td} ({fmt_pct(r['annual_change_pct'], 1, True)} a year)"
-        if rd in ("increasing", "decreasing", "no clear change") and rd != td:
-            s += (
-                f", but over the last three years it is {rd} "
-                f"({fmt_pct(r.get('recent_change_pct'), 1, True)} a year)"
-                if rd != "no clear change"
-                else ", but with no clear direction over the last three years"
-            )
-        ev.append(s)
-    elif td == "no clear change":
-        ev.append("no clear underlying trend")
-    n_with = int(r.get("kpis_total") or 0)
-    if n_with:
-        red, near = r.get("kpis_red") or "", r.get("kpis_near") or ""
-        if red:
-            ev.append(
-                f"{len(red.split('; '))} of {n_with} KPI(s) missed and not improving "
-                f"({_lower_labels(red)})"
-            )
-        if near:
-            ev.append(
-                f"{len(near.split('; '))} KPI(s) missed but within 5% of target or "
-                f"improving significantly ({_lower_labels(near)})"
-            )
-        if not int(r.get("kpis_not_met") or 0):
-            amber = r.get("kpis_amber_met") or ""
-            ev.append(
-                f"all {n_with} KPI(s) met"
-                + (
-                    f", but {len(amber.split('; '))} significantly worsening (AMBER: "
-                    f"{_lower_labels(amber)})"
-                    if amber
-                    else ""
-                )
-            )
-    if r.get("survey_worsening"):
-        ev.append(
-            "residents' perceptions have worsened significantly (community impact escalating)"
-        )
-    if r.get("statutory_duty"):
-        ev.append(
-            f"statutory duty ({r['statutory_duty']}), assured by "
-            f"{'the ' + r['connected_partnership'] if r.get('connected_partnership') else 'the partnership board'}"
-            "; a duty does not change the score"
-        )
-    elif r.get("connected_partnership"):
-        ev.append(f"in view of the {r['connected_partnership']}")
-    why = "; ".join(ev) or "no evidence available"
-    out = f"{r['recommendation'].capitalize()}: {why[0].upper() + why[1:]}."
-    total = r.get("total")
-    if total is not None and not pd.isna(total):
-        out += (
-            f" Score {total:.0f}/100 = concern {r['concern']:.0f} x harm "
-            f"{(1 + int(r['harm'])) / 4:.2f}; confidence {r['confidence']}"
-            + (
-                " (high-focus band, but too little evidence: an intelligence gap)."
-                if r.get("thin_evidence")
-                else "."
-            )
-        )
-    elif "total" in r:
-        out += " No evidence to score: an intelligence gap."
-    return out
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+def spread_sentence(name: str, value: float, group: pd.Series, group_label: str) -> str:
+    """A hedged sentence on where ``value`` sits in ``group``'s spread (z-score bands:
+    within 1 sd "similar to", 1-2 sd "higher/lower than most", beyond 2 sd "well above/below")."""
+    g = group.dropna().astype(float)
+    if len(g) < 3 or g.std() == 0:
+        return ""
+    z = (value - g.mean()) / g.std()
+    if abs(z) < 1:
+        where = "similar to"
+    elif abs(z) < 2:
+        where = "higher than most of" if z > 0 else "lower than most of"
+    else:
+        where = "well above" if z > 0 else "well below"
+    return (
+        f"{name}: {value:,.1f} per 1,000, {where} {group_label} (mean {g.mean():,.1f}, "
+        f"range {g.min():,.1f} to {g.max():,.1f})."
+    )

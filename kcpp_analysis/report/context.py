@@ -16,13 +16,17 @@ from typing import Any
 
 import pandas as pd
 
+from kcpp_analysis.analysis.assessment import previous_ratings
+from kcpp_analysis.analysis.benchmark import ComparatorGroups, comparator_groups
 from kcpp_analysis.analysis.deprivation import lsoa_rates
-from kcpp_analysis.analysis.kpis import priority_series
-from kcpp_analysis.analysis.trends import TrendFit, fit_trend
-from kcpp_analysis.config.params import Params, Priority, load_params
-from kcpp_analysis.core.errors import ConfigError
+from kcpp_analysis.analysis.evidence import insight_for_year, priority_series
+from kcpp_analysis.analysis.trends import TrendFit, fit_trend, recent_trend, year_on_year
+from kcpp_analysis.config.models import Priority
+from kcpp_analysis.config.params import Params, load_params
+from kcpp_analysis.core.errors import ConfigError, SourceError
 from kcpp_analysis.core.periods import fy_bounds, previous_fy
 from kcpp_analysis.data.dataset import Dataset, load_dataset
+from kcpp_analysis.data.national import load_benchmark
 from kcpp_analysis.data.selection import select_incidents
 from kcpp_analysis.report.gate import DisclosureGate, PublishedTable, csv_safe
 
@@ -162,12 +166,80 @@ class ReportContext:
             ("fit", pr.id), lambda: fit_trend(self.series(pr), interruptions=self.interruptions)
         )
 
+    def yoy(self, pr: Priority) -> pd.Series | None:
+        """The year-on-year test of the priority, with the report's settings (one row of
+        :func:`kcpp_analysis.analysis.trends.year_on_year`); the rating and the section
+        read this same result. None when the series holds no incident."""
+
+        def build():
+            s = self.series(pr)
+            if not len(s) or s["count"].sum() == 0:
+                return None
+            alpha = self.settings("year_on_year", pr).alpha
+            return year_on_year(s, self.year, fit=self.fit(pr), alpha=alpha).iloc[0]
+
+        return self._cached(("yoy", pr.id), build)
+
+    def recent(self, pr: Priority) -> pd.Series | None:
+        """The direction over the last ``trend.recent_months`` months (one row of
+        :func:`kcpp_analysis.analysis.trends.recent_trend`), shared by rating and sections."""
+
+        def build():
+            s = self.series(pr)
+            if not len(s) or s["count"].sum() == 0:
+                return None
+            months = self.settings("trend", pr).recent_months
+            return recent_trend(s, self.fit(pr), months=months).iloc[0]
+
+        return self._cached(("recent", pr.id), build)
+
+    @property
+    def insight(self) -> pd.DataFrame | None:
+        """The SIA year's community insight rows (None: no insight supplied)."""
+        return self._cached("insight", lambda: insight_for_year(self.dataset, self.year))
+
+    @property
+    def previous_set(self) -> Path:
+        """Where last year's published report set would be (beside this one)."""
+        return self.output_dir.parent / previous_fy(self.year).replace("/", "-")
+
+    @property
+    def previous_ratings(self) -> tuple[dict[str, dict], str]:
+        """Last assessment's rating per priority and where it came from."""
+        return self._cached(
+            "previous_ratings", lambda: previous_ratings(self.params, self.previous_set)
+        )
+
     def lsoa(self, pr: Priority, year: str) -> pd.DataFrame:
         """Counts and rates per LSOA for one financial year."""
         return self._cached(
             ("lsoa", pr.id, year),
             lambda: lsoa_rates(self.incidents(pr), self.dataset.areas, period=year),
         )
+
+    def benchmark_tables(self) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+        """The shipped England tables (LA benchmark, rate by IMD decile), or None when absent."""
+
+        def build():
+            try:
+                return load_benchmark()
+            except SourceError as exc:
+                log.warning("benchmark tables unavailable: %s", exc)
+                return None
+
+        return self._cached("benchmark_tables", build)
+
+    def comparators(self) -> ComparatorGroups | None:
+        """Every comparator group of the area (built once), or None without the tables."""
+
+        def build():
+            t = self.benchmark_tables()
+            code = self.params.sia.lad_code
+            if t is None or code not in set(t[0]["ltla24_code"]):
+                return None
+            return comparator_groups(t[0], code, self.params.benchmark)
+
+        return self._cached("comparators", build)
 
     def record_test(self, kind: str, n: int = 1) -> None:
         """Count a labelled significance test (for the multiplicity statement)."""
@@ -254,8 +326,10 @@ def open_report(
     ``outputs/interactive/`` (never the published report folder).
     """
     from kcpp_analysis.core.paths import default_outputs_dir, default_prepared_dir
+    from kcpp_analysis.report.sections import check_params
 
     params = load_params(params_dir)
+    check_params(params)
     year = year or params.sia.sia_year
     if not str(data_dir):
         from kcpp_analysis.data.prepare.demo import prepare_demo

@@ -7,6 +7,7 @@ from functools import lru_cache
 import jinja2
 
 from kcpp_analysis.presentation.narrative import fmt_number
+from kcpp_analysis.presentation.recommendation import rag_label
 
 
 @lru_cache(maxsize=1)
@@ -20,7 +21,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["num"] = fmt_number
-    env.filters["rag_label"] = lambda r: {"grey": "NO DATA"}.get(str(r), str(r).upper())
+    env.filters["rag_label"] = rag_label
     return env
 
 

@@ -1,26 +1,29 @@
-"""The overview's executive summary, scoring matrix and SIA framing.
+"""The overview's executive summary, the decision method and the SIA framing.
 
-- :func:`scoring_block`: the published rules (``params/prioritisation.yaml``) and every
-  priority's criterion scores, concern, harm factor, total, confidence, duty and
-  recommendation, so a reader can recompute any recommendation.
-- :func:`executive_summary_block`: 5-8 key messages generated from the scored results
-  (recommended high-focus list; what is rising; where; who; KPI delivery; the decision the
-  board is asked for), intelligence gaps detected from the dataset, data caveats on
-  police-recorded crime, and the analyst-supplied framing sections read from
-  ``params/framing/*.md`` (horizon scanning (PESTELO), consultation and public-meeting
-  findings, partnership activity), each replaced by a placeholder saying what is missing when
-  the file is absent. Markdown is rendered with raw HTML escaped.
+- :func:`key_messages`: plain-English messages from the typed assessments (the classes, what
+  changed since the last assessment, where the partnership's proposals differ, where, who,
+  KPI delivery, the decision asked of the board);
+- :func:`intelligence_gaps`: every gap rolled up once with the data owner to ask
+  (``params/sia.yaml: data_owners``): missing or partial sources, priorities without data
+  or with thin evidence, KPIs with no data or untestable changes, missing profile fields,
+  insight not supplied and concerns the data cannot test;
+- :func:`method_block`: the method's classes and criteria with their printed rules (numbers
+  rendered from the parameters) and the evidence score's rules and every priority's scores;
+- :func:`framing_sections`: the analysts' Markdown (``params/framing/*.md``), raw HTML
+  escaped, or a prompt saying what is missing.
 
-Every number in a message is an aggregate already published elsewhere in the set (rates,
-percentages and counts of at least the disclosure threshold).
+Every number in a message is an aggregate already published elsewhere in the set.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from kcpp_analysis.analysis.prioritisation import CRITERIA
-from kcpp_analysis.presentation import narrative
+from kcpp_analysis.analysis.assessment import PriorityAssessment
+from kcpp_analysis.analysis.insight import untestable_concerns
+from kcpp_analysis.config.scoring import EVIDENCE
+from kcpp_analysis.core.periods import fy_bounds
+from kcpp_analysis.presentation import narrative, recommendation
 from kcpp_analysis.report.results import Block
 
 FRAMING = {
@@ -53,181 +56,129 @@ CAVEATS = [
     "figures carry that imprecision.",
 ]
 
+#: the order classes are listed in (highest concern first)
+CLASS_ORDER = ["high focus", "cross-cutting", "continue to monitor", "no data"]
 
-def scoring_block(ctx, assessment: pd.DataFrame) -> Block:
-    """The scoring rules and the scored table (published through the gate: no counts)."""
-    sc = ctx.params.scoring
-    a = assessment.copy()
-    cols = {"priority": "Priority", "harm": "Harm"}
-    for c in CRITERIA:
-        if c in sc.criteria:
-            cols[f"score_{c}"] = sc.criteria[c].label
-    cols.update(
-        {
-            "concern": "Concern (0-100)",
-            "total": "Total (0-100)",
-            "confidence": "Confidence",
-            "duty": "Duty",
-            "recommendation": "Recommendation",
-        }
-    )
-    a["duty"] = [
-        (
-            f"assured by {r.connected_partnership or 'the partnership board'}"
-            if r.statutory_duty
-            else ""
-        )
-        for r in a.itertuples()
-    ]
-    a["recommendation"] = [
-        r.recommendation + (" (override)" if r.overridden else "") for r in a.itertuples()
-    ]
-    t = a[[c for c in cols if c in a.columns]].rename(columns=cols)
-    t = t.sort_values("Total (0-100)", ascending=False, na_position="last")
-    fmt = {v: ".0f" for k, v in cols.items() if k.startswith("score_")}
-    fmt.update({"Concern (0-100)": ".0f", "Total (0-100)": ".0f", "Harm": ".0f"})
-    pub = ctx.gate.table(t, "overview_scores", formats=fmt, caption=f"Priority scores, {ctx.year}")
-    rules = [
-        {"label": c.label, "weight": c.weight, "rule": c.rule}
-        for k, c in sc.criteria.items()
-        if k in CRITERIA
-    ]
-    return Block(
-        "scoring.html.j2",
-        {
-            "rules": rules,
-            "bands": sc.bands,
-            "confidence": sc.confidence,
-            "harm": [
-                (ctx.params.priority(pid).title, grade)
-                for pid, grade in sc.harm.items()
-                if any(pid == p.id for th in ctx.params.themes.values() for p in th.priorities)
-            ],
-        },
-        tables=(pub,),
+
+def ordered(assessments: list[PriorityAssessment]) -> list[PriorityAssessment]:
+    """By class (high focus first), then evidence score (highest first), then name."""
+    return sorted(
+        assessments,
+        key=lambda a: (
+            CLASS_ORDER.index(a.final_status) if a.final_status in CLASS_ORDER else 9,
+            -(a.total if a.total is not None else -1),
+            a.priority,
+        ),
     )
 
 
-def _top_criteria(r, scoring) -> list[str]:
-    out = []
-    for c in CRITERIA:
-        v = r.get(f"score_{c}")
-        if c in scoring.criteria and v is not None and not pd.isna(v) and v >= 3:
-            out.append(narrative.lower_first(scoring.criteria[c].label))
-    return out
+def _names(items) -> str:
+    return narrative.join_list([narrative.lower_first(x) for x in items])
 
 
-def key_messages(ctx, assessment: pd.DataFrame, kpis: pd.DataFrame, where: str | None) -> list:
-    """5-8 plain-English messages from the scored results (no new numbers)."""
-    a = assessment
+def key_messages(ctx, assessments: list[PriorityAssessment], kpis: pd.DataFrame, where) -> list:
+    """5-8 plain-English messages from the assessments (no new numbers)."""
+    by: dict[str, list[str]] = {}
+    for a in ordered(assessments):
+        by.setdefault(a.final_status, []).append(a.priority)
+    n = len(assessments)
     msgs = []
-    hf = a[a["recommendation"] == "high focus"].sort_values("total", ascending=False)
-    if len(hf):
-        msgs.append(
-            f"{len(hf)} of {len(a)} priorities are recommended for high focus: "
-            f"{narrative.join_list(hf['priority'])}."
-        )
-    else:
-        msgs.append(f"None of the {len(a)} priorities scores in the high-focus band this year.")
-    worse = a[
-        a["yoy_label"].isin(["rose significantly", "fell significantly"]) & (a["score_change"] == 3)
+    hf = by.get("high focus", [])
+    msgs.append(
+        f"{len(hf)} of {n} priorities are recommended for high focus: {_names(hf)}."
+        if hf
+        else f"None of the {n} priorities is recommended for high focus."
+    )
+    rest = [
+        f"{recommendation.status_label(s).lower()}: {_names(by[s])}"
+        for s in ("cross-cutting", "continue to monitor")
+        if by.get(s)
     ]
-    if len(worse):
+    if rest:
+        msgs.append(narrative.capitalise(narrative.join_list(rest)) + ".")
+    if by.get("no data"):
         msgs.append(
-            "Changed significantly in the wrong direction on last year: "
-            f"{narrative.join_list(worse['priority'])}."
+            f"No data are held for {narrative.plural(len(by['no data']), 'priority', 'priorities')} "
+            f"({_names(by['no data'])}): they cannot be assessed from data and are listed as "
+            "intelligence gaps."
         )
-    else:
-        msgs.append("No priority changed significantly in the wrong direction on last year.")
-    trend = a[a["score_trend"] == 3]
-    if len(trend):
+    up = [a.priority for a in assessments if a.movement == "up"]
+    down = [a.priority for a in assessments if a.movement == "down"]
+    if up or down:
+        bits = []
+        if up:
+            bits.append(f"more concern than last time for {_names(up)}")
+        if down:
+            bits.append(f"less for {_names(down)}")
+        msgs.append("Since the last assessment: " + "; ".join(bits) + ".")
+    differ = [a for a in assessments if a.agrees is False]
+    if differ:
         msgs.append(
-            "Moving the wrong way over the last three years: "
-            f"{narrative.join_list(trend['priority'])}."
+            f"The data-led recommendation differs from the partnership's proposal for "
+            f"{_names([a.priority for a in differ])} (reasons in the priority table)."
         )
     if where:
         msgs.append(where)
-    rep = a[a["repeat_pct"].notna()].sort_values("repeat_pct", ascending=False)
-    if len(rep):
-        r = rep.iloc[0]
-        msgs.append(
-            f"Repeat victims: {narrative.fmt_pct(r.repeat_pct)} of {narrative.lower_first(r.priority)} "
-            "incidents were against a victim with another incident in the previous 12 months."
-        )
     k = kpis[kpis["status"] != "no data"]
     if len(k):
         msgs.append(
-            f"{int((k['status'] == 'met').sum())} of {len(k)} KPIs with data met their target; "
-            f"{int((k['rag'] == 'red').sum())} are red (missed and not improving)."
+            f"{int((k['status'] == 'met').sum())} of {narrative.plural(len(k), 'KPI')} with "
+            f"data met their target; {int((k['rag'] == 'red').sum())} are red (missed and "
+            "not improving)."
         )
-    thin = a[a.get("thin_evidence", False) == True]  # noqa: E712
-    gaps = a[a["recommendation"] == "insufficient evidence"]
-    ask = "The board is asked to confirm the high-focus list"
-    if a["overridden"].any():
-        ask += f" and the {int(a['overridden'].sum())} analyst override(s)"
-    if len(thin) or len(gaps):
-        ask += (
-            ", and to commission the evidence missing for "
-            f"{narrative.join_list(list(thin['priority']) + list(gaps['priority']))}"
-        )
-    msgs.append(ask + ".")
+    ask = "The board is asked to agree the recommended class for each priority"
+    if any(a.overridden for a in assessments):
+        ask += " and the overrides recorded"
+    msgs.append(ask + ", and to commission the evidence listed under intelligence gaps.")
     return msgs[:8]
 
 
-def executive_summary_block(ctx, assessment: pd.DataFrame, kpis: pd.DataFrame, where) -> Block:
-    sc = ctx.params.scoring
-    hf = assessment[assessment["recommendation"] == "high focus"].sort_values(
-        "total", ascending=False
-    )
-    high = [
-        {
-            "priority": r["priority"],
-            "total": r["total"],
-            "confidence": r["confidence"],
-            "why": (
-                "highest concern on " + narrative.join_list(_top_criteria(r, sc))
-                if _top_criteria(r, sc)
-                else ""
-            ),
-        }
-        for r in hf.to_dict("records")
-    ]
-    return Block(
-        "executive_summary.html.j2",
-        {
-            "messages": key_messages(ctx, assessment, kpis, where),
-            "high_focus": high,
-            "gaps": intelligence_gaps(ctx, assessment, kpis),
-            "caveats": CAVEATS,
-            "framing": framing_sections(ctx),
-        },
-    )
+def _owner(ctx, key: str) -> str:
+    return ctx.params.sia.data_owners.get(key, "the partnership analyst")
 
 
-def intelligence_gaps(ctx, assessment: pd.DataFrame, kpis: pd.DataFrame) -> list[str]:
-    """Sources missing or partial, priorities without evidence, KPIs without data."""
-    gaps = []
+def intelligence_gaps(ctx, assessments: list[PriorityAssessment], kpis: pd.DataFrame) -> list[dict]:
+    """Every gap once, with who to ask: ``{"gap", "owner"}`` items."""
+    gaps: list[dict] = []
+
+    def add(text: str, owner_key: str) -> None:
+        gaps.append({"gap": text, "owner": _owner(ctx, owner_key)})
+
     meta = ctx.dataset.meta
     synth = meta.get("synthetic_sources") or []
     if meta.get("kind") == "demo":
         gaps.append(
-            "Every incident, survey and indicator figure here is synthetic (demo data): a real "
-            "assessment needs the partner extracts listed in the README."
+            {
+                "gap": "Every incident, survey, insight and indicator figure here is synthetic "
+                "(demonstration data): a real assessment needs the partners' own extracts.",
+                "owner": "each data owner below",
+            }
         )
     elif synth:
-        gaps.append(f"No real data for: {', '.join(synth)} (synthetic data stands in).")
-    from kcpp_analysis.core.periods import fy_bounds
-
+        for s in synth:
+            add(f"No real data for {s.replace('_', ' ')} (synthetic data stands in).", s)
     end = pd.Period(fy_bounds(ctx.year)[1], "M")
+    start = pd.Period(fy_bounds(ctx.year)[0], "M")
     for src, c in sorted(ctx.source_coverage.items()):
-        last = pd.Period(c["last_month"], "M")
-        if last < end:
-            gaps.append(
-                f"Source {src} ends in {last.strftime('%B %Y')}, before the end of {ctx.year}: "
-                "its comparisons are year to date."
+        first, last = pd.Period(c["first_month"], "M"), pd.Period(c["last_month"], "M")
+        name = src.replace("_", " ")
+        if last < start or first > end:
+            add(
+                f"The {name} data do not cover {ctx.year} ({first.strftime('%B %Y')} to "
+                f"{last.strftime('%B %Y')}).",
+                src,
+            )
+        elif last < end:
+            add(
+                f"The {name} data end in {last.strftime('%B %Y')}: comparisons for {ctx.year} "
+                "are year to date.",
+                src,
             )
         if c.get("gap_months"):
-            gaps.append(f"Source {src} has {len(c['gap_months'])} month(s) with no records.")
+            add(
+                f"The {name} data have {narrative.plural(len(c['gap_months']), 'month')} with no records.",
+                src,
+            )
     inc = ctx.dataset.incidents
     missing = [
         what
@@ -236,52 +187,205 @@ def intelligence_gaps(ctx, assessment: pd.DataFrame, kpis: pd.DataFrame) -> list
             (("victim_age_band", "victim_sex"), "victim age and sex"),
             (("offender_id",), "offender references"),
             (("location_type",), "location type"),
-            (("x", "y"), "coordinates (near repeats)"),
+            (("x", "y"), "coordinates (for near repeats)"),
         )
         if not all(c in inc.columns and inc[c].notna().any() for c in cols)
     ]
     if missing:
-        gaps.append(
-            f"The data hold no {narrative.join_list(missing)}: the matching victim, offender, "
-            "location and time profiles cannot be produced (optional extract columns, "
-            "docs/data_dictionary.md)."
+        add(
+            f"The data hold no {narrative.join_list(missing)}, so the matching victim, "
+            "offender, location and time profiles cannot be produced.",
+            "profiles",
         )
-    none = assessment[assessment["recommendation"] == "insufficient evidence"]
-    if len(none):
-        gaps.append(
-            f"No evidence held for {narrative.join_list(none['priority'])}: these priorities "
-            "cannot be scored."
+    none = [a for a in assessments if not a.has_data]
+    for a in none:
+        pr = ctx.params.priority(a.priority_id)
+        srcs = sorted(
+            {ctx.params.categories[c].source for c in (ctx.params.priority_categories(pr) or [])}
         )
-    thin = assessment[assessment.get("thin_evidence", False) == True]  # noqa: E712
-    if len(thin):
-        gaps.append(
-            f"Too little evidence for a high-focus decision on {narrative.join_list(thin['priority'])} "
-            "(confidence C)."
+        key = srcs[0] if srcs else ("indicators" if pr.indicators else "survey")
+        add(f"No data are held for {narrative.lower_first(a.priority)}.", key)
+    thin = [a for a in assessments if a.has_data and (a.confidence == "C" or a.thin_evidence)]
+    if thin:
+        add(
+            f"The evidence for {_names([a.priority for a in thin])} is thin (confidence C): "
+            "the data cover too few of the criteria to support a firm rating.",
+            "indicators",
         )
     nd = kpis[kpis["status"] == "no data"]
-    if len(nd):
-        gaps.append(f"{len(nd)} KPI(s) have no data this year: {narrative.join_list(nd['label'])}.")
+    for r in nd.itertuples():
+        add(f"No data this year for the KPI '{r.label}'.", _kpi_owner_key(ctx, r))
+    untested = kpis[(~kpis["tested"]) & (kpis["status"] != "no data")]
+    if len(untested):
+        add(
+            f"Changes in {narrative.plural(len(untested), 'KPI')} ("
+            f"{narrative.join_list(list(untested['label']))}) cannot be tested: each is a "
+            "single published figure; ask for the counts behind it.",
+            "indicators",
+        )
+    if ctx.insight is None:
+        add(
+            "No community insight was supplied (councillor, officer and community "
+            "engagement feedback), so community impact rests on the survey alone.",
+            "insight",
+        )
+    else:
+        for r in untestable_concerns(ctx.insight, ctx.params.insight.topics).itertuples():
+            gaps.append(
+                {
+                    "gap": f"'{r.label}' was raised {narrative.plural(r.mentions, 'time')} "
+                    "but no recorded data here can test it.",
+                    "owner": r.could_be_tested_by or "the partnership analyst",
+                }
+            )
     return gaps
 
 
+def _kpi_owner_key(ctx, r) -> str:
+    if r.measure == "indicator":
+        return "indicators"
+    if r.measure == "survey_share":
+        return "survey"
+    k = next(k for k in ctx.params.kpis if k.id == r.kpi_id)
+    cats = k.select.categories if k.select else None
+    if isinstance(cats, list) and cats:
+        return ctx.params.categories[cats[0]].source
+    return (k.select.sources or ["police_crime"])[0] if k.select else "police_crime"
+
+
+def executive_summary_block(ctx, assessments, kpis: pd.DataFrame, where) -> Block:
+    sc = ctx.params.scoring
+    hf = [a for a in ordered(assessments) if a.final_status == "high focus"]
+    high = [
+        {
+            "priority": a.priority,
+            "why": narrative.join_list(
+                [sc.method.criteria[k].label.lower() for k in a.reasons if k in sc.method.criteria]
+            ),
+            "score": recommendation.score_phrase(a, sc.bands),
+        }
+        for a in hf
+    ]
+    return Block(
+        "executive_summary.html.j2",
+        {
+            "messages": key_messages(ctx, assessments, kpis, where),
+            "high_focus": high,
+            "movements": movements(assessments),
+            "previous_source": ctx.previous_ratings[1],
+            "gaps": intelligence_gaps(ctx, assessments, kpis),
+            "caveats": CAVEATS,
+            "framing": framing_sections(ctx),
+        },
+    )
+
+
+def movements(assessments) -> list[dict]:
+    """Every priority rated last time or this time, with the direction of travel."""
+    out = []
+    for a in ordered(assessments):
+        if a.previous_rating is None and a.movement == "not recorded":
+            continue
+        out.append(
+            {
+                "priority": a.priority,
+                "previous": (a.previous_rating or "not rated").upper(),
+                "now": recommendation.rag_label(a.rag),
+                "class": recommendation.status_label(a.final_status),
+                "movement": a.movement,
+                "changed": ", ".join(a.criteria_changed),
+            }
+        )
+    return out
+
+
+def method_block(ctx, assessments: list[PriorityAssessment]) -> Block:
+    """The decision method and the evidence score, with every priority's scores."""
+    sc = ctx.params.scoring
+    fill = {
+        "high_focus": f"{sc.bands.high_focus:g}",
+        "amber": f"{sc.bands.amber:g}",
+        "high_focus_min_confidence": sc.bands.high_focus_min_confidence,
+    }
+    criteria = []
+    for key, c in sc.method.criteria.items():
+        values = {
+            **fill,
+            **{k: f"{v:g}" if isinstance(v, float) else v for k, v in c.settings.items()},
+        }
+        criteria.append(
+            {
+                "label": c.label,
+                "rule": c.rule.format(**values),
+                "leads_to": "high focus"
+                if key in sc.method.high_focus_when
+                else "continue to monitor"
+                if key in sc.method.monitor_when
+                else "cross-cutting"
+                if key == "cross_cutting"
+                else "",
+            }
+        )
+    cols = {"priority": "Priority", "harm": "Harm"}
+    for c in EVIDENCE:
+        if c in sc.criteria:
+            cols[f"score_{c}"] = sc.criteria[c].label
+    cols.update(
+        {"concern": "Concern (0-100)", "total": "Score (0-100)", "confidence": "Confidence"}
+    )
+    rows = []
+    for a in ordered(assessments):
+        r = {
+            "priority": a.priority,
+            "harm": a.harm,
+            "concern": a.concern,
+            "total": a.total,
+            "confidence": a.confidence,
+        }
+        r.update({f"score_{k}": v for k, v in a.scores.items()})
+        rows.append(r)
+    t = pd.DataFrame(rows)[[c for c in cols]].rename(columns=cols)
+    fmt = {v: ".0f" for k, v in cols.items() if k.startswith("score_")}
+    fmt.update({"Concern (0-100)": ".0f", "Score (0-100)": ".0f", "Harm": ".0f"})
+    pub = ctx.gate.table(t, "overview_scores", formats=fmt, caption=f"Evidence scores, {ctx.year}")
+    rules = [
+        {"label": c.label, "weight": c.weight, "rule": c.rule}
+        for k, c in sc.criteria.items()
+        if k in EVIDENCE
+    ]
+    return Block(
+        "scoring.html.j2",
+        {
+            "classes": [
+                {"label": v.label, "description": v.description} for v in sc.method.classes.values()
+            ],
+            "criteria": criteria,
+            "rules": rules,
+            "bands": sc.bands,
+            "confidence": sc.confidence,
+            "harm": [(ctx.params.priority(pid).title, g) for pid, g in sc.harm.items()],
+        },
+        tables=(pub,),
+    )
+
+
 def framing_sections(ctx) -> list[dict]:
-    """Analyst-supplied sections from ``params/framing/<name>.md`` (or placeholders)."""
+    """Analyst-supplied sections from ``params/framing/<name>.md`` (or a prompt)."""
     import mistune
 
     md = mistune.create_markdown(escape=True)
-    folder = ctx.params.root / "framing"
     out = []
     for key, (title, what) in FRAMING.items():
-        p = folder / f"{key}.md"
-        if p.is_file() and p.read_text(encoding="utf-8").strip():
-            out.append({"id": key, "title": title, "html": md(p.read_text(encoding="utf-8"))})
+        text = ctx.params.framing.get(key, "")
+        if text.strip():
+            out.append({"id": key, "title": title, "html": md(text)})
         else:
             out.append(
                 {
                     "id": key,
                     "title": title,
-                    "missing": f"Not yet supplied. {what} Add it as params/framing/{key}.md "
-                    "(Markdown) and rebuild.",
+                    "missing": f"To be written by the partnership analyst. {what}",
+                    "where": f"params/framing/{key}.md",
                 }
             )
     return out

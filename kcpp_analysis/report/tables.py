@@ -13,8 +13,12 @@ from kcpp_analysis.presentation import narrative
 from kcpp_analysis.report.context import ReportContext
 from kcpp_analysis.report.results import Block
 
-# aggregates; notes are shown; the trajectory is written as one text cell "year: value; ..."
-KPI_CSV_COLUMNS = [c for c in KPI_COLUMNS if c not in ("note", "trajectory_years")]
+# aggregates; the trajectory is written as one text cell "year: value; ..."
+KPI_CSV_COLUMNS = [
+    c
+    for c in KPI_COLUMNS
+    if c not in ("trajectory_years", "target_note", "baseline_note", "ytd_share", "ytd_months")
+]
 
 
 def sparkline(values, *, width: int = 90, height: int = 22) -> str:
@@ -158,7 +162,7 @@ def kpi_block(ctx: ReportContext, kt: pd.DataFrame, name: str, *, heading: str) 
                 "current": val(r.current),
                 "since": chg,
                 "since_label": r.since_baseline,
-                "target": r.target_words or narrative.fmt_value(r.target, r.unit),
+                "target": narrative.target_in_words(r),
                 "status": r.status,
                 "travel": r.direction_of_travel,
                 "rag": r.rag,
@@ -193,7 +197,13 @@ def kpi_block(ctx: ReportContext, kt: pd.DataFrame, name: str, *, heading: str) 
     }
     mask["trajectory"] = np.asarray(traj_hidden, dtype=bool)
     pub = gate.table(csv, name, mask=mask)
-    notes = sorted({f"{r.label}: {r.note}" for r in kt.itertuples() if r.note})
+    notes = sorted(
+        {
+            f"{r.label}: {' '.join(narrative.kpi_notes(r, ctx.year))}"
+            for r in kt.itertuples()
+            if narrative.kpi_notes(r, ctx.year)
+        }
+    )
     return Block(
         "kpi_table.html.j2",
         {

@@ -1,11 +1,13 @@
 """A theme's report: assessed once, then rendered part by part.
 
-:func:`assess_theme` evaluates the theme's KPIs and rates its priorities, reusing each
-priority's trend fit from the context (so the sections and the rating share one fit), and
-writes the results as parquet under ``<output_dir>/results/`` for the overview to read
-instead of refitting. The returned :class:`ThemeReport` hands out result objects: the
+:func:`assess_theme` evaluates the theme's KPIs and assesses each priority by the
+partnership's method (:mod:`kcpp_analysis.analysis.assessment`), reusing each priority's
+series, trend fit, year-on-year test and recent trend from the context (so the sections and
+the rating read the same results), and writes the KPI table (parquet with its schema) and
+the typed assessments (JSON) under ``<output_dir>/results/`` for the overview to read
+instead of recomputing. The returned :class:`ThemeReport` hands out result objects: the
 header (document control, table of contents, headline), the KPI table, each priority
-(heading, rating and its sections) and the appendix.
+(heading, recommendation and its sections) and the appendix.
 """
 
 from __future__ import annotations
@@ -16,9 +18,15 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from kcpp_analysis.analysis.kpis import evaluate_kpis, priority_assessment
-from kcpp_analysis.config.params import Priority, Theme
-from kcpp_analysis.presentation import narrative
+from kcpp_analysis.analysis.assessment import (
+    PriorityAssessment,
+    assess_theme_priorities,
+    load_assessments,
+    save_assessments,
+)
+from kcpp_analysis.analysis.kpis import evaluate_kpis, load_kpis, save_kpis
+from kcpp_analysis.config.models import Priority, Theme
+from kcpp_analysis.presentation import narrative, recommendation
 from kcpp_analysis.report import sections as section_registry
 from kcpp_analysis.report.context import ReportContext, record_written
 from kcpp_analysis.report.results import Block, SectionResult
@@ -49,7 +57,7 @@ class ThemeReport:
     ctx: ReportContext
     theme: Theme
     kpis: pd.DataFrame
-    assessment: pd.DataFrame
+    assessments: list[PriorityAssessment]
     timings: dict = field(default_factory=dict)
     done: dict = field(default_factory=dict)
 
@@ -61,8 +69,8 @@ class ThemeReport:
     def priorities(self) -> list[Priority]:
         return list(self.theme.priorities)
 
-    def row(self, pr: Priority) -> pd.Series:
-        return self.assessment.set_index("priority_id").loc[pr.id]
+    def row(self, pr: Priority) -> PriorityAssessment:
+        return next(a for a in self.assessments if a.priority_id == pr.id)
 
     def applicable(self, pr: Priority) -> list[str]:
         """Section types that apply to a priority (for the table of contents)."""
@@ -99,28 +107,28 @@ class ThemeReport:
         """4-8 sentences: priorities needing high focus, KPIs met, significant changes."""
         gate = self.ctx.gate
         key = []
-        for r in self.assessment.itertuples():
+        for r in self.assessments:
             if (
-                pd.notna(r.current)
-                and pd.notna(r.previous)
-                and r.previous > 0
-                and not gate.pair_hidden(r.current, r.previous)
+                r.yoy_current is not None
+                and r.yoy_previous is not None
+                and r.yoy_previous > 0
+                and not gate.pair_hidden(r.yoy_current, r.yoy_previous)
             ):
                 key.append(
                     (
-                        not r.yoy_significant,
+                        r.yoy_label not in ("rose significantly", "fell significantly"),
                         narrative.change_sentence(
                             r.priority,
-                            r.current,
-                            r.previous,
+                            r.yoy_current,
+                            r.yoy_previous,
                             test_label=r.yoy_label,
-                            period=self.ctx.year,
+                            period=r.yoy_period or self.ctx.year,
                         ),
                     )
                 )
         key.sort(key=lambda x: x[0])
-        return narrative.headline(
-            self.theme.title, self.ctx.year, self.assessment, self.kpis, [s for _, s in key[:5]]
+        return recommendation.headline(
+            self.theme.title, self.ctx.year, self.assessments, self.kpis, [s for _, s in key[:5]]
         )
 
     def kpi_table(self) -> Block:
@@ -146,13 +154,7 @@ class ThemeReport:
         kt = self.kpis[self.kpis["priority"] == pr.id]
         kpi_sentences = [narrative.kpi_sentence(r) for r in kt.itertuples()]
         heading = Block(
-            "priority_header.html.j2",
-            {
-                "pr": pr,
-                "a": self.row(pr),
-                "synthetic": self.ctx.synthetic,
-                "kpi_sentences": kpi_sentences,
-            },
+            "priority_header.html.j2", priority_header(self.ctx, pr, self.row(pr), kpi_sentences)
         )
         self.timings[pr.id] = time.perf_counter() - t0
         self.done[pr.id] = PriorityReport(heading, results)
@@ -170,48 +172,76 @@ def publish(ctx: ReportContext, result) -> None:
             ctx._cache["written"].add(t.name)
 
 
-def assess_theme(ctx: ReportContext, theme_id: str, *, save: bool = True) -> ThemeReport:
-    """Evaluate a theme's KPIs and rate its priorities, once.
+def priority_header(
+    ctx: ReportContext, pr: Priority, a: PriorityAssessment, kpi_sentences: list[str]
+) -> dict:
+    """What a priority's heading shows: class, rationale, last assessment, sensitivity."""
+    bands = ctx.params.scoring.bands
+    return {
+        "pr": pr,
+        "a": a,
+        "status": recommendation.status_label(a.final_status),
+        "rationale": recommendation.rationale(
+            a, bands, threshold=ctx.gate.threshold, labels=ctx.params.surveys.label
+        ),
+        "movement": recommendation.movement_sentence(a),
+        "sensitivity": recommendation.sensitivity_sentence(a),
+        "kpi_sentences": kpi_sentences,
+        "synthetic": ctx.synthetic,
+    }
 
-    Trend fits come from the context's cache (:meth:`ReportContext.fit`), so the rating and
-    the trend sections share one model per priority. With ``save``, the KPI table and the
-    assessment are written to ``<output_dir>/results/<theme>_{kpis,assessment}.parquet``,
-    which the overview reads.
+
+def assess_theme(ctx: ReportContext, theme_id: str, *, save: bool = True) -> ThemeReport:
+    """Evaluate a theme's KPIs and assess its priorities, once.
+
+    Each priority's evidence comes from the context's caches (series, trend fit, the
+    year-on-year test and recent trend with the report's settings), so the rating and the
+    sections share one set of results. With ``save``, the KPI table and the assessments are
+    written to ``<output_dir>/results/<theme>_kpis.parquet`` and
+    ``<theme>_assessment.json``, which the overview (and next year's run) reads.
     """
     t0 = time.perf_counter()
     p = ctx.params
     th = p.theme(theme_id)
     kpis = evaluate_kpis(ctx.dataset, p.kpis_for_theme(theme_id), period=ctx.year, params=p)
-    with_data = [pr for pr in th.priorities if pr.selection is not None]
-    series = {pr.id: ctx.series(pr) for pr in with_data}
-    fits = {pr.id: ctx.fit(pr) for pr in with_data if series[pr.id]["count"].sum() > 0}
-    assessment = priority_assessment(
-        ctx.dataset, th, period=ctx.year, params=p, kpi_table=kpis, series=series, fits=fits
+    with_sel = [pr for pr in th.priorities if pr.selection is not None]
+    assessments = assess_theme_priorities(
+        ctx.dataset,
+        th,
+        period=ctx.year,
+        params=p,
+        kpis=kpis,
+        series={pr.id: ctx.series(pr) for pr in with_sel},
+        fits={pr.id: ctx.fit(pr) for pr in with_sel if ctx.series(pr)["count"].sum() > 0},
+        yoys={pr.id: ctx.yoy(pr) for pr in with_sel},
+        recents={pr.id: ctx.recent(pr) for pr in with_sel},
+        insight=ctx.insight,
+        previous=ctx.previous_ratings[0],
     )
-    assessment["theme_title"] = th.short_title
     if save:
-        save_results(ctx, theme_id, kpis, assessment)
-    rep = ThemeReport(ctx, th, kpis, assessment)
+        save_results(ctx, theme_id, kpis, assessments)
+    rep = ThemeReport(ctx, th, kpis, assessments)
     rep.timings["assessment"] = time.perf_counter() - t0
     return rep
 
 
 def save_results(
-    ctx: ReportContext, theme_id: str, kpis: pd.DataFrame, assessment: pd.DataFrame
+    ctx: ReportContext, theme_id: str, kpis: pd.DataFrame, assessments: list[PriorityAssessment]
 ) -> None:
     """Write a theme's results for the overview (aggregates only, no record-level data)."""
     d = ctx.results_dir
-    for name, df in (("kpis", kpis), ("assessment", assessment)):
-        tmp = d / f"{theme_id}_{name}.parquet.tmp"
-        df.to_parquet(tmp, index=False)
-        tmp.replace(d / f"{theme_id}_{name}.parquet")
-        record_written(d / f"{theme_id}_{name}.parquet")
+    save_kpis(kpis, d / f"{theme_id}_kpis.parquet")
+    save_assessments(assessments, d / f"{theme_id}_assessment.json")
+    record_written(d / f"{theme_id}_kpis.parquet")
+    record_written(d / f"{theme_id}_assessment.json")
 
 
-def load_results(ctx: ReportContext, theme_id: str) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """A theme's saved KPI table and assessment, or None when this run has not saved them."""
+def load_results(
+    ctx: ReportContext, theme_id: str
+) -> tuple[pd.DataFrame, list[PriorityAssessment]] | None:
+    """A theme's saved KPI table and assessments, or None when this run has not saved them."""
     d = ctx.output_dir / "results"
-    k, a = d / f"{theme_id}_kpis.parquet", d / f"{theme_id}_assessment.parquet"
+    k, a = d / f"{theme_id}_kpis.parquet", d / f"{theme_id}_assessment.json"
     if not (k.exists() and a.exists()):
         return None
-    return pd.read_parquet(k), pd.read_parquet(a)
+    return load_kpis(k), load_assessments(a)

@@ -163,12 +163,12 @@ def reference_build(
     ],
     out: Annotated[
         Path | None,
-        typer.Option(help="Output folder (default: the package's data/reference/<LAD>)."),
+        typer.Option(help="Output folder (default: the package's resources/reference/<LAD>)."),
     ] = None,
 ) -> None:
     """Build the reference extract for one local authority from the national files."""
     _setup_logging(False)
-    from kcpp_analysis.analysis.benchmark import ENGLAND_DIR, build_benchmark
+    from kcpp_analysis.data.national import ENGLAND_DIR, build_benchmark
     from kcpp_analysis.data.reference import build_reference
 
     try:

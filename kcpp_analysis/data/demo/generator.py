@@ -46,10 +46,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kcpp_analysis.config.params import FLAGS, Params, load_params
+from kcpp_analysis.config.models import FLAGS
+from kcpp_analysis.config.params import Params, load_params
+from kcpp_analysis.core.hashing import sha256_bytes, sha256_files
 from kcpp_analysis.core.paths import REFERENCE_DIR
 from kcpp_analysis.core.periods import fy_bounds, fy_from_start_year, fy_labels
 from kcpp_analysis.data.dataset import Dataset, normalise_table
+from kcpp_analysis.data.demo.insight import demo_insight
+from kcpp_analysis.data.demo.tables import demo_indicators, demo_survey
 
 log = logging.getLogger(__name__)
 
@@ -60,18 +64,14 @@ GENERATOR_VERSION = "2.0.0"  # 2: real LSOA 2021 geography, VOLT fields, near re
 def generator_fingerprint(params: Params | None = None) -> str:
     """SHA-256 over the generator's code, the reference extract's manifest and the params
     files: a cached demo dataset is reused only when all three are unchanged."""
-    import hashlib
     from pathlib import Path
 
-    h = hashlib.sha256()
-    for f in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    files = [(f.name, f) for f in sorted(Path(__file__).parent.glob("*.py"))]
     man = REFERENCE_DIR / "E08000034" / "manifest.json"
     if man.is_file():
-        h.update(man.read_bytes())
-    for k, v in sorted((params.hashes if params else {}).items()):
-        h.update(f"{k}:{v}".encode())
-    return h.hexdigest()
+        files.append((man.name, man))
+    hashes = "".join(f"{k}:{v}" for k, v in sorted((params.hashes if params else {}).items()))
+    return sha256_bytes(sha256_files(files) + hashes)
 
 
 DEFAULT_SEED = 20250401
@@ -253,54 +253,6 @@ PERSON_CRIMES = (
 )
 ROAD_SEVERITY = {"fatal": 0.011, "serious": 0.165, "slight": 0.824}
 
-SURVEYS = {
-    # survey: {question: (2021/22 share, change per year after 2021/22), first wave, n per wave}
-    "residents": (
-        {
-            "feel_safe_area": (0.815, -0.009),
-            "satisfied_local_area": (0.73, -0.004),
-            "get_along": (0.56, 0.003),
-            "asb_concern": (0.585, 0.007),
-        },
-        "2017/18",
-        1600,
-    ),
-    "tenants": ({"housing_satisfaction": (0.68, 0.012)}, "2021/22", 800),
-    "young_people": ({"feel_safe": (0.76, -0.006)}, "2017/18", 1200),
-}
-PLACE_SURVEY_SHIFT = {
-    "Batley & Spen": -0.03,
-    "Dewsbury & Mirfield": -0.04,
-    "Huddersfield": -0.01,
-    "Rural": 0.07,
-}
-SKIPPED_WAVES = {"2020/21"}  # no face-to-face fieldwork during the pandemic
-
-INDICATORS = {
-    # id: (unit, source, value in 2017/18, annual change, noise sd, first FY)
-    "nrm_referrals": ("referrals", "Home Office NRM statistics", 55, 8, 5, "2017/18"),
-    "first_time_entrants": ("young people", "Youth Justice Board", 190, -9, 8, "2017/18"),
-    "water_incidents": (
-        "incidents",
-        "West Yorkshire Fire and Rescue Service",
-        34,
-        -0.5,
-        4,
-        "2017/18",
-    ),
-    "drug_reoffending_rate": (
-        "%",
-        "Ministry of Justice proven reoffending",
-        34.0,
-        -0.3,
-        0.8,
-        "2017/18",
-    ),
-    "drug_treatment_referrals": ("people", "OHID NDTMS", 380, 12, 15, "2017/18"),
-    "prevent_referrals": ("referrals", "Home Office Prevent statistics", 70, -2, 6, "2017/18"),
-    "asylum_dispersal": ("people", "Home Office immigration statistics", 420, 45, 20, "2019/20"),
-}
-
 
 def _fy_months() -> pd.DatetimeIndex:
     start, _ = fy_bounds(FIRST_FY)
@@ -318,10 +270,6 @@ def _covid_weight(months: pd.DatetimeIndex, params: Params) -> np.ndarray:
     return w
 
 
-#: demo category -> the real spatial pattern it borrows: ("policeuk", crime type) from the
-#: police.uk 12-month LSOA counts, or ("iod", indicator) an IoD2025 crime rate per 1,000 (times
-#: the LSOA's population) where police.uk has no matching type. Categories not listed (fly-
-#: tipping, road casualties) keep the model pattern (population x IMD score x hotspot).
 SPATIAL_PATTERN = {
     "homicide": ("policeuk", "Violence and sexual offences"),
     "violence_with_injury": ("iod", "violence_with_injury_rate_per_1_000_at_risk_population"),
@@ -361,8 +309,7 @@ def _volt(inc: pd.DataFrame, seed: int, areas: pd.DataFrame) -> pd.DataFrame:
 
     inc = add_volt(inc, seed + 7919)
     try:
-        from kcpp_analysis.data.reference import reference_boundaries
-        from kcpp_analysis.presentation.maps import geometries
+        from kcpp_analysis.data.reference import geometries, reference_boundaries
 
         g = reference_boundaries("lsoa21")
     except Exception:
@@ -642,14 +589,15 @@ def generate_demo(
     inc = _volt(inc, seed, areas)
     incidents = normalise_table(inc.drop(columns=["lsoa_i", "fy"]), "incidents")
 
-    survey = _survey(rng, fys)
-    indicators = _indicators(rng, fys)
+    survey = demo_survey(rng, fys, BASE_FY)
+    indicators = demo_indicators(rng, fys)
+    insight = demo_insight(rng, fys, params)
     start, _ = fy_bounds(FIRST_FY)
     _, end = fy_bounds(LAST_FY)
     meta = {
         "kind": "demo",
         "title": "Synthetic Kirklees-like demo dataset",
-        "synthetic_tables": ["incidents", "survey", "indicators"],
+        "synthetic_tables": ["incidents", "survey", "indicators", "insight"],
         "spatial_pattern": {
             "police.uk 12 months 2025-05 to 2026-04": sorted(
                 c for c in spatial if SPATIAL_PATTERN[c][0] == "policeuk"
@@ -688,67 +636,8 @@ def generate_demo(
         survey=survey,
         indicators=indicators,
         meta=meta,
+        extras={"insight": insight},
     )
-
-
-def _survey(rng, fys: list[str]) -> pd.DataFrame:
-    frames = []
-    base_i = fys.index(BASE_FY)
-    places = list(PLACE_SURVEY_SHIFT)
-    place_p = np.array([0.26, 0.21, 0.33, 0.20])
-    for survey, (questions, first, n) in SURVEYS.items():
-        for yi, wave in enumerate(fys):
-            if wave in SKIPPED_WAVES or fys.index(wave) < fys.index(first):
-                continue
-            place = rng.choice(places, size=n, p=place_p)
-            weight = np.exp(rng.normal(0, 0.35, n))
-            weight = np.round(weight / weight.mean(), 4)
-            rid = np.char.add(f"{survey[:3].upper()}{wave[:4]}-", np.arange(1, n + 1).astype(str))
-            for q, (p0, slope) in questions.items():
-                shift = pd.Series(place).map(PLACE_SURVEY_SHIFT).to_numpy()
-                p = np.clip(
-                    p0 + slope * (yi - base_i) + shift * (0.5 if q != "asb_concern" else -0.5),
-                    0.02,
-                    0.98,
-                )
-                # centre the place shifts so the weighted whole-area share stays near p0
-                p = np.clip(
-                    p - (shift * 0.5).mean() * (1 if q != "asb_concern" else -1), 0.02, 0.98
-                )
-                frames.append(
-                    pd.DataFrame(
-                        {
-                            "survey": survey,
-                            "wave": wave,
-                            "respondent_id": rid,
-                            "place": place,
-                            "weight": weight,
-                            "question": q,
-                            "positive": rng.random(n) < p,
-                        }
-                    )
-                )
-    return normalise_table(pd.concat(frames, ignore_index=True), "survey")
-
-
-def _indicators(rng, fys: list[str]) -> pd.DataFrame:
-    rows = []
-    for ind, (unit, source, v0, slope, sd, first) in INDICATORS.items():
-        for i, fy in enumerate(fys):
-            if fys.index(fy) < fys.index(first):
-                continue
-            v = v0 + slope * i + rng.normal(0, sd)
-            v = round(v, 1) if unit == "%" else float(max(0, round(v)))
-            rows.append(
-                {
-                    "indicator_id": ind,
-                    "period": fy,
-                    "value": v,
-                    "unit": unit,
-                    "source": f"{source} (synthetic)",
-                }
-            )
-    return normalise_table(pd.DataFrame(rows), "indicators")
 
 
 def fy_list() -> list[str]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from kcpp_analysis.config.params import FLAGS
+from kcpp_analysis.config.models import FLAGS
 from kcpp_analysis.core.errors import SourceError
 
 log = logging.getLogger(__name__)
@@ -256,3 +257,20 @@ def keep_rows(df: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
         del df[c]
         pa.default_memory_pool().release_unused()
     return pd.DataFrame(out)
+
+
+#: a cell value may be quoted in an error only if it looks like a vocabulary word or code
+_SHOWABLE = re.compile(r"^[A-Za-z][A-Za-z &'()/,.\-]{0,39}$")
+
+
+def shown(value) -> str:
+    """A cell value as an error may quote it: only when it has the form of a vocabulary word
+    or short code (letters, spaces and light punctuation, no digits, at most 40 characters);
+    otherwise "a value", so a reference that landed in the wrong column (a swapped or missing
+    header) is never echoed.
+
+    >>> shown("Burglary"), shown("VR-2031-88"), shown("x" * 60)
+    ("'Burglary'", 'a value', 'a value')
+    """
+    s = "" if value is None else str(value)
+    return repr(s) if _SHOWABLE.match(s) else "a value"

@@ -12,6 +12,7 @@ graffiti are environmental ASB; fly-tipping and dumped rubbish are fly-tipping).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ import pandas as pd
 from kcpp_analysis.config.params import Params
 from kcpp_analysis.core.errors import SourceError
 from kcpp_analysis.data.sources.common import numeric, read_csv_checked, with_default_flags
+from kcpp_analysis.data.sources.registry import Entry, ReadContext, ReadResult, SourceKind, register
 
 MAX_REPORTS = 100_000
 
@@ -76,3 +78,26 @@ def read_fixmystreet(path: Path, params: Params) -> tuple[pd.DataFrame, dict]:
     out = with_default_flags(out)
     q["rows_kept"] = len(out)
     return out, q
+
+
+class FixMyStreet(Entry):
+    kind: Literal["fixmystreet"]
+    path: str
+
+
+def _read(e: FixMyStreet, rc: ReadContext) -> ReadResult:
+    path = rc.resolve(e.path)[0]
+    df, q = read_fixmystreet(path, rc.params)
+    return ReadResult(df, q, (path,))
+
+
+register(
+    SourceKind(
+        "fixmystreet",
+        FixMyStreet,
+        "incidents",
+        _read,
+        produces=("fixmystreet",),
+        description="FixMyStreet reports by LSOA and month",
+    )
+)

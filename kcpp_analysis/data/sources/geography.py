@@ -9,6 +9,7 @@ ward -> place mapping of ``params/wards.yaml``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
@@ -16,6 +17,7 @@ from kcpp_analysis.config.params import Params
 from kcpp_analysis.core.errors import SourceError
 from kcpp_analysis.data.dataset import normalise_table
 from kcpp_analysis.data.sources.common import numeric, read_csv_checked
+from kcpp_analysis.data.sources.registry import Entry, SourceKind, register
 
 FILE7_COLUMNS = {
     "LSOA code (2011)": "lsoa_code",
@@ -157,3 +159,55 @@ def build_areas(
         "living_env_score",
     ]
     return normalise_table(a[cols], "areas")
+
+
+def read_lookup(path) -> pd.DataFrame:
+    """The ONS LSOA 2011 -> 2021 lookup as ``lsoa11``, ``lsoa21``, ``chgind`` (published
+    headings ``LSOA11CD``/``F_LSOA11CD``, ``LSOA21CD``, ``CHGIND``)."""
+    head = read_csv_checked(path, [], kind="ONS LSOA11 to LSOA21 lookup")
+    c11 = "F_LSOA11CD" if "F_LSOA11CD" in head else "LSOA11CD"
+    for c in (c11, "LSOA21CD"):
+        if c not in head:
+            raise SourceError(f"{path}: missing column {c!r} (ONS LSOA11 to LSOA21 lookup)")
+    return pd.DataFrame(
+        {
+            "lsoa11": head[c11].str.strip().str.upper(),
+            "lsoa21": head["LSOA21CD"].str.strip().str.upper(),
+            "chgind": head["CHGIND"] if "CHGIND" in head else "",
+        }
+    )
+
+
+class Iod2019(Entry):
+    kind: Literal["iod2019"]
+    path: str  # IoD2019 File 7 with its published headings
+
+
+class OnsLsoaWard(Entry):
+    kind: Literal["ons_lsoa_ward"]
+    path: str  # ONS LSOA (2011) -> ward (2019) lookup
+
+
+class WardPlace(Entry):
+    kind: Literal["ward_place"]
+    path: str  # CSV with WD19CD, place (default mapping: params/wards.yaml)
+
+
+class Population(Entry):
+    kind: Literal["population"]
+    path: str
+
+
+class Lsoa11To21(Entry):
+    kind: Literal["lsoa11_lsoa21"]
+    path: str  # ONS LSOA (2011) to LSOA (2021) lookup
+
+
+for _kind, _model, _what in (
+    ("iod2019", Iod2019, "IoD2019 File 7 (the 2011 geography; with ons_lsoa_ward)"),
+    ("ons_lsoa_ward", OnsLsoaWard, "ONS LSOA (2011) to ward lookup (with iod2019)"),
+    ("ward_place", WardPlace, "ward to place mapping (2011 geography)"),
+    ("population", Population, "population by LSOA (2011 geography)"),
+    ("lsoa11_lsoa21", Lsoa11To21, "ONS LSOA 2011 to 2021 lookup"),
+):
+    register(SourceKind(_kind, _model, "geography", description=_what))

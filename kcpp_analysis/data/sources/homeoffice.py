@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
 from kcpp_analysis.core.errors import SourceError
 from kcpp_analysis.data.sources.common import sniff_text
+from kcpp_analysis.data.sources.registry import Entry, ReadContext, ReadResult, SourceKind, register
 
 COLUMNS = [
     "Financial Year",
@@ -134,3 +136,28 @@ def read_home_office_csp(
         .reset_index(drop=True)
     )
     return out, q
+
+
+class HomeOfficeCsp(Entry):
+    kind: Literal["home_office_csp"]
+    path: str  # CSV exports of the Home Office CSP tables: a file, folder or glob
+
+
+def _read(e: HomeOfficeCsp, rc: ReadContext) -> ReadResult:
+    paths: list[Path] = []
+    for x in rc.resolve(e.path):
+        paths += sorted(x.glob("*.csv")) if x.is_dir() else [x]
+    df, q = read_home_office_csp(paths)
+    return ReadResult(df, q, tuple(paths))
+
+
+register(
+    SourceKind(
+        "home_office_csp",
+        HomeOfficeCsp,
+        "extra",
+        _read,
+        target="csp_counts",
+        description="Home Office recorded crime by Community Safety Partnership (CSV exports)",
+    )
+)

@@ -23,12 +23,15 @@ import hashlib
 import hmac
 import os
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
-from kcpp_analysis.config.params import FLAGS, HATE_STRANDS, Params
+from kcpp_analysis.config.models import FLAGS, HATE_STRANDS
+from kcpp_analysis.config.params import Params
 from kcpp_analysis.core.errors import SourceError
 from kcpp_analysis.data.sources.common import read_csv_checked
+from kcpp_analysis.data.sources.registry import Entry, ReadContext, ReadResult, SourceKind, register
 
 LAYOUTS = {
     "police_crime": {
@@ -223,7 +226,7 @@ def _optional_volt(df, out, path, lines, key_env) -> None:
     """Parse the optional VOLT columns present in ``df`` into ``out`` (in place). A missing
     column means "not available", never an error; a bad value is an error naming the file,
     column and line (reference columns are never echoed)."""
-    from kcpp_analysis.config.params import AGE_BANDS, LOCATION_TYPES
+    from kcpp_analysis.config.models import AGE_BANDS, LOCATION_TYPES
 
     def bad(col, mask, what, echo=True):
         i = mask.idxmax()
@@ -273,3 +276,37 @@ def _optional_volt(df, out, path, lines, key_env) -> None:
             if m.any():
                 bad(col, m, f"is not a British National Grid {col} in metres (0 to {hi:,})")
             out[dest] = v.to_numpy(dtype=float)
+
+
+class PartnerExtract(Entry):
+    kind: Literal["partner_extract"]
+    extract: Literal[tuple(LAYOUTS)]  # type: ignore[valid-type]
+    path: str  # a file or a glob: every file it matches is read
+    victim_key_env: str = "KCPP_PSEUDONYM_KEY"  # env var holding the pseudonymisation secret
+
+
+def _read(e: PartnerExtract, rc: ReadContext) -> ReadResult:
+    files = rc.resolve(e.path)
+    parts = [read_partner_extract(x, e.extract, rc.params, key_env=e.victim_key_env) for x in files]
+    df = pd.concat([d for d, _ in parts], ignore_index=True)
+    q = {k: sum(int(qq.get(k, 0)) for _, qq in parts) for k in parts[0][1]}
+    q["files"] = len(parts)
+    dup = df["incident_id"].duplicated()
+    if dup.any():  # the same reference in two files: kept once, counted
+        q["duplicates_dropped"] = q.get("duplicates_dropped", 0) + int(dup.sum())
+        df = df[~dup].reset_index(drop=True)
+    return ReadResult(df, q, tuple(files))
+
+
+register(
+    SourceKind(
+        "partner_extract",
+        PartnerExtract,
+        "incidents",
+        _read,
+        produces=tuple(sorted({v["source"] for v in LAYOUTS.values()})),
+        once=False,
+        description="partner extracts: police crime (with victim references and flags), police "
+        "ASB, council ASB and fly-tipping, fire-service deliberate fires",
+    )
+)

@@ -37,6 +37,7 @@ import re
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 import numpy as np
@@ -45,6 +46,7 @@ import pandas as pd
 from kcpp_analysis.config.params import Params
 from kcpp_analysis.core.errors import SourceError
 from kcpp_analysis.data.sources.common import check_text, keep_rows, sniff_text, with_default_flags
+from kcpp_analysis.data.sources.registry import Entry, ReadContext, ReadResult, SourceKind, register
 
 log = logging.getLogger(__name__)
 
@@ -528,3 +530,27 @@ def read_policeuk_street(paths: list[Path], params: Params) -> tuple[pd.DataFram
     q["rows_kept"] = len(out)
     step("canonical frame")
     return out, q
+
+
+class PoliceUkStreet(Entry):
+    kind: Literal["policeuk_street"]
+    path: str  # the downloaded zip, its folder tree of YYYY-MM/*-street.csv, a file or a glob
+
+
+def _read(e: PoliceUkStreet, rc: ReadContext) -> ReadResult:
+    paths = rc.resolve(e.path)
+    df, q = read_policeuk_street(paths, rc.params)
+    return ReadResult(df, q, tuple(paths))
+
+
+register(
+    SourceKind(
+        "policeuk_street",
+        PoliceUkStreet,
+        "incidents",
+        _read,
+        produces=("police_crime", "police_asb"),
+        description="police.uk street-level CSVs as downloaded: the zip, the folder tree, "
+        "a file or a glob",
+    )
+)

@@ -9,115 +9,22 @@ from __future__ import annotations
 
 import glob as globmod
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from kcpp_analysis.config.params import safe_yaml
+from kcpp_analysis.config.yamlfile import safe_yaml
 from kcpp_analysis.core.errors import ConfigError
 from kcpp_analysis.core.periods import check_fy_label
+from kcpp_analysis.data.sources import REGISTRY
 
-
-class _Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    label: str | None = None  # free text shown in reports
-
-
-class PoliceUkStreet(_Entry):
-    kind: Literal["policeuk_street"]
-    path: (
-        str  # folder tree of YYYY-MM/YYYY-MM-<force>-street.csv, the archive zip, a file or a glob
-    )
-
-
-class PartnerExtract(_Entry):
-    kind: Literal["partner_extract"]
-    extract: Literal["police_crime", "police_asb", "council_asb", "fire"]
-    path: str
-    victim_key_env: str = "KCPP_PSEUDONYM_KEY"  # env var holding the pseudonymisation secret
-
-
-class Iod2019(_Entry):
-    kind: Literal["iod2019"]
-    path: str
-
-
-class OnsLsoaWard(_Entry):
-    kind: Literal["ons_lsoa_ward"]
-    path: str
-
-
-class WardPlace(_Entry):
-    kind: Literal["ward_place"]
-    path: str  # CSV with WD19CD, place (default mapping: params/wards.yaml)
-
-
-class Population(_Entry):
-    kind: Literal["population"]
-    path: str
-
-
-class Lsoa11To21(_Entry):
-    kind: Literal["lsoa11_lsoa21"]
-    path: str  # ONS LSOA (2011) to LSOA (2021) lookup, for police.uk files on 2021 codes
-
-
-class Stats19(_Entry):
-    kind: Literal["stats19"]
-    collisions: str
-    casualties: str
-
-
-class FixMyStreet(_Entry):
-    kind: Literal["fixmystreet"]
-    path: str
-
-
-class HomeOfficeCsp(_Entry):
-    kind: Literal["home_office_csp"]
-    path: str  # CSV exports of the Home Office CSP tables: a file, folder or glob
-
-
-class SurveyCsv(_Entry):
-    kind: Literal["survey"]
-    path: str
-
-
-class IndicatorsCsv(_Entry):
-    kind: Literal["indicators"]
-    path: str
-
-
+#: every entry model of the registry, as one discriminated union (derived, never listed)
 Source = Annotated[
-    PoliceUkStreet
-    | PartnerExtract
-    | Iod2019
-    | OnsLsoaWard
-    | WardPlace
-    | Population
-    | Lsoa11To21
-    | Stats19
-    | FixMyStreet
-    | HomeOfficeCsp
-    | SurveyCsv
-    | IndicatorsCsv,
+    Union[tuple(k.model for k in REGISTRY.values())],  # noqa: UP007  (built at run time)
     Field(discriminator="kind"),
 ]
-KINDS = [
-    "policeuk_street",
-    "partner_extract",
-    "iod2019",
-    "ons_lsoa_ward",
-    "ward_place",
-    "population",
-    "lsoa11_lsoa21",
-    "stats19",
-    "fixmystreet",
-    "home_office_csp",
-    "survey",
-    "indicators",
-]
+KINDS = list(REGISTRY)
 
 
 class Coverage(BaseModel):
@@ -134,10 +41,9 @@ class SourcesFile(BaseModel):
     coverage: Coverage | None = None
 
 
-def _paths_of(entry) -> list[tuple[str, str]]:
-    if isinstance(entry, Stats19):
-        return [("collisions", entry.collisions), ("casualties", entry.casualties)]
-    return [("path", entry.path)]
+def paths_of(entry) -> list[tuple[str, str]]:
+    """The (key, value) path entries of a sources-file entry (its kind's ``path_keys``)."""
+    return [(k, getattr(entry, k)) for k in REGISTRY[entry.kind].path_keys]
 
 
 def resolve(base: Path, value: str) -> list[Path]:
@@ -200,7 +106,7 @@ def load_sources(path: str | Path) -> tuple[SourcesFile, Path]:
         raise ConfigError(f"invalid sources file {path}:\n" + "\n".join(lines)) from None
     base = path.resolve().parent
     for i, e in enumerate(sf.sources):
-        for key, value in _paths_of(e):
+        for key, value in paths_of(e):
             if not resolve(base, value):
                 what = (
                     "glob matches no file" if any(c in value for c in "*?[") else "file not found"

@@ -11,11 +11,13 @@ the collision's LSOA (``lsoa_of_accident_location``) and dated by the collision 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
 from kcpp_analysis.core.errors import SourceError
 from kcpp_analysis.data.sources.common import read_csv_checked, with_default_flags
+from kcpp_analysis.data.sources.registry import Entry, ReadContext, ReadResult, SourceKind, register
 
 SEVERITY = {"1": "fatal", "2": "serious", "3": "slight"}
 
@@ -91,3 +93,28 @@ def read_stats19(collisions: Path, casualties: Path, lad_code: str) -> tuple[pd.
     out = with_default_flags(out)
     q["rows_kept"] = len(out)
     return out, q
+
+
+class Stats19(Entry):
+    kind: Literal["stats19"]
+    collisions: str
+    casualties: str
+
+
+def _read(e: Stats19, rc: ReadContext) -> ReadResult:
+    col, cas = rc.resolve(e.collisions)[0], rc.resolve(e.casualties)[0]
+    df, q = read_stats19(col, cas, rc.params.sia.lad_code)
+    return ReadResult(df, q, (col, cas))
+
+
+register(
+    SourceKind(
+        "stats19",
+        Stats19,
+        "incidents",
+        _read,
+        produces=("roads",),
+        path_keys=("collisions", "casualties"),
+        description="DfT road-safety collisions and casualties as published",
+    )
+)

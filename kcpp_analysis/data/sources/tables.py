@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
@@ -10,6 +11,7 @@ from kcpp_analysis.core.errors import SourceError
 from kcpp_analysis.data.dataset import normalise_table
 from kcpp_analysis.data.schemas import INDICATOR_COLUMNS, SURVEY_COLUMNS
 from kcpp_analysis.data.sources.common import numeric, read_csv_checked
+from kcpp_analysis.data.sources.registry import Entry, ReadContext, ReadResult, SourceKind, register
 
 
 def read_survey_csv(path: Path) -> pd.DataFrame:
@@ -33,3 +35,45 @@ def read_indicators_csv(path: Path) -> pd.DataFrame:
     df = read_csv_checked(path, INDICATOR_COLUMNS, kind="indicators")
     df["value"] = numeric(df, "value", path)
     return normalise_table(df[INDICATOR_COLUMNS], "indicators")
+
+
+class SurveyCsv(Entry):
+    kind: Literal["survey"]
+    path: str
+
+
+class IndicatorsCsv(Entry):
+    kind: Literal["indicators"]
+    path: str
+
+
+def _read_survey(e: SurveyCsv, rc: ReadContext) -> ReadResult:
+    path = rc.resolve(e.path)[0]
+    return ReadResult(read_survey_csv(path), {}, (path,))
+
+
+def _read_indicators(e: IndicatorsCsv, rc: ReadContext) -> ReadResult:
+    path = rc.resolve(e.path)[0]
+    return ReadResult(read_indicators_csv(path), {}, (path,))
+
+
+register(
+    SourceKind(
+        "survey",
+        SurveyCsv,
+        "table",
+        _read_survey,
+        target="survey",
+        description="survey responses in the canonical layout",
+    )
+)
+register(
+    SourceKind(
+        "indicators",
+        IndicatorsCsv,
+        "table",
+        _read_indicators,
+        target="indicators",
+        description="partner indicators in the canonical layout",
+    )
+)

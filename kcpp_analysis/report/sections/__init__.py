@@ -84,6 +84,57 @@ def validate_settings(kind: str, values: dict, *, partial: bool = False):
         raise ValueError(f"{loc}: {msg}") from None
 
 
+def check_params(p) -> None:
+    """Section names and settings in ``sia.yaml`` and the theme files exist and validate
+    (run before any notebook: ``kcpp report`` and :func:`kcpp_analysis.report.open_report`).
+
+    Raises
+    ------
+    ConfigError
+        Naming the file and key at fault.
+    """
+    from kcpp_analysis.core.errors import ConfigError
+
+    def check(names, settings, fname, names_key, settings_key):
+        for n in names or []:
+            if n not in REGISTRY:
+                raise ConfigError(
+                    f"{p.root / fname}: key '{names_key}' names unknown section {n!r}; "
+                    f"known: {', '.join(REGISTRY)}"
+                )
+        for n, values in (settings or {}).items():
+            if n not in REGISTRY:
+                raise ConfigError(
+                    f"{p.root / fname}: key '{settings_key}.{n}' names unknown section {n!r}"
+                )
+            try:
+                validate_settings(n, values, partial=True)
+            except ValueError as exc:
+                raise ConfigError(f"{p.root / fname}: key '{settings_key}.{n}': {exc}") from None
+
+    check(
+        p.sia.report.sections,
+        p.sia.report.settings,
+        "sia.yaml",
+        "report.sections",
+        "report.settings",
+    )
+    for n in REGISTRY:
+        try:
+            validate_settings(n, p.sia.report.settings.get(n, {}))
+        except ValueError as exc:
+            raise ConfigError(f"{p.root / 'sia.yaml'}: key 'report.settings.{n}': {exc}") from None
+    for th in p.themes.values():
+        for pr in th.priorities:
+            check(
+                pr.sections,
+                pr.section_settings,
+                f"themes/{th.id}.yaml",
+                f"priorities.{pr.id}.sections",
+                f"priorities.{pr.id}.section_settings",
+            )
+
+
 def compute(kind: str, ctx, pr, settings=None):
     """Compute one section for one priority (``None`` when it does not apply)."""
     mod = REGISTRY[kind]

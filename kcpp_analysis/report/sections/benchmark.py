@@ -18,22 +18,18 @@ import numpy as np
 import pandas as pd
 
 from kcpp_analysis.analysis.benchmark import (
-    INDICATOR_LABELS,
-    NN_VARIABLES,
     england_rate,
     funnel_limits,
     indirect_standardise,
-    load_benchmark,
-    load_benchmark_config,
-    nearest_neighbours,
     overdispersion_phi,
     poisson_funnel,
     rank_and_percentile,
-    spread_sentence,
 )
+from kcpp_analysis.config.benchmark import NN_VARIABLES
+from kcpp_analysis.data.national import INDICATOR_LABELS
 from kcpp_analysis.presentation import charts, narrative
 from kcpp_analysis.report.results import Figure, SectionResult
-from kcpp_analysis.report.sections._common import SectionSettings, anchor, table_name
+from kcpp_analysis.report.sections.common import SectionSettings, anchor, table_name
 
 KIND = "benchmark"
 TITLE = "How Kirklees compares"
@@ -41,24 +37,6 @@ TITLE = "How Kirklees compares"
 
 class Settings(SectionSettings):
     funnel_points: int
-
-
-def _cfg(ctx):
-    def build():
-        pids = [p.id for th in ctx.params.themes.values() for p in th.priorities]
-        return load_benchmark_config(ctx.params.root / "benchmark.yaml", pids)
-
-    return ctx._cached("benchmark_cfg", build)
-
-
-def _tables(ctx):
-    def build():
-        try:
-            return load_benchmark()
-        except Exception:
-            return None
-
-    return ctx._cached("benchmark_tables", build)
 
 
 def _force_area(ctx):
@@ -81,39 +59,23 @@ def _names(items: list, most: int = 6) -> str:
 
 
 def applies(ctx, pr) -> bool:
-    spec = _cfg(ctx)["priorities"].get(pr.id) or {}
-    t = _tables(ctx)
-    return bool(spec) and t is not None and ctx.params.sia.lad_code in set(t[0]["ltla24_code"])
-
-
-def _groups(ctx, la):
-    cfg = _cfg(ctx)
-    target = ctx.params.sia.lad_code
-    me = la[la["ltla24_code"] == target].iloc[0]
-    nn = nearest_neighbours(
-        la,
-        target,
-        variables=cfg["nearest_neighbours"]["variables"],
-        k=cfg["nearest_neighbours"]["k"],
-    )
-    force = la[(la["pfa24_code"] == me["pfa24_code"]) & (la["ltla24_code"] != target)]
-    user = (cfg.get("user_group") or {}).get("members") or []
-    ug = la[la["ltla24_code"].isin(user)]
-    return me, nn, force, ug
+    spec = ctx.params.benchmark.priorities.get(pr.id)
+    return spec is not None and ctx.comparators() is not None
 
 
 def compute(ctx, pr, settings: Settings) -> SectionResult:
     a = anchor(pr.id, KIND)
     gate = ctx.gate
-    la, by_decile = _tables(ctx)
-    spec = _cfg(ctx)["priorities"].get(pr.id) or {}
-    me, nn, force, ug = _groups(ctx, la)
+    la, by_decile = ctx.benchmark_tables()
+    spec = ctx.params.benchmark.priorities[pr.id]
+    cg = ctx.comparators()
+    me, nn, force, fam = cg.me, cg.nearest, cg.force, cg.family
     name = ctx.params.sia.local_authority
     force_label = f"the other {me['pfa24_name']} districts"
     rows, strip, sentences, figures, tables = [], [], [], [], []
     areas = ctx.dataset.areas
     use_decile = "iod_version" in areas.columns and (areas["iod_version"] == "IoD2025").all()
-    for ind in spec.get("indicators", []):
+    for ind in spec.indicators:
         label = INDICATOR_LABELS[ind]
         v = float(me[ind])
         rank, pct = rank_and_percentile(la[ind], v)
@@ -131,8 +93,8 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             "nn_min": nn[ind].min(),
             "nn_max": nn[ind].max(),
         }
-        if len(ug):
-            row["group_mean"] = ug[ind].mean()
+        if len(fam):
+            row["group_mean"] = fam[ind].mean()
         if use_decile:
             pop_d = areas.groupby("imd_decile")["population"].sum()
             rate_d = by_decile[by_decile["indicator"] == ind].set_index("imd_decile")["rate"]
@@ -151,9 +113,14 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             f"{first['rank']} of {first['of']} English local authorities (1 = highest), higher "
             f"than {first.percentile:.0f}% of them; England {first.england:,.1f}."
         )
-        ind0 = spec["indicators"][0]
-        for grp, lab in ((nn, f"its {len(nn)} nearest neighbours"), (force, force_label)):
-            s = spread_sentence(f"Against {lab}", float(me[ind0]), grp[ind0], "that group")
+        ind0 = spec.indicators[0]
+        groups = [(nn, f"its {len(nn)} nearest neighbours"), (force, force_label)]
+        if len(fam):
+            groups.insert(0, (fam, cg.family_label.lower()))
+        for grp, lab in groups:
+            s = narrative.spread_sentence(
+                f"Against {lab}", float(me[ind0]), grp[ind0], "that group"
+            )
             if s:
                 sentences.append(s.replace(": ", f": {name} ", 1))
         if use_decile and np.isfinite(first.get("adj_ratio", np.nan)):
@@ -197,7 +164,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             Figure.from_chart(chart, gate.table(sf, table_name(ctx, pr.id, "benchmark_strip")))
         )
     fa = _force_area(ctx)
-    types = [t for t in spec.get("policeuk_types", []) if fa is not None and t in fa.columns]
+    types = [t for t in spec.policeuk_types if fa is not None and t in fa.columns]
     if types:
         f = fa.assign(count=fa[types].sum(axis=1))
         f["rate"] = 1000 * f["count"] / f["population"]
@@ -273,9 +240,15 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         "The deprivation-adjusted ratio reconstructs the observed count from that rate and "
         "the area's residents, so its interval is approximate.",
         f"Nearest neighbours (standardised Euclidean distance on "
-        f"{', '.join(NN_VARIABLES[v] for v in _cfg(ctx)['nearest_neighbours']['variables'])}): "
+        f"{', '.join(NN_VARIABLES[v] for v in ctx.params.benchmark.nearest_neighbours.variables)}): "
         f"{nn_names}.",
     )
+    if len(fam) or cg.family_missing:
+        notes += (
+            f"{cg.family_label}: {', '.join(fam['ltla24_name'])}"
+            + (f"; without a row here: {'; '.join(cg.family_missing)}" if cg.family_missing else "")
+            + ".",
+        )
     return SectionResult(
         KIND,
         pr.id,

@@ -15,7 +15,7 @@ from kcpp_analysis.analysis.deprivation import concentration, hotspots, lsoa_cou
 from kcpp_analysis.core.periods import fy_bounds, fy_label, fy_range, previous_fy
 from kcpp_analysis.presentation import narrative
 from kcpp_analysis.report.results import SectionResult
-from kcpp_analysis.report.sections._common import (
+from kcpp_analysis.report.sections.common import (
     SectionSettings,
     anchor,
     has_incidents,

@@ -4,8 +4,9 @@ comparator CSPs, year by year, with a funnel plot of the latest year.
 Runs when the prepared dataset holds the Home Office CSP table (``kcpp prepare`` source kind
 ``home_office_csp``, read by :func:`kcpp_analysis.data.sources.homeoffice.read_home_office_csp`)
 and ``params/benchmark.yaml`` names the priority's Home Office offence groups
-(``home_office_groups``). Comparators: the CSPs of the force area's other districts and of
-the nearest neighbours (:func:`kcpp_analysis.analysis.benchmark.nearest_neighbours`); populations are
+(``home_office_groups``). Comparators: the partnership's own comparators
+(``params/benchmark.yaml: partnership_comparators``), the CSPs of the force area's other
+districts and of the nearest neighbours (:func:`kcpp_analysis.analysis.benchmark.nearest_neighbours`); populations are
 Census 2021 residents of each CSP's district (districts holding several CSPs are left out,
 as their population cannot be split). Rates per 1,000 residents; the funnel plot uses exact
 Poisson limits around the group's pooled rate, widened for overdispersion
@@ -20,8 +21,7 @@ import pandas as pd
 from kcpp_analysis.analysis.benchmark import funnel_limits, overdispersion_phi, poisson_funnel
 from kcpp_analysis.presentation import charts, narrative
 from kcpp_analysis.report.results import Figure, SectionResult
-from kcpp_analysis.report.sections._common import SectionSettings, anchor, table_name
-from kcpp_analysis.report.sections.benchmark import _cfg, _groups, _tables
+from kcpp_analysis.report.sections.common import SectionSettings, anchor, table_name
 
 KIND = "csp_trend"
 TITLE = "Home Office recorded crime: comparator partnerships"
@@ -31,31 +31,13 @@ class Settings(SectionSettings):
     years_shown: int
 
 
-def _severity_weights(ctx) -> pd.Series | None:
-    """Optional ONS Crime Severity Score weights from ``params/crime_severity_weights.csv``
-    (columns ``offence_code``, ``weight``: the ONS weight, i.e. the average sentence in days,
-    per offence code); None when absent."""
-    from kcpp_analysis.core.errors import ConfigError
-
-    p = ctx.params.root / "crime_severity_weights.csv"
-    if not p.is_file():
-        return None
-    w = pd.read_csv(p, dtype={"offence_code": str})
-    if not {"offence_code", "weight"} <= set(w.columns):
-        raise ConfigError(f"{p}: needs columns 'offence_code' and 'weight'")
-    bad = pd.to_numeric(w["weight"], errors="coerce")
-    if bad.isna().any() or (bad < 0).any():
-        i = int(bad.isna().idxmax() if bad.isna().any() else (bad < 0).idxmax())
-        raise ConfigError(f"{p}: column 'weight' line {i + 2}: not a non-negative number")
-    return pd.Series(bad.to_numpy(), index=w["offence_code"].str.strip())
-
-
 def applies(ctx, pr) -> bool:
-    spec = _cfg(ctx)["priorities"].get(pr.id) or {}
+    spec = ctx.params.benchmark.priorities.get(pr.id)
     return (
         "csp_counts" in ctx.dataset.extras
-        and bool(spec.get("home_office_groups"))
-        and _tables(ctx) is not None
+        and spec is not None
+        and bool(spec.home_office_groups)
+        and ctx.comparators() is not None
     )
 
 
@@ -66,13 +48,16 @@ def _key(s: pd.Series) -> pd.Series:
 def compute(ctx, pr, settings: Settings) -> SectionResult:
     a = anchor(pr.id, KIND)
     gate = ctx.gate
-    groups = _cfg(ctx)["priorities"][pr.id]["home_office_groups"]
-    la, _ = _tables(ctx)
-    me, nn, force, _ = _groups(ctx, la)
+    groups = ctx.params.benchmark.priorities[pr.id].home_office_groups
+    la, _ = ctx.benchmark_tables()
+    cg = ctx.comparators()
+    me, nn, force = cg.me, cg.nearest, cg.force
     single = la[~la["csp24_name"].astype(str).str.contains(";")]
     pop = dict(zip(_key(single["csp24_name"]), single["population"], strict=True))
     target = str(me["csp24_name"]).strip().lower()
-    comp = {str(x).strip().lower() for x in pd.concat([nn, force])["csp24_name"]} - {target}
+    comp = {str(x).strip().lower() for x in pd.concat([cg.family, nn, force])["csp24_name"]} - {
+        target
+    }
     comp = {c for c in comp if c in pop}
     t = ctx.dataset.extras["csp_counts"]
     t = t[t["offence_group"].isin(groups)]
@@ -89,9 +74,9 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
                 f"{me['csp24_name']}.",
             ),
         )
-    weights = _severity_weights(ctx)
+    weights = ctx.params.severity_weights
     if weights is not None:
-        t = t.assign(harm=t["count"] * t["offence_code"].map(weights).fillna(0.0))
+        t = t.assign(harm=t["count"] * t["offence_code"].str.strip().map(weights).fillna(0.0))
     else:
         t = t.assign(harm=np.nan)
     y = t.groupby(["financial_year", "key"], as_index=False).agg(
@@ -201,7 +186,8 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         (Figure.from_chart(chart, data),),
         (
             "Real published counts (Home Office police recorded crime by CSP); rates per 1,000 "
-            "Census 2021 residents of each partnership's district. Comparators: the force "
-            "area's other partnerships and those of the nearest neighbours.",
+            "Census 2021 residents of each partnership's district. Comparators: the "
+            "partnership's own comparators, the force area's other partnerships and those of "
+            "the nearest neighbours.",
         ),
     )

@@ -26,7 +26,7 @@ from kcpp_analysis.analysis.deprivation import (
 )
 from kcpp_analysis.presentation import charts, narrative
 from kcpp_analysis.report.results import Figure, SectionResult
-from kcpp_analysis.report.sections._common import (
+from kcpp_analysis.report.sections.common import (
     SectionSettings,
     anchor,
     denominator,

@@ -17,7 +17,7 @@ import numpy as np
 from kcpp_analysis.analysis.benchmark import funnel_limits, overdispersion_phi, poisson_funnel
 from kcpp_analysis.presentation import charts, narrative
 from kcpp_analysis.report.results import Figure, SectionResult
-from kcpp_analysis.report.sections._common import (
+from kcpp_analysis.report.sections.common import (
     SectionSettings,
     anchor,
     has_incidents,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from kcpp_analysis.presentation import charts
 from kcpp_analysis.report.results import Figure, SectionResult
-from kcpp_analysis.report.sections._common import SectionSettings, anchor, table_name
+from kcpp_analysis.report.sections.common import SectionSettings, anchor, table_name
 
 KIND = "indicators"
 TITLE = "Partner indicators"

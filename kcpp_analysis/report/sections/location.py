@@ -11,11 +11,18 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kcpp_analysis.config.params import LOCATION_TYPES
+from kcpp_analysis.config.models import LOCATION_TYPES
 from kcpp_analysis.presentation import narrative
 from kcpp_analysis.report.results import SectionResult
-from kcpp_analysis.report.sections._common import SectionSettings, anchor, has_incidents, table_name
-from kcpp_analysis.report.sections._volt import gap, has, year_incidents
+from kcpp_analysis.report.sections.common import (
+    SectionSettings,
+    anchor,
+    gap,
+    has,
+    has_incidents,
+    table_name,
+    year_incidents,
+)
 
 KIND = "location"
 TITLE = "Where: kinds of place"

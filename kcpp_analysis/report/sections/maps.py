@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kcpp_analysis.data.reference import reference_boundaries
+from kcpp_analysis.data.reference import geometries, reference_boundaries
 from kcpp_analysis.presentation import narrative
-from kcpp_analysis.presentation.maps import choropleth, geometries
+from kcpp_analysis.presentation.maps import choropleth
 from kcpp_analysis.report.results import Figure, SectionResult
-from kcpp_analysis.report.sections._common import (
+from kcpp_analysis.report.sections.common import (
     SectionSettings,
     anchor,
     has_incidents,

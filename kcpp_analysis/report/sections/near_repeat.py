@@ -15,8 +15,13 @@ import numpy as np
 from kcpp_analysis.analysis.nearrepeat import knox
 from kcpp_analysis.presentation import narrative
 from kcpp_analysis.report.results import SectionResult
-from kcpp_analysis.report.sections._common import SectionSettings, anchor, table_name
-from kcpp_analysis.report.sections._volt import gap, year_incidents
+from kcpp_analysis.report.sections.common import (
+    SectionSettings,
+    anchor,
+    gap,
+    table_name,
+    year_incidents,
+)
 
 KIND = "near_repeat"
 TITLE = "Near repeats"

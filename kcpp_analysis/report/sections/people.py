@@ -12,14 +12,21 @@ disclosure gate (counts 1-4 withheld with secondary suppression).
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from kcpp_analysis.config.params import AGE_BANDS
+from kcpp_analysis.analysis.volt import top_share
+from kcpp_analysis.config.models import AGE_BANDS
 from kcpp_analysis.presentation import narrative
 from kcpp_analysis.report.results import SectionResult
-from kcpp_analysis.report.sections._common import SectionSettings, anchor, has_incidents, table_name
-from kcpp_analysis.report.sections._volt import gap, has, year_incidents
+from kcpp_analysis.report.sections.common import (
+    SectionSettings,
+    anchor,
+    gap,
+    has,
+    has_incidents,
+    table_name,
+    year_incidents,
+)
 
 KIND = "people"
 TITLE = "Who: victims and offenders"
@@ -38,18 +45,6 @@ class Settings(SectionSettings):
 
 def applies(ctx, pr) -> bool:
     return has_incidents(ctx, pr)
-
-
-def top_share(counts: pd.Series, top: float = 0.10) -> float:
-    """Share of offences by the most prolific ``top`` fraction of offenders (ties broken by
-    count order; at least one offender).
-
-    >>> round(top_share(pd.Series([10, 1, 1, 1, 1, 1, 1, 1, 1, 1])), 3)
-    0.526
-    """
-    c = np.sort(counts.to_numpy())[::-1]
-    k = max(1, int(np.ceil(top * len(c))))
-    return float(c[:k].sum() / c.sum())
 
 
 def compute(ctx, pr, settings: Settings) -> SectionResult:

@@ -15,10 +15,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from kcpp_analysis.analysis.deprivation import exact_poisson_ci, ward_rates
+from kcpp_analysis.analysis.deprivation import ward_rates
+from kcpp_analysis.analysis.stats import exact_poisson_ci
 from kcpp_analysis.presentation import narrative
 from kcpp_analysis.report.results import SectionResult
-from kcpp_analysis.report.sections._common import (
+from kcpp_analysis.report.sections.common import (
     SectionSettings,
     anchor,
     denominator,

@@ -19,7 +19,7 @@ import pandas as pd
 from kcpp_analysis.analysis.repeats import repeat_victimisation, time_to_repeat
 from kcpp_analysis.presentation import narrative
 from kcpp_analysis.report.results import SectionResult
-from kcpp_analysis.report.sections._common import SectionSettings, anchor, has_incidents, table_name
+from kcpp_analysis.report.sections.common import SectionSettings, anchor, has_incidents, table_name
 
 KIND = "repeats"
 TITLE = "Repeat victimisation"

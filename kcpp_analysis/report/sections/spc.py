@@ -12,7 +12,7 @@ from __future__ import annotations
 from kcpp_analysis.analysis.trends import seasonally_adjust, spc_xmr
 from kcpp_analysis.presentation import charts
 from kcpp_analysis.report.results import Figure, SectionResult
-from kcpp_analysis.report.sections._common import SectionSettings, anchor, has_incidents, table_name
+from kcpp_analysis.report.sections.common import SectionSettings, anchor, has_incidents, table_name
 
 KIND = "spc"
 TITLE = "Statistical process control"

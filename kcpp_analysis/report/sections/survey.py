@@ -12,7 +12,7 @@ import pandas as pd
 from kcpp_analysis.analysis.surveys import compare_shares, weighted_share
 from kcpp_analysis.presentation import charts, narrative
 from kcpp_analysis.report.results import Figure, SectionResult
-from kcpp_analysis.report.sections._common import SectionSettings, anchor, table_name
+from kcpp_analysis.report.sections.common import SectionSettings, anchor, table_name
 
 KIND = "survey"
 TITLE = "Perception (residents' surveys)"

@@ -1,7 +1,7 @@
 """When: a day-of-week x hour heatmap of the priority's offences in the SIA year.
 
 Offences with a time window (from / to) are apportioned over it (aoristic,
-:func:`_volt.aoristic`, Ratcliffe 2002). Test: does the priority's weekly pattern differ
+:func:`kcpp_analysis.analysis.volt.aoristic`, Ratcliffe 2002). Test: does the priority's weekly pattern differ
 from the borough's pattern for all police-recorded crime and ASB in the same year? A
 chi-square goodness-of-fit test over the 168 cells (expected = the borough's share of each
 cell times the priority's total; aoristic weights are fractional, so the test is
@@ -12,14 +12,20 @@ effect size beside it. Cells with fewer than the disclosure threshold are shown 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
-from kcpp_analysis.core.periods import fy_bounds
+from kcpp_analysis.analysis.volt import DAYS, aoristic, weekly_pattern_test
+from kcpp_analysis.core.periods import in_fy
 from kcpp_analysis.presentation import charts, narrative
 from kcpp_analysis.report.results import Figure, SectionResult
-from kcpp_analysis.report.sections._common import SectionSettings, anchor, has_incidents, table_name
-from kcpp_analysis.report.sections._volt import DAYS, aoristic, gap, has, year_incidents
+from kcpp_analysis.report.sections.common import (
+    SectionSettings,
+    anchor,
+    gap,
+    has,
+    has_incidents,
+    table_name,
+    year_incidents,
+)
 
 KIND = "time_profile"
 TITLE = "When: day of week and time of day"
@@ -36,13 +42,11 @@ def applies(ctx, pr) -> bool:
 def _borough(ctx):
     def build():
         inc = ctx.dataset.incidents
-        s, e = fy_bounds(ctx.year)
         if "time_from" not in inc.columns:
             return None
         b = inc[
             inc["source"].isin(["police_crime", "police_asb"])
-            & (inc["date"] >= s)
-            & (inc["date"] <= e + pd.Timedelta(days=1))
+            & in_fy(inc["date"], ctx.year)
             & inc["time_from"].notna()
         ]
         return aoristic(b["time_from"], b["time_to"]) if len(b) else None
@@ -88,10 +92,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
     b = _borough(ctx)
     test = ""
     if b is not None and b.sum() > 0:
-        exp = b.ravel() / b.sum() * n
-        ok = exp > 0
-        chi2 = float((((flat - exp) ** 2)[ok] / exp[ok]).sum())
-        p = float(stats.chi2.sf(chi2, int(ok.sum()) - 1))
+        chi2, _, p = weekly_pattern_test(grid, b)
         ctx.record_test("weekly time pattern")
         if p < 0.05:
             sentences.append(

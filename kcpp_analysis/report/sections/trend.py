@@ -13,7 +13,7 @@ from kcpp_analysis.analysis.trends import forecast_total, recent_trend
 from kcpp_analysis.core.periods import fy_labels
 from kcpp_analysis.presentation import charts, narrative
 from kcpp_analysis.report.results import Figure, SectionResult
-from kcpp_analysis.report.sections._common import SectionSettings, anchor, has_incidents, table_name
+from kcpp_analysis.report.sections.common import SectionSettings, anchor, has_incidents, table_name
 
 KIND = "trend"
 TITLE = "Trend"
@@ -37,7 +37,9 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
     labels = [(i.start, i.end, i.label) for i in p.sia.interruptions]
     trend_txt = narrative.trend_sentence(pr.title, fit)
     peak = narrative.peak_sentence(fit)
-    recent = recent_trend(series, fit, months=settings.recent_months).iloc[0]
+    recent = ctx.recent(pr) if settings == ctx.settings(KIND, pr) else None
+    if recent is None:
+        recent = recent_trend(series, fit, months=settings.recent_months).iloc[0]
     recent_txt = narrative.recent_sentence(pr.title, fit, recent)
     trend_txt = f"{trend_txt} {recent_txt}".strip()
     sentences = [f"{trend_txt} {peak}".strip()]

@@ -15,7 +15,7 @@ import pandas as pd
 from kcpp_analysis.analysis.trends import year_on_year
 from kcpp_analysis.presentation import narrative
 from kcpp_analysis.report.results import SectionResult
-from kcpp_analysis.report.sections._common import SectionSettings, anchor, has_incidents, table_name
+from kcpp_analysis.report.sections.common import SectionSettings, anchor, has_incidents, table_name
 from kcpp_analysis.report.sections.places import geo_protection
 
 KIND = "year_on_year"
@@ -31,7 +31,10 @@ def applies(ctx, pr) -> bool:
 
 
 def compute(ctx, pr, settings: Settings) -> SectionResult:
-    c = year_on_year(ctx.series(pr), ctx.year, fit=ctx.fit(pr), alpha=settings.alpha).iloc[0]
+    # the report's own test (shared with the rating) unless other settings are asked for
+    c = ctx.yoy(pr) if settings == ctx.settings(KIND, pr) else None
+    if c is None:
+        c = year_on_year(ctx.series(pr), ctx.year, fit=ctx.fit(pr), alpha=settings.alpha).iloc[0]
     cur, prev = float(c.current), float(c.previous)
     hidden = geo_protection(ctx, pr).totals_hidden or ctx.gate.pair_hidden(cur, prev)
     row = pd.DataFrame(

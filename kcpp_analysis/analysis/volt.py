@@ -1,30 +1,19 @@
-"""Shared helpers of the victim/offender/location/time sections."""
+"""Victim, offender, location and time (VOLT) profile statistics.
+
+- :func:`aoristic`: an offence's time window spread over a weekday x hour grid
+  (Ratcliffe 2002);
+- :func:`weekly_pattern_test`: does a priority's weekly pattern differ from a reference
+  pattern (chi-square goodness of fit, approximate with fractional weights)?
+- :func:`top_share`: the share of offences by the most prolific 10% of offenders.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from kcpp_analysis.core.periods import fy_bounds
+from scipy import stats
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-def year_incidents(ctx, pr, year: str | None = None) -> pd.DataFrame:
-    inc = ctx.incidents(pr)
-    s, e = fy_bounds(year or ctx.year)
-    return inc[(inc["date"] >= s) & (inc["date"] <= e + pd.Timedelta(days=1))]
-
-
-def has(inc: pd.DataFrame, *cols) -> bool:
-    return all(c in inc.columns and inc[c].notna().any() for c in cols)
-
-
-def gap(title: str, what: str, columns: str) -> str:
-    return (
-        f"Not available for {title}: the data hold no {what}. Partner extracts can add "
-        f"{columns} (docs/data_dictionary.md); until then this profile is an intelligence gap."
-    )
 
 
 def aoristic(time_from: pd.Series, time_to: pd.Series, *, max_hours: int = 168) -> np.ndarray:
@@ -63,3 +52,33 @@ def aoristic(time_from: pd.Series, time_to: pd.Series, *, max_hours: int = 168) 
     hours = pd.DatetimeIndex(start[rep] + step.astype("timedelta64[h]"))
     np.add.at(grid, (hours.day_of_week, hours.hour), 1.0 / sp[rep])
     return grid
+
+
+def weekly_pattern_test(grid: np.ndarray, reference: np.ndarray) -> tuple[float, int, float]:
+    """Chi-square goodness of fit of a 7 x 24 ``grid`` against the pattern of
+    ``reference`` (expected = the reference's share of each cell times the grid's total,
+    over the cells where that is positive). Returns ``(chi2, df, p)``. Aoristic weights are
+    fractional, so the test is approximate (Pearson 1900).
+
+    >>> g = np.ones((7, 24)); r = np.ones((7, 24))
+    >>> weekly_pattern_test(g, r)
+    (0.0, 167, 1.0)
+    """
+    flat = np.asarray(grid, dtype=float).ravel()
+    exp = np.asarray(reference, dtype=float).ravel() / reference.sum() * flat.sum()
+    ok = exp > 0
+    chi2 = float((((flat - exp) ** 2)[ok] / exp[ok]).sum())
+    df = int(ok.sum()) - 1
+    return chi2, df, float(stats.chi2.sf(chi2, df))
+
+
+def top_share(counts: pd.Series, top: float = 0.10) -> float:
+    """Share of offences by the most prolific ``top`` fraction of offenders (ties broken by
+    count order; at least one offender).
+
+    >>> round(top_share(pd.Series([10, 1, 1, 1, 1, 1, 1, 1, 1, 1])), 3)
+    0.526
+    """
+    c = np.sort(counts.to_numpy())[::-1]
+    k = max(1, int(np.ceil(top * len(c))))
+    return float(c[:k].sum() / c.sum())

@@ -1,4 +1,4 @@
-"""The published scoring matrix: totals worked by hand, properties, and the demo's spread."""
+"""The evidence score: totals worked by hand, properties, and the demo's spread."""
 
 import numpy as np
 import pandas as pd
@@ -7,16 +7,13 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kcpp_analysis.analysis.prioritisation import (
-    CRITERIA,
-    load_scoring,
-    score_criteria,
-    score_priorities,
-)
+from kcpp_analysis.analysis.assessment import assess_theme_priorities, to_frame
+from kcpp_analysis.analysis.scoring import score_criteria, score_priorities
+from kcpp_analysis.config.params import load_params
+from kcpp_analysis.config.scoring import EVIDENCE as CRITERIA
 from kcpp_analysis.core.errors import ConfigError
-from kcpp_analysis.core.paths import PROJECT_ROOT
 
-SCORING = load_scoring(PROJECT_ROOT / "params" / "prioritisation.yaml")
+SCORING = load_params().scoring
 W = {c: SCORING.criteria[c].weight for c in CRITERIA}
 
 
@@ -49,24 +46,20 @@ def test_totals_worked_by_hand():
     assert r.loc[0, "concern"] == pytest.approx(100 * 21 / 30)
     assert r.loc[0, "total"] == pytest.approx(70.0)  # harm 3: factor 1
     assert r.loc[0, "confidence"] == "A" and r.loc[0, "evidence_share"] == 1
-    assert (r.loc[0, "rag"], r.loc[0, "recommendation"]) == ("red", "high focus")
+    assert r.loc[0, "rag"] == "red"
     assert r.loc[1, "concern"] == pytest.approx(100 * 2 / 12)
     assert r.loc[1, "total"] == pytest.approx(100 * 2 / 12 * 0.5)
     assert r.loc[1, "evidence_share"] == pytest.approx(4 / 10) and r.loc[1, "confidence"] == "C"
-    assert (r.loc[1, "rag"], r.loc[1, "recommendation"]) == ("green", "maintain and monitor")
+    assert r.loc[1, "rag"] == "green"
     assert np.isnan(r.loc[2, "total"])
-    assert (r.loc[2, "rag"], r.loc[2, "recommendation"]) == ("grey", "insufficient evidence")
+    assert r.loc[2, "rag"] == "grey"
 
 
-def test_a_high_total_on_thin_evidence_is_an_intelligence_gap_not_high_focus():
+def test_a_high_total_on_thin_evidence_is_an_intelligence_gap_not_red():
     rows = [dict(harm=3, kpis=3, **{c: np.nan for c in CRITERIA if c != "kpis"})]
     r = score_priorities(_table(rows), SCORING).iloc[0]
     assert r.total == pytest.approx(100) and r.confidence == "C"
-    assert (r.rag, r.recommendation, bool(r.thin_evidence)) == (
-        "amber",
-        "maintain and monitor",
-        True,
-    )
+    assert (r.rag, bool(r.thin_evidence)) == ("amber", True)
 
 
 def test_criterion_rules_from_evidence():
@@ -78,7 +71,7 @@ def test_criterion_rules_from_evidence():
             "trend_direction": "increasing",
             "recent_direction": "decreasing",
             "kpi_rags": ["green", "amber", "grey"],
-            "repeat_pct": 39.9,
+            "incident_repeat_pct": 39.9,
             "rate_ratio": 2.5,
             "rr_ci_low": 0.9,  # interval includes 1
             "survey_status": "worse",
@@ -124,11 +117,9 @@ def test_raising_harm_never_lowers_the_total(scores, harm):
     assert np.isnan(lo) and np.isnan(hi) or hi >= lo
 
 
-def test_removing_a_statutory_duty_never_changes_a_score(demo, params, tmp_path):
-    """The Prevent, Serious Violence and reoffending duties: scores identical without them."""
+def test_removing_a_statutory_duty_never_changes_a_score(demo, params):
+    """The duties change the recommended class, never the evidence score."""
     from dataclasses import replace
-
-    from kcpp_analysis.analysis.kpis import priority_assessment
 
     th = params.themes["violence"]
     without = th.model_copy(
@@ -137,26 +128,25 @@ def test_removing_a_statutory_duty_never_changes_a_score(demo, params, tmp_path)
         }
     )
     p2 = replace(params, themes={**params.themes, "violence": without})
-    a = priority_assessment(demo, "violence", period="2025/26", params=params)
-    b = priority_assessment(demo, "violence", period="2025/26", params=p2)
-    cols = ["total", "concern", "rag", "recommendation", *[f"score_{c}" for c in CRITERIA]]
+    a = to_frame(assess_theme_priorities(demo, "violence", period="2025/26", params=params))
+    b = to_frame(assess_theme_priorities(demo, "violence", period="2025/26", params=p2))
+    cols = ["total", "concern", "rag", *[f"score_{c}" for c in CRITERIA]]
     pd.testing.assert_frame_equal(a[cols], b[cols])
-    assert a["statutory_duty"].ne("").any() and b["statutory_duty"].eq("").all()
+    assert a["statutory_duty"].notna().any() and b["statutory_duty"].isna().all()
 
 
-def test_demo_priorities_discriminate(demo, params):
-    """At most about half the plan's 16 priorities are high focus, and each of those has
-    confidence A or B and at least one criterion at 3."""
-    from kcpp_analysis.analysis.kpis import priority_assessment
-
-    a = pd.concat(
-        [priority_assessment(demo, t, period="2025/26", params=params) for t in params.themes]
+def test_demo_scores_discriminate_and_can_be_recomputed(demo, params):
+    """The evidence score spreads the priorities (some red, some green), and a reader can
+    recompute every score from the printed criterion scores, weights and harm grade."""
+    a = to_frame(
+        [
+            x
+            for t in params.themes
+            for x in assess_theme_priorities(demo, t, period="2025/26", params=params)
+        ]
     )
-    hf = a[a.recommendation == "high focus"]
-    assert 1 <= len(hf) <= 8
-    assert hf.confidence.isin(["A", "B"]).all()
-    assert (hf[[f"score_{c}" for c in CRITERIA]] == 3).any(axis=1).all()
-    # a reader can recompute every total from the printed scores, weights and harm grade
+    assert {"red", "green"} <= set(a["rag"])
+    assert 1 <= int((a["rag"] == "red").sum()) <= 8
     for r in a[a.total.notna()].itertuples():
         have = {
             c: getattr(r, f"score_{c}") for c in CRITERIA if not np.isnan(getattr(r, f"score_{c}"))
@@ -165,18 +155,20 @@ def test_demo_priorities_discriminate(demo, params):
         assert r.total == pytest.approx(concern * (1 + r.harm) / 4)
 
 
-def test_bad_scoring_files_name_the_key(tmp_path):
-    d = yaml.safe_load((PROJECT_ROOT / "params" / "prioritisation.yaml").read_text())
+def test_bad_scoring_files_name_the_key(params_copy):
+    p = params_copy / "prioritisation.yaml"
+    d = yaml.safe_load(p.read_text())
     d["criteria"]["volume"]["thresholds"] = [5, 1, 20]
-    p = tmp_path / "prioritisation.yaml"
     p.write_text(yaml.safe_dump(d))
-    with pytest.raises(ConfigError, match=r"criteria.volume.*three increasing"):
-        load_scoring(p)
+    with pytest.raises(
+        ConfigError, match=r"prioritisation.yaml: key 'criteria.volume.*three increasing"
+    ):
+        load_params(params_copy)
     d["criteria"]["volume"]["thresholds"] = [1, 5, 20]
     d["harm"].pop("prevent")
     p.write_text(yaml.safe_dump(d))
     with pytest.raises(ConfigError, match=r"no harm grade for priorities \['prevent'\]"):
-        load_scoring(p, ["prevent", "asb"])
+        load_params(params_copy)
 
 
 def test_framing_sections_render_markdown_escaped_or_say_what_is_missing(tmp_path):
@@ -188,9 +180,13 @@ def test_framing_sections_render_markdown_escaped_or_say_what_is_missing(tmp_pat
     (tmp_path / "framing" / "horizon_scanning.md").write_text(
         "## Economic\n\n- Cost of living <script>alert(1)</script>\n"
     )
-    ctx = SimpleNamespace(params=SimpleNamespace(root=tmp_path))
+    framing = {"horizon_scanning": (tmp_path / "framing" / "horizon_scanning.md").read_text()}
+    ctx = SimpleNamespace(params=SimpleNamespace(framing=framing))
     s = {x["id"]: x for x in framing_sections(ctx)}
     assert set(s) == set(FRAMING)
     hs = s["horizon_scanning"]["html"]
     assert "<li>Cost of living" in hs and "<script>" not in hs and "&lt;script&gt;" in hs
-    assert "Add it as params/framing/consultation.md" in s["consultation"]["missing"]
+    # a missing section is a prompt for the analyst, with no file path on the page
+    assert "To be written by the partnership analyst" in s["consultation"]["missing"]
+    assert "params/" not in s["consultation"]["missing"]
+    assert s["consultation"]["where"] == "params/framing/consultation.md"

@@ -1,4 +1,4 @@
-"""Helpers shared by section modules."""
+"""Helpers shared by section modules (public: every section module uses them)."""
 
 from __future__ import annotations
 
@@ -48,3 +48,24 @@ def denominator(areas) -> str:
     if "pop_0_15" in areas.columns:
         return "Census 2021 usual residents"
     return "residents (the areas table's population estimate)"
+
+
+def year_incidents(ctx, pr, year: str | None = None):
+    """The priority's incidents in the SIA year (or ``year``): 1 April to 31 March."""
+    from kcpp_analysis.core.periods import in_fy
+
+    inc = ctx.incidents(pr)
+    return inc[in_fy(inc["date"], year or ctx.year)]
+
+
+def has(inc, *cols) -> bool:
+    """Whether every one of ``cols`` exists and holds at least one value."""
+    return all(c in inc.columns and inc[c].notna().any() for c in cols)
+
+
+def gap(title: str, what: str, columns: str) -> str:
+    """The sentence a profile shows when the data lack the fields it needs."""
+    return (
+        f"Not available for {title}: the data hold no {what}. Partner extracts can add "
+        f"{columns}; until then this profile is an intelligence gap."
+    )

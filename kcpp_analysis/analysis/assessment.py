@@ -267,7 +267,7 @@ def assess_theme_priorities(
     from kcpp_analysis.analysis.kpis import evaluate_kpis
     from kcpp_analysis.analysis.trends import fit_trend, recent_trend, year_on_year
     from kcpp_analysis.config.params import load_params
-    from kcpp_analysis.data.selection import select_incidents
+    from kcpp_analysis.data.selection import select_area_counts, select_incidents
 
     params = params or load_params()
     th = params.theme(theme) if isinstance(theme, str) else theme
@@ -294,6 +294,9 @@ def assess_theme_priorities(
                 if rec is None:
                     months = params.section_setting("trend", "recent_months", pr, 36)
                     rec = recent_trend(s, fit, months=months).iloc[0]
+        counts = select_area_counts(
+            getattr(dataset, "extras", {}).get("area_counts"), pr.selection, params, pr
+        )
         ev = gather_evidence(
             dataset,
             pr,
@@ -306,6 +309,7 @@ def assess_theme_priorities(
             kpis=kpis,
             insight=insight,
             incidents=inc,
+            area_counts=counts,
         )
         out.append(
             assess_priority(pr, th, ev, params, period, previous=(previous or {}).get(pr.id))

@@ -206,12 +206,15 @@ def gather_evidence(
     kpis: pd.DataFrame,
     insight: pd.DataFrame | None = None,
     incidents: pd.DataFrame | None = None,
+    area_counts: pd.DataFrame | None = None,
 ) -> PriorityEvidence:
     """Collect one priority's evidence for ``period`` (see the module docstring).
 
     ``yoy`` and ``recent`` are the rows of :func:`kcpp_analysis.analysis.trends.year_on_year`
     and :func:`kcpp_analysis.analysis.trends.recent_trend` computed with the report's
-    settings; ``insight`` is the year's insight rows (None: none supplied).
+    settings; ``insight`` is the year's insight rows (None: none supplied);
+    ``area_counts`` the priority's aggregated counts by area, used for its volume when it
+    has no incident records.
     """
     kt = kpis[kpis["priority"] == pr.id] if len(kpis) else kpis
     with_data = kt[kt["status"] != "no data"] if len(kt) else kt
@@ -244,6 +247,14 @@ def gather_evidence(
         if len(cur) and pop > 0:
             ev["rate_per_1000"] = 1000 * float(cur["count"].sum()) * 12 / len(cur) / pop
         ev["sources"] = tuple(sorted(set(inc["source"].dropna()))) if inc is not None else ()
+    elif area_counts is not None and len(area_counts):
+        first = pd.Period(area_counts["first_month"].iloc[0], "M")
+        months = (pd.Period(area_counts["last_month"].iloc[0], "M") - first).n + 1
+        pop = float(dataset.areas["population"].sum()) if len(dataset.areas) else 0.0
+        if pop > 0:
+            has_data = True
+            ev["rate_per_1000"] = 1000 * float(area_counts["count"].sum()) * 12 / months / pop
+            ev["sources"] = tuple(sorted(set(area_counts["source"])))
     if inc is not None and len(inc):
         if pr.victims and inc["victim_id"].notna().any():
             r = repeat_victimisation(inc, period=period).iloc[0]

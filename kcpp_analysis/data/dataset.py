@@ -275,6 +275,14 @@ def write_dataset(
                 f"{out} is not empty and does not hold a prepared dataset (no dataset.json); "
                 "refusing to replace it. Choose an empty or new folder, or pass --force."
             )
+        if (out / "dataset.json").exists():
+            foreign = _foreign(out)
+            if foreign:
+                raise KcppError(
+                    f"{out} holds {len(foreign)} file(s) kcpp did not write "
+                    f"({', '.join(foreign[:5])}); a prepared dataset is replaced as a whole, "
+                    "so move them out first, or pass --force (nothing was changed)"
+                )
     from concurrent.futures import ThreadPoolExecutor
 
     from kcpp_analysis.core.outputset import (
@@ -310,6 +318,22 @@ def write_dataset(
                 raise
     log.info("wrote prepared dataset to %s (fingerprint %s)", out, meta["fingerprint"][:12])
     return out
+
+
+def _foreign(folder: Path) -> list[str]:
+    """Files in a prepared-dataset folder that ``dataset.json`` does not list."""
+    try:
+        meta = read_meta(folder)
+    except (KcppError, ValueError):
+        return []
+    listed = {"dataset.json"} | {
+        v["file"] for part in ("tables", "extras") for v in (meta.get(part) or {}).values()
+    }
+    return sorted(
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if (p.is_file() or p.is_symlink()) and p.relative_to(folder).as_posix() not in listed
+    )
 
 
 def _to_parquet(df: pd.DataFrame, path: Path) -> None:

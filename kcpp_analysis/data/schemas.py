@@ -33,6 +33,7 @@ from kcpp_analysis.config.models import (
     SEXES,
 )
 from kcpp_analysis.core.errors import DataValidationError
+from kcpp_analysis.core.messages import shown
 from kcpp_analysis.core.periods import FY_PATTERN
 
 LSOA_PATTERN = r"^(E01|X01)\d{6}$"
@@ -191,10 +192,18 @@ def indicators_schema() -> pa.DataFrameSchema:
         {
             "indicator_id": pa.Column(str),
             "period": pa.Column(str, pa.Check.str_matches(FY_REGEX)),
-            "value": pa.Column(float),
+            # finite, never negative (counts, rates and percentages), a percentage <= 100
+            "value": pa.Column(float, [pa.Check.ge(0), pa.Check.le(1e12)]),
             "unit": pa.Column(str),
             "source": pa.Column(str),
         },
+        checks=[
+            pa.Check(
+                lambda d: ~((d["unit"] == "%") & (d["value"] > 100)),
+                element_wise=False,
+                error="a percentage above 100",
+            )
+        ],
         strict=True,
         ordered=False,
         unique=["indicator_id", "period"],
@@ -219,9 +228,11 @@ def insight_schema(places: list[str], topics: list[str], channels: list[str]) ->
     )
 
 
-def _describe_failures(table: str, fc: pd.DataFrame) -> tuple[str, list[dict]]:
+def _describe_failures(
+    table: str, fc: pd.DataFrame, lines: pd.Series | None = None, where: str = ""
+) -> tuple[str, list[dict]]:
     failures: list[dict] = []
-    lines: list[str] = []
+    out: list[str] = []
     fc = fc.copy()
     fc["column"] = fc["column"].fillna(fc.get("schema_context", "")).astype(str)
     for (column, check), grp in fc.groupby(["column", "check"], sort=False, dropna=False):
@@ -230,26 +241,40 @@ def _describe_failures(table: str, fc: pd.DataFrame) -> tuple[str, list[dict]]:
                 what = (
                     "is missing" if check == "column_in_dataframe" else "is not allowed (unknown)"
                 )
-                failures.append({"column": name, "check": check, "row": None, "value": None})
-                lines.append(f"  column '{name}' {what}")
+                failures.append({"column": name, "check": check, "row": None})
+                out.append(f"  column '{name}' {what}")
             continue
         n = len(grp)
-        shown = grp.head(MAX_FAILURES_SHOWN)
+        shown_rows = grp.head(MAX_FAILURES_SHOWN)
         parts = []
-        for _, r in shown.iterrows():
+        for _, r in shown_rows.iterrows():
             idx = r.get("index")
             row = "?" if pd.isna(idx) else int(idx) if isinstance(idx, (int, float)) else idx
-            failures.append(
-                {"column": column, "check": check, "row": row, "value": r["failure_case"]}
-            )
-            parts.append(f"row {row}: {r['failure_case']!r}")
-        more = f" (+{n - len(shown)} more)" if n > len(shown) else ""
-        lines.append(f"  column '{column}' failed {check}: {'; '.join(parts)}{more}")
-    return f"table '{table}' failed validation:\n" + "\n".join(lines), failures
+            failures.append({"column": column, "check": check, "row": row})
+            if lines is not None and row != "?" and row in lines.index:
+                parts.append(f"line {int(lines[row])}: {shown(r['failure_case'])}")
+            else:
+                parts.append(f"row {row}: {shown(r['failure_case'])}")
+        more = f" (+{n - len(shown_rows)} more)" if n > len(shown_rows) else ""
+        out.append(f"  column '{column}' failed {check}: {'; '.join(parts)}{more}")
+    head = f"{where}: " if where else ""
+    return f"{head}table '{table}' failed validation:\n" + "\n".join(out), failures
 
 
-def validate_table(df: pd.DataFrame, table: str, schema: pa.DataFrameSchema) -> pd.DataFrame:
+def validate_table(
+    df: pd.DataFrame,
+    table: str,
+    schema: pa.DataFrameSchema,
+    *,
+    lines: pd.Series | None = None,
+    where: str = "",
+) -> pd.DataFrame:
     """Validate ``df`` against ``schema``; raise a readable :class:`DataValidationError`.
+
+    ``lines`` maps the frame's index to file lines (a reader validating what it read), so
+    failures name the line of the file; ``where`` (the file) starts the message. Failing
+    values are quoted only when they cannot identify anyone
+    (:func:`kcpp_analysis.core.messages.shown`).
 
     Examples
     --------
@@ -274,7 +299,7 @@ def validate_table(df: pd.DataFrame, table: str, schema: pa.DataFrameSchema) -> 
             except pa.errors.SchemaErrors:
                 schema.validate(df, lazy=True)  # the full frame, for the failing rows
     except pa.errors.SchemaErrors as exc:
-        msg, failures = _describe_failures(table, exc.failure_cases)
+        msg, failures = _describe_failures(table, exc.failure_cases, lines, where)
         raise DataValidationError(msg, table=table, failures=failures) from None
     out = df
     for col in UNIQUE_COLUMNS.get(table, []):
@@ -290,7 +315,7 @@ def validate_table(df: pd.DataFrame, table: str, schema: pa.DataFrameSchema) -> 
                         "failure_case": bad.to_numpy(object),
                     }
                 )
-                msg, failures = _describe_failures(table, fc)
+                msg, failures = _describe_failures(table, fc, lines, where)
                 raise DataValidationError(msg, table=table, failures=failures)
     return out
 

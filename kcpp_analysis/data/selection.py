@@ -37,3 +37,28 @@ def select_incidents(
     if selection.severity is not None:
         m &= incidents["severity"].isin(selection.severity).to_numpy()
     return incidents[m]
+
+
+def select_area_counts(
+    counts: pd.DataFrame | None,
+    selection: Selection | None,
+    params: Params,
+    priority: Priority | None = None,
+) -> pd.DataFrame | None:
+    """Rows of the aggregated counts by area (``area_counts``) a selection covers, or None
+    when there are none. A selection on a flag or a severity cannot be applied to counts
+    (they carry neither), so it selects nothing."""
+    if counts is None or selection is None:
+        return None
+    if selection.flag is not None or selection.severity is not None:
+        return None
+    m = np.ones(len(counts), dtype=bool)
+    if selection.categories is not None:
+        cats = selection.categories
+        if cats == "catalogue":
+            cats = params.priority_categories(priority)
+        m &= counts["category"].isin(cats).to_numpy()
+    if selection.sources is not None:
+        m &= counts["source"].isin(selection.sources).to_numpy()
+    rows = counts[m]
+    return rows if len(rows) else None

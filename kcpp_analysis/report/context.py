@@ -27,7 +27,7 @@ from kcpp_analysis.core.errors import ConfigError, SourceError
 from kcpp_analysis.core.periods import fy_bounds, previous_fy
 from kcpp_analysis.data.dataset import Dataset, load_dataset
 from kcpp_analysis.data.national import load_benchmark
-from kcpp_analysis.data.selection import select_incidents
+from kcpp_analysis.data.selection import select_area_counts, select_incidents
 from kcpp_analysis.report.gate import DisclosureGate, PublishedTable, csv_safe
 
 log = logging.getLogger(__name__)
@@ -149,8 +149,47 @@ class ReportContext:
 
         return self._cached(("months", pr.id), build)
 
+    def area_counts(self, pr: Priority) -> pd.DataFrame | None:
+        """The priority's rows of the dataset's aggregated counts by area (``area_counts``
+        source), or None when it has none (or its selection needs record-level flags)."""
+
+        return self._cached(
+            ("area_counts", pr.id),
+            lambda: select_area_counts(
+                self.dataset.extras.get("area_counts"), pr.selection, self.params, pr
+            ),
+        )
+
+    def counts_only(self, pr: Priority) -> bool:
+        """True when the priority has aggregated counts by area but no incident records: the
+        sections that work from counts by area use the counts' period."""
+        return len(self.incidents(pr)) == 0 and self.area_counts(pr) is not None
+
+    def period_label(self, pr: Priority) -> str:
+        """The period a priority's area figures cover: the SIA year, or the aggregated
+        counts' months (e.g. "the 12 months May 2025 to April 2026")."""
+        if not self.counts_only(pr):
+            return self.year
+        c = self.area_counts(pr)
+        first = pd.Period(c["first_month"].iloc[0], "M")
+        last = pd.Period(c["last_month"].iloc[0], "M")
+        n = (last - first).n + 1
+        return f"the {n} months {first.strftime('%B %Y')} to {last.strftime('%B %Y')}"
+
+    def _counts_table(self, pr: Priority, zero: bool = False) -> pd.DataFrame:
+        c = self.area_counts(pr)
+        per = c.groupby("lsoa_code")["count"].sum()
+        rows = pd.DataFrame({"lsoa_code": per.index.repeat(0 if zero else per.to_numpy())})
+        return lsoa_rates(rows, self.dataset.areas)
+
     def lsoa_compared(self, pr: Priority, which: str) -> pd.DataFrame:
-        """LSOA counts and rates over :meth:`compared_months` (``current`` or ``previous``)."""
+        """LSOA counts and rates over :meth:`compared_months` (``current`` or ``previous``);
+        for a priority with aggregated counts only, the counts' period and no previous."""
+        if self.counts_only(pr):
+            return self._cached(
+                ("lsoa_compared", pr.id, which),
+                lambda: self._counts_table(pr, zero=which == "previous"),
+            )
 
         def build():
             months = self.compared_months(pr)[0 if which == "current" else 1]
@@ -211,7 +250,10 @@ class ReportContext:
         )
 
     def lsoa(self, pr: Priority, year: str) -> pd.DataFrame:
-        """Counts and rates per LSOA for one financial year."""
+        """Counts and rates per LSOA for one financial year (for a priority with aggregated
+        counts only: the counts' period, whatever the year)."""
+        if self.counts_only(pr):
+            return self._cached(("lsoa", pr.id, "counts"), lambda: self._counts_table(pr))
         return self._cached(
             ("lsoa", pr.id, year),
             lambda: lsoa_rates(self.incidents(pr), self.dataset.areas, period=year),

@@ -18,11 +18,43 @@ app = typer.Typer(add_completion=False, help="Kirklees Communities Partnership S
 console = Console(stderr=True)
 
 
+#: a console log line is cut to this many characters (a huge value can never stall the
+#: console's highlighter or flood the terminal)
+MAX_LOG_CHARS = 2_000
+
+
+class _Capped(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        if len(msg) > MAX_LOG_CHARS:
+            record.msg, record.args = msg[:MAX_LOG_CHARS] + " [...]", None
+        return True
+
+
+def os_error(exc: OSError) -> str:
+    """One clear line for an operating-system error (disk full, permission, ...).
+
+    >>> os_error(OSError(28, "No space left on device", "/out/x.csv"))
+    'No space left on device (/out/x.csv): free some space and run again; nothing was published'
+    """
+    import errno
+
+    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+    advice = {
+        errno.ENOSPC: "free some space and run again; nothing was published",
+        errno.EACCES: "check the folder's permissions",
+        errno.EROFS: "the folder is read-only; choose another --out",
+    }.get(exc.errno, "nothing was published")
+    return f"{exc.strerror or exc}{where}: {advice}"
+
+
 def _setup_logging(verbose: bool) -> None:
+    handler = RichHandler(console=console, show_path=False, show_time=False)
+    handler.addFilter(_Capped())
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
-        handlers=[RichHandler(console=console, show_path=False, show_time=False)],
+        handlers=[handler],
         force=True,
     )
     for noisy in ("papermill", "traitlets", "nbconvert", "matplotlib", "asyncio"):
@@ -90,6 +122,9 @@ def prepare(
     except KcppError as exc:
         console.print(f"[bold red]kcpp prepare failed:[/] {exc}")
         raise typer.Exit(2) from None
+    except OSError as exc:
+        console.print(f"[bold red]kcpp prepare failed:[/] {os_error(exc)}")
+        raise typer.Exit(2) from None
     console.print(f"prepared dataset: {path}  ({time.perf_counter() - t0:.1f} s)")
 
 
@@ -137,6 +172,9 @@ def report(
         )
     except KcppError as exc:
         console.print(f"[bold red]kcpp report failed before running any notebook:[/] {exc}")
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        console.print(f"[bold red]kcpp report failed:[/] {os_error(exc)}")
         raise typer.Exit(2) from None
     if not result.ok:
         for f in result.failures:

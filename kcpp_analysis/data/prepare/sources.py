@@ -136,7 +136,13 @@ def prepare_from_sources(
         params, base, entries, fy_bounds(first)[0], fy_bounds(last)[1], allow_loss, loss_threshold
     )
     areas, cw = _geography(run, sources_file)
-    rc = ReadContext(base=base, params=params, areas=areas, resolve=lambda v: resolve(base, v))
+    rc = ReadContext(
+        base=base,
+        params=params,
+        areas=areas,
+        resolve=lambda v: resolve(base, v),
+        place=lambda codes, keys=None: cw.place(codes, keys=keys),
+    )
     incidents = _incidents(run, rc, cw)
     tables, extras = _tables_and_extras(run, rc)
     synthetic_sources, synthetic_tables = [], []
@@ -248,13 +254,21 @@ def _place_and_filter(run: Run, df, q: dict, cw: Crosswalk, name: str, kind: str
     # counted); for every other source a row without a location is a loss, and a malformed
     # area code is a loss for every source
     no_loc = summ["no_location"] if kind != "policeuk_street" else 0
-    lost = no_loc + q["malformed_code"] + future
+    # rows a reader itself had to drop (e.g. STATS19 casualties with no collision)
+    reader_lost = {k: int(v) for k, v in q.pop("lost", {}).items() if v}
+    q.update({f"lost: {k}": v for k, v in reader_lost.items()})
+    lost = no_loc + q["malformed_code"] + future + sum(reader_lost.values())
+    total = read + sum(reader_lost.values())
     problems = []
-    if read and lost / read > run.loss_threshold:
+    if total and lost / total > run.loss_threshold:
+        why = [
+            f"{summ['no_location']:,} with no location",
+            f"{q['malformed_code']:,} with a malformed area code",
+            f"{future:,} dated in the future",
+            *(f"{v:,} {k}" for k, v in reader_lost.items()),
+        ]
         problems.append(
-            f"{lost:,} of {read:,} rows ({100 * lost / read:.1f}%) lost: "
-            f"{summ['no_location']:,} with no location, {q['malformed_code']:,} with a "
-            f"malformed area code, {future:,} dated in the future"
+            f"{lost:,} of {total:,} rows ({100 * lost / total:.1f}%) lost: " + ", ".join(why)
         )
     if len(df) == 0:  # the files held no rows, or none survived placing and coverage
         problems.append(
@@ -281,7 +295,7 @@ def _tables_and_extras(run: Run, rc: ReadContext) -> tuple[dict, dict]:
             continue
         res = k.read(e, rc)
         df, q = res.frame, dict(res.quality)
-        if "date" in df.columns:  # dated extras (insight) keep the coverage years only
+        if "date" in df.columns and not df.empty:  # dated extras keep the coverage years only
             inside = (df["date"] >= run.cov_start) & (df["date"] <= run.cov_end)
             q["outside_coverage"] = int((~inside).sum())
             df = df[inside].reset_index(drop=True)

@@ -2,6 +2,7 @@
 registering itself in :data:`kcpp_analysis.data.sources.registry.REGISTRY` on import."""
 
 from kcpp_analysis.data.sources import (  # noqa: F401  (each module registers its kinds)
+    area_counts,
     fixmystreet,
     geography,
     homeoffice,

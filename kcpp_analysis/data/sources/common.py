@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pandas as pd
 
 from kcpp_analysis.config.models import FLAGS
 from kcpp_analysis.core.errors import SourceError
+from kcpp_analysis.core.messages import shown
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ def sniff_text(path: Path, *, whole: bool = True) -> None:
         raise SourceError(f"{path}: file not found")
     if path.is_dir():
         raise SourceError(f"{path}: is a folder, expected a CSV file")
+    require_regular(path)
     with open(path, "rb") as fh:
         head = fh.read(4096)
     if not head.strip():
@@ -38,6 +39,23 @@ def sniff_text(path: Path, *, whole: bool = True) -> None:
         )
     if whole:
         check_text(path)
+
+
+def require_regular(path: Path) -> None:
+    """Refuse at once a path that is not a regular file (a FIFO, device or socket would
+    block or never end)."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read it ({exc.strerror})") from None
+    if not stat.S_ISREG(mode):
+        raise SourceError(f"{path}: not a regular file (a pipe, device or socket?)")
+
+
+#: no line of a text source may be longer than this (a record is a few hundred bytes)
+MAX_LINE_BYTES = 1 << 20
 
 
 def check_nul(path: Path) -> None:
@@ -71,13 +89,27 @@ def check_text(path: Path, chunk: int = 4 << 20) -> None:
     check_nul(path)
     dec = codecs.getincrementaldecoder("utf-8")()
     line = 1
+    run = 0  # bytes since the last newline
     with open(path, "rb") as fh:
         while True:
             b = fh.read(chunk)
             if not b:
                 break
+            nl = np.flatnonzero(np.frombuffer(b, dtype=np.uint8) == 10)
+            longest = (
+                max(run + int(nl[0]), int(np.diff(nl).max(initial=0)), len(b) - 1 - int(nl[-1]))
+                if len(nl)
+                else run + len(b)
+            )
+            if longest > MAX_LINE_BYTES:
+                at = line + (0 if not len(nl) or run + int(nl[0]) > MAX_LINE_BYTES else 1)
+                raise SourceError(
+                    f"{path}: near line {at}: a line longer than {MAX_LINE_BYTES:,} bytes "
+                    "(not a CSV of records)"
+                )
+            run = len(b) - 1 - int(nl[-1]) if len(nl) else run + len(b)
             if not dec.getstate()[0] and b.isascii():  # no character cut at the last piece
-                line += b.count(b"\n")
+                line += len(nl)
                 continue
             try:
                 dec.decode(b)
@@ -204,9 +236,16 @@ def numeric(
     integer: bool = False,
     minimum: float | None = None,
     maximum: float | None = None,
+    required: bool = False,
 ) -> pd.Series:
-    """Convert a text column to numbers; a bad value, or one outside ``minimum`` to
-    ``maximum``, raises naming file, column and line."""
+    """Convert a text column to numbers; a bad value, one outside ``minimum`` to
+    ``maximum``, or (``required``) a blank raises naming file, column and line."""
+    if required and (df[col].isna() | (df[col].astype("str").str.strip() == "")).any():
+        blank = df[col].isna() | (df[col].astype("str").str.strip() == "")
+        i = blank.idxmax()
+        raise SourceError(
+            f"{path}: column '{col}' line {df.loc[i, '_line']}: a blank (a number is needed)"
+        )
     s = df[col].astype("str").str.replace(",", "", regex=False).str.strip()
     s = s.where(df[col].notna(), None)
     out = pd.to_numeric(s, errors="coerce")
@@ -214,14 +253,14 @@ def numeric(
     if bad.any():
         i = bad.idxmax()
         raise SourceError(
-            f"{path}: column '{col}' line {df.loc[i, '_line']}: {df.loc[i, col]!r} is not a number"
+            f"{path}: column '{col}' line {df.loc[i, '_line']}: {shown(df.loc[i, col])} is not a number"
         )
     if integer:
         if (out.dropna() % 1 != 0).any():
             i = (out % 1 != 0).idxmax()
             raise SourceError(
                 f"{path}: column '{col}' line {df.loc[i, '_line']}: "
-                f"{df.loc[i, col]!r} is not a whole number"
+                f"{shown(df.loc[i, col])} is not a whole number"
             )
     for lim, bad_side, word in (
         (minimum, out < (minimum or 0), "below"),
@@ -230,7 +269,7 @@ def numeric(
         if lim is not None and bad_side.any():
             i = bad_side.idxmax()
             raise SourceError(
-                f"{path}: column '{col}' line {df.loc[i, '_line']}: {df.loc[i, col]!r} is "
+                f"{path}: column '{col}' line {df.loc[i, '_line']}: {shown(df.loc[i, col])} is "
                 f"{word} the plausible range {minimum if minimum is not None else '-inf'} to "
                 f"{maximum if maximum is not None else 'inf'}"
             )
@@ -257,20 +296,3 @@ def keep_rows(df: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
         del df[c]
         pa.default_memory_pool().release_unused()
     return pd.DataFrame(out)
-
-
-#: a cell value may be quoted in an error only if it looks like a vocabulary word or code
-_SHOWABLE = re.compile(r"^[A-Za-z][A-Za-z &'()/,.\-]{0,39}$")
-
-
-def shown(value) -> str:
-    """A cell value as an error may quote it: only when it has the form of a vocabulary word
-    or short code (letters, spaces and light punctuation, no digits, at most 40 characters);
-    otherwise "a value", so a reference that landed in the wrong column (a swapped or missing
-    header) is never echoed.
-
-    >>> shown("Burglary"), shown("VR-2031-88"), shown("x" * 60)
-    ("'Burglary'", 'a value', 'a value')
-    """
-    s = "" if value is None else str(value)
-    return repr(s) if _SHOWABLE.match(s) else "a value"

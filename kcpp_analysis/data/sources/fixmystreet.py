@@ -19,6 +19,7 @@ import pandas as pd
 
 from kcpp_analysis.config.params import Params
 from kcpp_analysis.core.errors import SourceError
+from kcpp_analysis.core.messages import shown
 from kcpp_analysis.data.sources.common import numeric, read_csv_checked, with_default_flags
 from kcpp_analysis.data.sources.registry import Entry, ReadContext, ReadResult, SourceKind, register
 
@@ -35,11 +36,13 @@ def read_fixmystreet(path: Path, params: Params) -> tuple[pd.DataFrame, dict]:
     if bad.any():
         i = bad.idxmax()
         raise SourceError(
-            f"{path}: column 'month' line {df.loc[i, '_line']}: {df.loc[i, 'month']!r} "
+            f"{path}: column 'month' line {df.loc[i, '_line']}: {shown(df.loc[i, 'month'])} "
             "is not a YYYY-MM month"
         )
     # a documented plausible maximum: no LSOA sees 100,000 reports of one kind in a month
-    n = numeric(df, "reports", path, integer=True, minimum=0, maximum=MAX_REPORTS).astype("int64")
+    n = numeric(
+        df, "reports", path, integer=True, minimum=0, maximum=MAX_REPORTS, required=True
+    ).astype("int64")
     mapping = {
         c: code for code, cat in params.categories.items() for c in cat.raw.get("fixmystreet", [])
     }

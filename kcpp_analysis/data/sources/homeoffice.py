@@ -24,6 +24,7 @@ from typing import Literal
 import pandas as pd
 
 from kcpp_analysis.core.errors import SourceError
+from kcpp_analysis.core.messages import shown
 from kcpp_analysis.data.sources.common import sniff_text
 from kcpp_analysis.data.sources.registry import Entry, ReadContext, ReadResult, SourceKind, register
 
@@ -84,7 +85,7 @@ def read_home_office_csp(
                 if bad.any():
                     i = bad.idxmax()
                     raise SourceError(
-                        f"{path}: column 'Financial Year' line {i}: {fy[i]!r} is not a "
+                        f"{path}: column 'Financial Year' line {i}: {shown(fy[i])} is not a "
                         "financial year like 2023/24"
                     )
                 qtr = c["Financial Quarter"].str.strip()
@@ -92,7 +93,7 @@ def read_home_office_csp(
                 if bad.any():
                     i = bad.idxmax()
                     raise SourceError(
-                        f"{path}: column 'Financial Quarter' line {i}: {qtr[i]!r} is not 1-4"
+                        f"{path}: column 'Financial Quarter' line {i}: {shown(qtr[i])} is not 1-4"
                     )
                 n = pd.to_numeric(
                     c["Offence Count"].str.replace(",", "").str.strip(), errors="coerce"
@@ -101,7 +102,7 @@ def read_home_office_csp(
                 if bad.any():
                     i = bad.idxmax()
                     raise SourceError(
-                        f"{path}: column 'Offence Count' line {i}: {c['Offence Count'][i]!r} is "
+                        f"{path}: column 'Offence Count' line {i}: {shown(c['Offence Count'][i])} is "
                         f"not a whole count from 0 to {MAX_COUNT:,}"
                     )
                 csp = c["CSP Name"].str.strip()

@@ -28,7 +28,8 @@ import pandas as pd
 
 from kcpp_analysis.config.partnership import CHANNELS
 from kcpp_analysis.core.errors import SourceError
-from kcpp_analysis.data.sources.common import numeric, read_csv_checked, shown
+from kcpp_analysis.core.messages import shown
+from kcpp_analysis.data.sources.common import numeric, read_csv_checked
 from kcpp_analysis.data.sources.registry import Entry, ReadContext, ReadResult, SourceKind, register
 
 REQUIRED = ["date", "channel", "topic", "mentions"]
@@ -130,10 +131,9 @@ def read_insight(path: Path, params, areas: pd.DataFrame) -> tuple[pd.DataFrame,
             f"{path}: column 'place' line {lines[i]}: {shown(place[i])} is not one of the "
             f"places {', '.join(places)}"
         )
-    mentions = numeric(df, "mentions", path, integer=True, minimum=1, maximum=MAX_MENTIONS)
-    if mentions.isna().any():
-        i = mentions.isna().idxmax()
-        raise SourceError(f"{path}: column 'mentions' line {lines[i]}: missing")
+    mentions = numeric(
+        df, "mentions", path, integer=True, minimum=1, maximum=MAX_MENTIONS, required=True
+    )
     concern = (
         numeric(df, "concern", path, integer=True, minimum=1, maximum=3)
         if "concern" in df.columns

@@ -25,11 +25,13 @@ import os
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from kcpp_analysis.config.models import FLAGS, HATE_STRANDS
 from kcpp_analysis.config.params import Params
 from kcpp_analysis.core.errors import SourceError
+from kcpp_analysis.core.messages import shown
 from kcpp_analysis.data.sources.common import read_csv_checked
 from kcpp_analysis.data.sources.registry import Entry, ReadContext, ReadResult, SourceKind, register
 
@@ -79,14 +81,56 @@ LAYOUTS = {
 
 
 MIN_KEY_BYTES = 32
+#: the key's empirical entropy (bits per byte times length) must reach this
+MIN_KEY_BITS = 120
+
+
+def key_weakness(raw: bytes, key_env: str) -> str | None:
+    """Why a pseudonymisation key is weak, or None. Never returns the key.
+
+    Weak: surrounding white space (a trailing newline silently changes every pseudonym),
+    shorter than :data:`MIN_KEY_BYTES` bytes, a repetition of a shorter piece, containing
+    the variable's own name, fewer than 8 distinct bytes, an empirical entropy below
+    :data:`MIN_KEY_BITS` bits, or obviously not a secret (a path, or the value of a common
+    environment variable such as ``$HOME``).
+
+    >>> import secrets
+    >>> key_weakness(secrets.token_hex(32).encode(), "K") is None
+    True
+    >>> key_weakness(b"abc" * 11, "K"), key_weakness(b"password" * 4, "K")
+    ('a repetition of a shorter piece', 'a repetition of a shorter piece')
+    >>> key_weakness(secrets.token_hex(32).encode() + b"\\n", "K")
+    'surrounding white space (a trailing newline?)'
+    """
+    if raw != raw.strip():
+        return "surrounding white space (a trailing newline?)"
+    if len(raw) < MIN_KEY_BYTES:
+        return f"shorter than {MIN_KEY_BYTES} bytes"
+    n = len(raw)
+    for period in range(1, n // 2 + 1):
+        if n % period == 0 and raw[:period] * (n // period) == raw:
+            return "a repetition of a shorter piece"
+    if key_env.encode().lower() in raw.lower():
+        return "it contains the variable's own name"
+    counts = np.bincount(np.frombuffer(raw, dtype=np.uint8), minlength=256)
+    if (counts > 0).sum() < 8:
+        return "fewer than 8 distinct characters"
+    p = counts[counts > 0] / n
+    if float(-(p * np.log2(p)).sum()) * n < MIN_KEY_BITS:
+        return f"less than {MIN_KEY_BITS} bits of entropy"
+    common = {
+        os.environb.get(k.encode(), b"") if hasattr(os, "environb") else b""
+        for k in ("HOME", "PATH", "USER", "PWD", "SHELL")
+    } - {b""}
+    if raw in common or raw.startswith(b"/"):
+        return "a path or another environment variable's value"
+    return None
 
 
 def pseudonymisation_key(path, key_env: str, what: str) -> bytes:
     """The keyed-hash key from environment variable ``key_env``, as bytes (a key that is not
-    UTF-8 is used byte for byte). Refused, with a message naming the variable and never the
-    value: unset, shorter than :data:`MIN_KEY_BYTES` bytes, a single repeated character,
-    or a value that is obviously not a secret (a path, or another common environment
-    variable's value such as ``$HOME``)."""
+    UTF-8 is used byte for byte). Refused, with a message naming the variable and the reason
+    and never the value, when unset or weak (:func:`key_weakness`)."""
     raw = os.environb.get(key_env.encode()) if hasattr(os, "environb") else None
     if raw is None:
         s = os.environ.get(key_env)
@@ -96,15 +140,11 @@ def pseudonymisation_key(path, key_env: str, what: str) -> bytes:
             f"{path}: has {what} but the pseudonymisation key environment variable "
             f"{key_env} is not set"
         )
-    common = {
-        os.environb.get(k.encode(), b"") if hasattr(os, "environb") else b""
-        for k in ("HOME", "PATH", "USER", "PWD", "SHELL")
-    } - {b""}
-    weak = len(raw) < MIN_KEY_BYTES or len(set(raw)) <= 2 or raw in common or raw.startswith(b"/")
-    if weak:
+    why = key_weakness(raw, key_env)
+    if why:
         raise SourceError(
-            f"{path}: the pseudonymisation key in {key_env} is too weak: use at least "
-            f'{MIN_KEY_BYTES} random bytes (e.g. `python -c "import secrets; '
+            f"{path}: the pseudonymisation key in {key_env} is too weak ({why}): use at "
+            f'least {MIN_KEY_BYTES} random bytes (e.g. `python -c "import secrets; '
             f'print(secrets.token_hex(32))"`), kept secret and the same every year'
         )
     return raw
@@ -131,7 +171,7 @@ def _flag(s: pd.Series, path: Path, col: str, lines: pd.Series) -> pd.Series:
     bad = ~v.isin(["Y", "N", "YES", "NO", "TRUE", "FALSE", "1", "0", ""])
     if bad.any():
         i = bad.idxmax()
-        raise SourceError(f"{path}: column '{col}' line {lines[i]}: {s[i]!r} is not Y/N")
+        raise SourceError(f"{path}: column '{col}' line {lines[i]}: {shown(s[i])} is not Y/N")
     return v.isin(["Y", "YES", "TRUE", "1"])
 
 
@@ -149,7 +189,7 @@ def read_partner_extract(
     if bad.any():
         i = bad.idxmax()
         raise SourceError(
-            f"{path}: column '{lay['date']}' line {lines[i]}: {df.loc[i, lay['date']]!r} "
+            f"{path}: column '{lay['date']}' line {lines[i]}: {shown(df.loc[i, lay['date']])} "
             "is not a YYYY-MM-DD date"
         )
     mapping = {
@@ -162,7 +202,7 @@ def read_partner_extract(
         i = cat.isna().idxmax()
         raise SourceError(
             f"{path}: column '{lay['category']}' line {lines[i]}: unknown value "
-            f"{df.loc[i, lay['category']]!r} (not in categories.yaml {lay['scheme']} names)"
+            f"{shown(df.loc[i, lay['category']])} (not in categories.yaml {lay['scheme']} names)"
         )
     ids = df[lay["id"]].fillna("").str.strip()
     if (ids == "").any():
@@ -195,7 +235,7 @@ def read_partner_extract(
         if bad.any():
             i = bad.idxmax()
             raise SourceError(
-                f"{path}: column 'hate_strand' line {lines[i]}: {df.loc[i, 'hate_strand']!r} "
+                f"{path}: column 'hate_strand' line {lines[i]}: {shown(df.loc[i, 'hate_strand'])} "
                 f"is not one of {HATE_STRANDS}"
             )
         out["hate_strand"] = hs.where(hs != "", None).to_numpy()
@@ -230,8 +270,8 @@ def _optional_volt(df, out, path, lines, key_env) -> None:
 
     def bad(col, mask, what, echo=True):
         i = mask.idxmax()
-        shown = f"{df.loc[i, col]!r} " if echo else ""
-        raise SourceError(f"{path}: column '{col}' line {lines[i]}: {shown}{what}")
+        value = f"{shown(df.loc[i, col])} " if echo else ""
+        raise SourceError(f"{path}: column '{col}' line {lines[i]}: {value}{what}")
 
     for col in ("time_from", "time_to"):
         if col in df.columns:

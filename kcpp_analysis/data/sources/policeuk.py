@@ -36,7 +36,7 @@ import logging
 import re
 import tempfile
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 import duckdb
@@ -45,6 +45,7 @@ import pandas as pd
 
 from kcpp_analysis.config.params import Params
 from kcpp_analysis.core.errors import SourceError
+from kcpp_analysis.core.messages import shown
 from kcpp_analysis.data.sources.common import check_text, keep_rows, sniff_text, with_default_flags
 from kcpp_analysis.data.sources.registry import Entry, ReadContext, ReadResult, SourceKind, register
 
@@ -104,8 +105,16 @@ def find_files(paths: list[Path], tmpdir: Path) -> list[Path]:
                 if not names:
                     raise SourceError(f"{p}: zip holds no police.uk *-street.csv files")
                 for n in names:
-                    z.extract(n, tmpdir)
-                    files.append(tmpdir / n)
+                    parts = PurePosixPath(n.replace("\\", "/")).parts
+                    if n.startswith(("/", "\\")) or ".." in parts or ":" in n:
+                        raise SourceError(
+                            f"{p}: the zip holds an entry whose name points outside the "
+                            "archive (an absolute path or '..'); refusing to read it"
+                        )
+                    target = Path(z.extract(n, tmpdir)).resolve()
+                    if not target.is_relative_to(Path(tmpdir).resolve()):
+                        raise SourceError(f"{p}: a zip entry extracts outside its folder")
+                    files.append(target)
         else:
             files.append(p)
     return files
@@ -505,7 +514,7 @@ def read_policeuk_street(paths: list[Path], params: Params) -> tuple[pd.DataFram
         f = names[int(res["fno"].iloc[int(bad.argmax())])]
         line, v = _first_bad_month(f)
         raise SourceError(
-            f"{f}: column 'Month' line {line}: {v!r} is not a YYYY-MM month "
+            f"{f}: column 'Month' line {line}: {shown(v)} is not a YYYY-MM month "
             f"({int(bad.sum())} such row(s))"
         )
     known = _crime_types(params)
@@ -514,7 +523,7 @@ def read_policeuk_street(paths: list[Path], params: Params) -> tuple[pd.DataFram
             f = names[int(res["fno"].iloc[int((res["ctype"].cat.codes == i).to_numpy().argmax())])]
             raise SourceError(
                 f"{f}: column 'Crime type' line {_line_of(f, 'Crime type', v)}: "
-                f"unknown crime type {v!r} (not in categories.yaml police_uk names)"
+                f"unknown crime type {shown(v)} (not in categories.yaml police_uk names)"
             )
     if res["ctype"].hasnans:
         f = names[int(res["fno"].iloc[int(res["ctype"].isna().to_numpy().argmax())])]

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from kcpp_analysis.config.models import INCIDENT_SOURCES
 
@@ -36,18 +36,20 @@ class Entry(BaseModel):
     """Base of every sources-file entry: unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    label: str | None = None  # free text shown in reports
+    label: str | None = Field(None, max_length=200)  # free text shown in reports
 
 
 @dataclass(frozen=True)
 class ReadContext:
-    """What a reader may use: the sources file's folder, the parameters, the areas table
-    and a resolver of the entry's paths (files, folders, zips, globs)."""
+    """What a reader may use: the sources file's folder, the parameters, the areas table,
+    a resolver of the entry's paths (files, folders, zips, globs) and the crosswalk."""
 
     base: Path
     params: object
     areas: pd.DataFrame
     resolve: Callable[[str], list[Path]]
+    #: the crosswalk's placement of area codes (``codes, keys=`` -> codes, how)
+    place: Callable | None = None
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,15 @@ the sources file's folder. See ``params/sources.example.yaml`` for every kind.
 
 from __future__ import annotations
 
-import glob as globmod
+import fnmatch
+import os
 from pathlib import Path
 from typing import Annotated, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from kcpp_analysis.config.yamlfile import safe_yaml
+from kcpp_analysis.config.yamlfile import MAX_YAML_BYTES, read_regular_file, safe_yaml
 from kcpp_analysis.core.errors import ConfigError
 from kcpp_analysis.core.periods import check_fy_label
 from kcpp_analysis.data.sources import REGISTRY
@@ -46,15 +47,47 @@ def paths_of(entry) -> list[tuple[str, str]]:
     return [(k, getattr(entry, k)) for k in REGISTRY[entry.kind].path_keys]
 
 
+#: a glob may look at no more than this many folder entries (``/usr/**`` would take minutes)
+MAX_GLOB_ENTRIES = 200_000
+
+
 def resolve(base: Path, value: str) -> list[Path]:
-    """Resolve a path, folder or glob relative to ``base``; [] when a glob matches nothing."""
+    """Resolve a path, folder or glob relative to ``base``; [] when a glob matches nothing.
+
+    A glob is walked without following symbolic links to folders (a link loop is never
+    entered) and over at most :data:`MAX_GLOB_ENTRIES` entries; the matches are unique real
+    files.
+    """
     p = Path(value).expanduser()
     if not p.is_absolute():
         p = base / p
-    if any(ch in value for ch in "*?["):
-        # unique real files: a glob through a symlink loop must not read one file twice
-        return sorted({Path(x).resolve() for x in globmod.glob(str(p), recursive=True)})
-    return [p.resolve()] if p.exists() else []
+    if not any(ch in value for ch in "*?["):
+        return [p.resolve()] if p.exists() else []
+    parts = p.parts
+    first = next(i for i, x in enumerate(parts) if any(c in x for c in "*?["))
+    root = Path(*parts[:first]) if first else Path(p.anchor)
+    pattern = str(Path(*parts[first:]))
+    if not root.is_dir():
+        return []
+    found: set[Path] = set()
+    seen = 0
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        seen += len(dirs) + len(files)
+        if seen > MAX_GLOB_ENTRIES:
+            raise ConfigError(
+                f"the glob {_short(value)} looks at more than {MAX_GLOB_ENTRIES:,} files and "
+                "folders; narrow it to the folder that holds the data"
+            )
+        rel = Path(folder).relative_to(root)
+        for name in files + [d for d in dirs if not (Path(folder) / d).is_symlink()]:
+            candidate = rel / name
+            if candidate.match(pattern) or (
+                "**" in pattern and fnmatch.fnmatch(str(candidate), pattern.replace("**/", "*"))
+            ):
+                found.add((Path(folder) / name).resolve())
+        if "**" not in pattern and len(rel.parts) >= len(Path(pattern).parts) - 1:
+            dirs[:] = []  # a glob without ** never looks deeper than its pattern
+    return sorted(found)
 
 
 def _short(value, limit: int = 40) -> str:
@@ -75,7 +108,7 @@ def load_sources(path: str | Path) -> tuple[SourcesFile, Path]:
     if not path.exists():
         raise ConfigError(f"sources file not found: {path}")
     try:
-        raw = safe_yaml(path.read_bytes(), path)
+        raw = safe_yaml(read_regular_file(path, MAX_YAML_BYTES, "sources file"), path)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict) or "sources" not in raw:

@@ -16,6 +16,7 @@ from typing import Literal
 import pandas as pd
 
 from kcpp_analysis.core.errors import SourceError
+from kcpp_analysis.core.messages import shown
 from kcpp_analysis.data.sources.common import read_csv_checked, with_default_flags
 from kcpp_analysis.data.sources.registry import Entry, ReadContext, ReadResult, SourceKind, register
 
@@ -41,13 +42,18 @@ def read_stats19(collisions: Path, casualties: Path, lad_code: str) -> tuple[pd.
         kind="STATS19 casualties",
     )
     q = {"collisions_read": len(col), "casualties_read": len(cas)}
+    # a casualty whose collision is not in the collisions file at all is a loss (counted
+    # and subject to the loss rule); one of a collision in another area is filtering
+    orphan = ~cas["collision_index"].isin(set(col["collision_index"]))
+    q["orphan_casualties"] = int(orphan.sum())
+    q["lost"] = {"casualties with no collision in the collisions file": int(orphan.sum())}
     col = col[col["local_authority_ons_district"] == lad_code]
     dates = pd.to_datetime(col["date"], format="%d/%m/%Y", errors="coerce")
     if dates.isna().any():
         i = dates.isna().idxmax()
         raise SourceError(
             f"{collisions}: column 'date' line {col.loc[i, '_line']}: "
-            f"{col.loc[i, 'date']!r} is not a dd/mm/yyyy date"
+            f"{shown(col.loc[i, 'date'])} is not a dd/mm/yyyy date"
         )
     col = col.assign(_date=dates)
     m = cas.merge(
@@ -60,7 +66,7 @@ def read_stats19(collisions: Path, casualties: Path, lad_code: str) -> tuple[pd.
         i = sev.isna().idxmax()
         raise SourceError(
             f"{casualties}: column 'casualty_severity' line {m.loc[i, '_line']}: "
-            f"{m.loc[i, 'casualty_severity']!r} is not 1, 2 or 3"
+            f"{shown(m.loc[i, 'casualty_severity'])} is not 1, 2 or 3"
         )
     lsoa = m["lsoa_of_accident_location"].fillna("").str.strip()
     lsoa = lsoa.where(lsoa != "-1", "")

@@ -33,7 +33,7 @@ class Settings(SectionSettings):
 
 
 def applies(ctx, pr) -> bool:
-    return has_incidents(ctx, pr)
+    return has_incidents(ctx, pr) or ctx.counts_only(pr)
 
 
 def first_full_fy(ctx) -> str:
@@ -50,8 +50,11 @@ def hotspot_result(ctx, pr):
 
     def build():
         hs_set = ctx.params.sia.hotspots
-        years = list(fy_range(first_full_fy(ctx), ctx.year))[-hs_set.persistence_years :]
-        hist = lsoa_counts_by_year(ctx.incidents(pr), ctx.dataset.areas, years)
+        if ctx.counts_only(pr):  # one period of aggregated counts: no persistence to judge
+            years, hist = [], None
+        else:
+            years = list(fy_range(first_full_fy(ctx), ctx.year))[-hs_set.persistence_years :]
+            hist = lsoa_counts_by_year(ctx.incidents(pr), ctx.dataset.areas, years)
         t = ctx.lsoa(pr, ctx.year)
         hs = hotspots(t, top=hs_set.top, min_population=hs_set.min_population, history=hist)
         return hs, years, max(1, len(years) - 1)
@@ -89,10 +92,10 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
     hs_set = ctx.params.sia.hotspots
     hs, years, need = hotspot_result(ctx, pr)
     sentences = [s1]
-    if len(hs.lsoas):
+    if len(hs.lsoas) and years:
         persistent = int((hs.lsoas["years_in_top"] >= need).sum())
         sentences.append(
-            f"Of the {len(hs.lsoas)} neighbourhoods with the highest rates in {ctx.year}, "
+            f"Of the {len(hs.lsoas)} neighbourhoods with the highest rates in {ctx.period_label(pr)}, "
             f"{persistent} were in the top 10% in at least {need} of the last {len(years)} "
             "years (persistent hotspots)."
         )
@@ -106,7 +109,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         derived={"count": ["rate"]},
         column_totals=False,
         formats={"rate": ",.1f", "rank": ".0f", "imd_decile": ".0f", "years_in_top": ".0f"},
-        caption=f"Neighbourhoods (LSOAs) with the highest rates, {ctx.year}",
+        caption=f"Neighbourhoods (LSOAs) with the highest rates, {ctx.period_label(pr)}",
     )
     return SectionResult(
         KIND,

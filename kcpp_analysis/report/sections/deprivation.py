@@ -46,7 +46,7 @@ class Settings(SectionSettings):
 
 
 def applies(ctx, pr) -> bool:
-    return has_incidents(ctx, pr)
+    return has_incidents(ctx, pr) or ctx.counts_only(pr)
 
 
 def protect_deciles(ctx, pr, dec: pd.DataFrame) -> tuple[np.ndarray, bool]:
@@ -80,7 +80,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
                 no_incidents_sentence(ctx, pr, "there is nothing to analyse by deprivation")
                 if t["count"].sum() == 0
                 else (
-                    f"Too few {narrative.lower_first(pr.title)} incidents in {ctx.year} "
+                    f"Too few {narrative.lower_first(pr.title)} incidents in {ctx.period_label(pr)} "
                     f"(fewer than {settings.min_incidents}) to analyse by deprivation."
                 ),
             ),
@@ -137,12 +137,12 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         counts=["count"],
         mask={"count": hidden, "rate": hidden, "ci_low": hidden, "ci_high": hidden},
         formats={"rate": ",.1f", "ci_low": ",.1f", "ci_high": ",.1f", "population": ",.0f"},
-        caption=f"Incidents and rates by IMD decile, {ctx.year}",
+        caption=f"Incidents and rates by IMD decile, {ctx.period_label(pr)}",
     )
     chart = charts.decile_chart(
         dec,
         title=title,
-        ylabel=f"Incidents per 1,000 residents, {ctx.year}",
+        ylabel=f"Incidents per 1,000 residents, {ctx.period_label(pr)}",
         name=name,
         alt=f"Bar chart of {pr.title.lower()} rates by IMD decile with 95% intervals. {sent}",
         suppressed=hidden,

@@ -52,7 +52,7 @@ def _geoms(ctx, kind: str):
 
 
 def applies(ctx, pr) -> bool:
-    return has_incidents(ctx, pr) and _geoms(ctx, "lsoa21") is not None
+    return (has_incidents(ctx, pr) or ctx.counts_only(pr)) and _geoms(ctx, "lsoa21") is not None
 
 
 def _top_class_wards(data: pd.DataFrame, areas: pd.DataFrame, top_class: int) -> list[str]:
@@ -81,7 +81,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
     chart = choropleth(
         lsoa_g,
         t["rate"],
-        title=f"{pr.title}: rate per 1,000 residents by neighbourhood, {ctx.year}",
+        title=f"{pr.title}: rate per 1,000 residents by neighbourhood, {ctx.period_label(pr)}",
         legend_title="Per 1,000 residents",
         alt="",
         suppressed=small,
@@ -96,7 +96,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
     rng = chart.data.loc[chart.data["class"] == top_cls, "class_range"].iloc[0]
     alt = (
         f"Map of Kirklees' {len(lsoa_g)} neighbourhoods (LSOAs) shaded by the rate of "
-        f"{title} per 1,000 residents in {ctx.year}, in {top_cls} classes. The highest class "
+        f"{title} per 1,000 residents in {ctx.period_label(pr)}, in {top_cls} classes. The highest class "
         f"({rng}) is most common in {narrative.join_list(wards_top)}. "
         f"{int(small.sum())} neighbourhoods with fewer than {gate.threshold} incidents are "
         f"hatched. {len(outline)} persistent hotspots are outlined. Ward boundaries are drawn."
@@ -114,7 +114,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         wchart = choropleth(
             ward_g,
             rate,
-            title=f"{pr.title}: rate per 1,000 residents by ward, {ctx.year}",
+            title=f"{pr.title}: rate per 1,000 residents by ward, {ctx.period_label(pr)}",
             legend_title="Per 1,000 residents",
             alt="",
             suppressed=w["hidden_current"],
@@ -126,7 +126,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         names = w.loc[wtop["code"], "ward_name"].tolist()
         walt = (
             f"Map of Kirklees' {len(ward_g)} wards shaded by the rate of {title} per 1,000 "
-            f"residents in {ctx.year}; the highest class ({wtop['class_range'].iloc[0]}) "
+            f"residents in {ctx.period_label(pr)}; the highest class ({wtop['class_range'].iloc[0]}) "
             f"holds {narrative.join_list(names)}."
             + (
                 f" {int(w['hidden_current'].sum())} wards are hatched (counts withheld)."

@@ -66,14 +66,17 @@ def _protect(ctx, pr) -> GeoProtection:
     pl["current"] = pl["place"].map(cur.groupby("place")["count"].sum()).fillna(0)
     pl["previous"] = pl["place"].map(prev.groupby("place")["count"].sum()).fillna(0)
     pl["population"] = pl["place"].map(areas.groupby("place")["population"].sum()).fillna(0)
-    s = ctx.series(pr)
-    # the borough totals over the same months the year-on-year section compares
-    cur_m, prev_m = ctx.compared_months(pr)
-    per = s["month"].dt.to_period("M")
-    totals = {
-        "current": float(s.loc[per.isin(cur_m), "count"].sum()),
-        "previous": float(s.loc[per.isin(prev_m), "count"].sum()),
-    }
+    if ctx.counts_only(pr):  # aggregated counts by area: every count is located
+        totals = {"current": float(cur["count"].sum()), "previous": 0.0}
+    else:
+        s = ctx.series(pr)
+        # the borough totals over the same months the year-on-year section compares
+        cur_m, prev_m = ctx.compared_months(pr)
+        per = s["month"].dt.to_period("M")
+        totals = {
+            "current": float(s.loc[per.isin(cur_m), "count"].sum()),
+            "previous": float(s.loc[per.isin(prev_m), "count"].sum()),
+        }
     L = ctx.gate.linked()
     ids: dict = {}
     for col in ("previous", "current"):

@@ -9,11 +9,22 @@ publishes (by month, else quarter, else year; see
 
 from __future__ import annotations
 
-from kcpp_analysis.analysis.trends import forecast_total, recent_trend
+from kcpp_analysis.analysis.trends import (
+    MIN_MONTHS,
+    MIN_NONZERO_MONTHS,
+    forecast_total,
+    recent_trend,
+)
 from kcpp_analysis.core.periods import fy_labels
 from kcpp_analysis.presentation import charts, narrative
 from kcpp_analysis.report.results import Figure, SectionResult
-from kcpp_analysis.report.sections.common import SectionSettings, anchor, has_incidents, table_name
+from kcpp_analysis.report.sections.common import (
+    SectionSettings,
+    anchor,
+    has_incidents,
+    no_incidents_sentence,
+    table_name,
+)
 
 KIND = "trend"
 TITLE = "Trend"
@@ -25,6 +36,26 @@ class Settings(SectionSettings):
     recent_months: int
 
 
+def no_trend_sentence(ctx, pr, series) -> str:
+    """Why there is no trend: the data do not cover the SIA year, or hold too few months."""
+    title = narrative.lower_first(pr.title)
+    have = series[series["count"] > 0]
+    if have.empty:
+        return no_incidents_sentence(ctx, pr, "there is no trend to show")
+    first, last = series["month"].min(), series["month"].max()
+    span = f"{first:%B %Y}" if first == last else f"{first:%B %Y} to {last:%B %Y}"
+    if not ctx.compared_months(pr)[0]:
+        return (
+            f"The data for {title} do not cover {ctx.year} (they hold {span}), so there is "
+            "no trend to show."
+        )
+    return (
+        f"The data for {title} hold {narrative.plural(len(series), 'month')} ({span}): too few "
+        f"for a trend, which needs {MIN_MONTHS} months of which {MIN_NONZERO_MONTHS} with "
+        "incidents."
+    )
+
+
 def applies(ctx, pr) -> bool:
     return has_incidents(ctx, pr)
 
@@ -32,6 +63,11 @@ def applies(ctx, pr) -> bool:
 def compute(ctx, pr, settings: Settings) -> SectionResult:
     series = ctx.series(pr)
     fit = ctx.fit(pr)
+    if fit.direction == "insufficient data":
+        # no chart and no model: say why, in the reader's words
+        return SectionResult(
+            KIND, pr.id, TITLE, anchor(pr.id, KIND), (no_trend_sentence(ctx, pr, series),)
+        )
     gated = ctx.gate.series(series)
     p = ctx.params
     labels = [(i.start, i.end, i.label) for i in p.sia.interruptions]

@@ -61,7 +61,13 @@ from kcpp_analysis.core.periods import check_fy_label, fy_bounds
 from kcpp_analysis.data.dataset import Dataset, load_dataset
 from kcpp_analysis.run.pipeline.execute import execute_one
 from kcpp_analysis.run.pipeline.export import index_html, page_meta
-from kcpp_analysis.run.pipeline.partial import carry_over, code_hash, is_report_set, relative_to_set
+from kcpp_analysis.run.pipeline.partial import (
+    carry_over,
+    code_hash,
+    foreign_files,
+    is_report_set,
+    relative_to_set,
+)
 from kcpp_analysis.run.pipeline.plan import (
     OVERVIEW_TEMPLATE,
     THEME_TEMPLATE,
@@ -99,6 +105,20 @@ def _check_year(ds: Dataset, year: str) -> None:
             f"SIA year {year} ({s.date()} to {e.date()}) is not covered by the "
             f"dataset ({lo.date()} to {hi.date()}); choose --year within it"
         )
+
+
+def kernel_noise(text: str, status: str) -> str:
+    """A kernel's stderr as the run log keeps it: after a successful notebook, the kernel's
+    own shutdown messages (the interrupt it receives when it is stopped) are dropped, so a
+    clean run's log holds no "ERROR | KeyboardInterrupt".
+
+    >>> kernel_noise("[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel\\nreal", "succeeded")
+    'real'
+    """
+    lines = text.strip().splitlines()
+    if status == "succeeded":
+        lines = [x for x in lines if "KeyboardInterrupt" not in x]
+    return "\n".join(lines).strip()
 
 
 def _progress(console, results: list[NotebookResult]):
@@ -181,6 +201,15 @@ def run_report(
             f"{final} exists and is not a kcpp report set (no manifest.json naming an SIA "
             "year); refusing to replace it. Move it, or choose another --out."
         )
+    if final.exists():
+        listed = json.loads((final / "manifest.json").read_text(encoding="utf-8")).get("files", {})
+        foreign = foreign_files(final, listed)
+        if foreign:
+            raise KcppError(
+                f"{final} holds {len(foreign)} file(s) kcpp did not write "
+                f"({', '.join(foreign[:5])}{', ...' if len(foreign) > 5 else ''}); the set is "
+                "replaced as a whole, so move them out first (nothing was changed)"
+            )
     with exclusive(final):
         remove_abandoned(final)
         stage = new_staging(final)
@@ -319,10 +348,9 @@ def _run(plan: RunPlan) -> RunResult:
                                 r.name,
                                 res["stderr_outputs"].strip()[-8000:],
                             )
-                        if res.get("kernel_stderr", "").strip():
-                            kernel_log.info(
-                                "%s kernel stderr:\n%s", r.name, res["kernel_stderr"].strip()
-                            )
+                        noise = kernel_noise(res.get("kernel_stderr", ""), r.status)
+                        if noise:
+                            kernel_log.info("%s kernel stderr:\n%s", r.name, noise)
                     except Exception as exc:  # worker process died
                         r.status, r.error = "failed", f"worker crashed: {exc}"
                     log.info("%s: %s in %.1fs %s", r.name, r.status, r.seconds, r.error)

@@ -27,6 +27,19 @@ def is_report_set(folder: Path) -> bool:
     return isinstance(m, dict) and "sia_year" in m
 
 
+def foreign_files(folder: Path, listed, keep=("manifest.json", "run.log")) -> list[str]:
+    """Files inside ``folder`` that the tool did not write (not ``listed``, relative paths):
+    a set is replaced as a whole, so they would be lost."""
+    listed = set(listed) | set(keep)
+    out = []
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() or p.is_symlink():
+            rel = p.relative_to(folder).as_posix()
+            if rel not in listed:
+                out.append(rel)
+    return out
+
+
 def relative_to_set(paths: list[str], stage: Path) -> list[str]:
     out = []
     for p in paths:

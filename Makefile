@@ -29,8 +29,8 @@ test: lint
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check kcpp_analysis tests benchmarks
-	$(BIN)/ruff format --check kcpp_analysis tests benchmarks
+	$(BIN)/ruff check kcpp_analysis tests benchmarks scripts
+	$(BIN)/ruff format --check kcpp_analysis tests benchmarks scripts
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

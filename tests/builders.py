@@ -120,3 +120,43 @@ def report_context(params, inc, tmp_path, year: str = "2025/26", **kw):
 
     kw.setdefault("areas", small_areas())
     return ReportContext(params=params, dataset=dataset(inc, **kw), year=year, output_dir=tmp_path)
+
+
+OVERVIEW_PARTS = (
+    "header",
+    "executive_summary",
+    "plan_on_a_page",
+    "insight",
+    "scoring",
+    "kpi_dashboard",
+    "benchmark",
+    "place_profiles",
+    "appendix",
+)
+
+
+def render_set_in_process(data_dir, out_dir, year: str = "2025/26") -> dict[str, str]:
+    """Every page of a report set rendered in this process through the calls the notebooks
+    make (no kernels): ``{theme id or "overview": html}``."""
+    from kcpp_analysis.report import assess_overview, assess_theme, open_report
+
+    pages = {}
+    ctx = open_report(data_dir, year, out_dir)
+    for th in ctx.params.themes:
+        rep = assess_theme(ctx, th)
+        parts = [rep.header(), rep.kpi_table()]
+        parts += [rep.priority(pr) for pr in rep.priorities]
+        parts.append(rep.appendix())
+        pages[th] = "".join(p._repr_html_() for p in parts)
+    ov = assess_overview(ctx)
+    pages["overview"] = "".join(getattr(ov, m)()._repr_html_() for m in OVERVIEW_PARTS)
+    return pages
+
+
+def plain(html_text: str) -> str:
+    """Page text as a reader sees it (tags removed, entities decoded, spaces collapsed)."""
+    import html as html_lib
+    import re
+
+    t = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html_text, flags=re.S)
+    return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", t)))

@@ -153,7 +153,9 @@ def test_a_connected_partnership_holds_community_concern_alone(params):
         (p, "burglary", 20) for p in params.sia.places
     ]
     ins = _insight(rows)
-    a = _assess(params, "risk", insight=ins)["road_safety"]
+    ksi = incidents_by_year(dict.fromkeys(YEARS[:8], 40), "road_casualty")
+    ksi["source"], ksi["severity"] = "roads", "serious"
+    a = _assess(params, "risk", ksi, insight=ins)["road_safety"]
     assert a.criterion("community_impact").fired
     assert a.status == "continue to monitor"
     assert a.reasons[:2] == ["community_impact", "connected_partnership"]
@@ -168,7 +170,9 @@ def test_a_connected_partnership_holds_community_concern_alone(params):
         }
     )
     p2 = replace(params, themes={**params.themes, "risk": alone})
-    assert _assess(p2, "risk", insight=ins)["road_safety"].status == "high focus"
+    assert _assess(p2, "risk", ksi, insight=ins)["road_safety"].status == "high focus"
+    # with no recorded data at all, insight alone never makes it "continue to monitor"
+    assert _assess(params, "risk", insight=ins)["road_safety"].status == "no data"
     # and the concern cannot be tested by recorded data: the source that could is named
     un = untestable_concerns(ins, params.insight.topics)
     assert un.iloc[0]["topic"] == "speeding" and "speed" in un.iloc[0]["could_be_tested_by"]

@@ -83,7 +83,9 @@ def test_bad_lsoa_code_pattern(params):
     df = _incidents(lsoa_code=["E01011004", "W01000001", "E0101100"])
     with pytest.raises(DataValidationError) as ei:
         _validate_inc(df, params)
-    assert "row 1: 'W01000001'" in str(ei.value) and "row 2: 'E0101100'" in str(ei.value)
+    # rows are named; the values are not echoed (a code-shaped value may be a reference)
+    assert "row 1: a value" in str(ei.value) and "row 2: a value" in str(ei.value)
+    assert "W01000001" not in str(ei.value) and "E0101100" not in str(ei.value)
     assert ei.value.failures[0]["column"] == "lsoa_code"
 
 

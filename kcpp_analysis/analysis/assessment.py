@@ -167,12 +167,10 @@ def assess_priority(
         scoring=sc,
     )
     results = evaluate_criteria(x)
-    # the method can judge a priority when its evidence can be scored, or its community
-    # impact judged (survey or insight); otherwise it is "no data"
-    judgeable = not math.isnan(total) or (
-        "community_impact" in results and results["community_impact"].fired is not None
-    )
-    status, reasons = recommend(results, sc.method, judgeable)
+    # the method can continue to monitor a priority only when its evidence can be scored;
+    # otherwise it is "no data" unless a duty, escalating community impact or the plan's
+    # designation decides (community insight alone never makes a priority monitored)
+    status, reasons = recommend(results, sc.method, not math.isnan(total))
     final = pr.override.status if pr.override else status
     # grey is "no data"; data that cannot be scored (indicators only) is "unscored"
     rag = "unscored" if (str(row.rag) == "grey" and evidence.has_data) else str(row.rag)

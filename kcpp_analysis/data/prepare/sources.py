@@ -145,11 +145,13 @@ def prepare_from_sources(
     )
     incidents = _incidents(run, rc, cw)
     tables, extras = _tables_and_extras(run, rc)
-    synthetic_sources, synthetic_tables = [], []
+    synthetic_sources, synthetic_tables = _marked_synthetic(run, incidents)
     if synthesise_missing:
-        incidents, tables, extras, synthetic_sources, synthetic_tables = _synthesise(
+        incidents, tables, extras, filled_sources, filled_tables = _synthesise(
             run, areas, incidents, tables, extras, first, last, seed
         )
+        synthetic_sources = sorted({*synthetic_sources, *filled_sources})
+        synthetic_tables = sorted({*synthetic_tables, *filled_tables})
     meta = {
         "kind": "prepared",
         "title": f"Prepared from {sources_file.name}",
@@ -170,6 +172,21 @@ def prepare_from_sources(
         extras=extras,
     )
     return write_dataset(ds, out, params=params, force=force)
+
+
+def _marked_synthetic(run: Run, incidents) -> tuple[list[str], list[str]]:
+    """Sources and tables the sources file marks ``synthetic: true``."""
+    sources, tables = set(), set()
+    for e in run.entries:
+        if not getattr(e, "synthetic", False):
+            continue
+        k = REGISTRY[e.kind]
+        if k.role == "incidents":
+            sources |= set(k.produces) & set(incidents["source"].unique() if len(incidents) else [])
+            tables.add("incidents")
+        elif k.role in ("table", "extra"):
+            tables.add(k.target)
+    return sorted(sources), sorted(tables)
 
 
 def _described(s: dict) -> dict:

@@ -135,6 +135,7 @@ def read_csv_checked(
     kind: str,
     dtype: dict | None = None,
     strip_headers: bool = True,
+    optional: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Read a CSV whose header must contain ``required`` columns.
 
@@ -172,7 +173,7 @@ def read_csv_checked(
             f"{path}: missing column(s) {missing} for a {kind} file "
             f"(found: {list(df.columns)[:15]})"
         )
-    extra = [c for c in df.columns if c not in required]
+    extra = [c for c in df.columns if c not in required and c not in optional]
     if extra:
         log.info("%s: ignoring %d extra column(s): %s", path.name, len(extra), extra[:10])
     if len(record_lines) != len(df):  # pragma: no cover - both parsers read the same file

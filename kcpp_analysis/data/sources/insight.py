@@ -50,7 +50,7 @@ MAX_MENTIONS = 100_000
 def read_insight(path: Path, params, areas: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """Read one insight file into :data:`INSIGHT_COLUMNS` rows (and quality counts)."""
     path = Path(path)
-    df = read_csv_checked(path, REQUIRED, kind="community insight")
+    df = read_csv_checked(path, REQUIRED, kind="community insight", optional=OPTIONAL)
     extra = [c for c in df.columns if c not in (*REQUIRED, *OPTIONAL, "_line")]
     if extra:
         raise SourceError(

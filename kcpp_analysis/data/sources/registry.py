@@ -37,6 +37,9 @@ class Entry(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     label: str | None = Field(None, max_length=200)  # free text shown in reports
+    #: the entry's rows are synthetic (an example or a stand-in): every page built from
+    #: the dataset then carries the synthetic-data banner
+    synthetic: bool = False
 
 
 @dataclass(frozen=True)

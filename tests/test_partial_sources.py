@@ -1,0 +1,115 @@
+"""Real data is partial: any subset of source kinds prepares and publishes, relative paths
+work from any folder, and a priority without data reads "no data" everywhere (#22)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from builders import plain, render_set_in_process
+
+from kcpp_analysis.core.paths import PROJECT_ROOT
+from kcpp_analysis.data.prepare.sources import prepare_from_sources
+
+EXAMPLES = PROJECT_ROOT / "data" / "examples"
+KEY = "5d1f0c9a7b3e4d2c8a6f1e0b9c7d5a3e"
+
+
+def _survey(tmp: Path) -> Path:
+    rows = []
+    for wave, k in (("2023/24", 820), ("2024/25", 800), ("2025/26", 760)):
+        for i in range(1000):
+            rows.append(
+                ("residents", wave, f"{wave}-{i}", "Rural", 1.0, "feel_safe_area", int(i < k))
+            )
+    p = tmp / "survey.csv"
+    pd.DataFrame(
+        rows, columns=["survey", "wave", "respondent_id", "place", "weight", "question", "positive"]
+    ).to_csv(p, index=False)
+    return p
+
+
+def _indicators(tmp: Path) -> Path:
+    p = tmp / "indicators.csv"
+    p.write_text(
+        "indicator_id,period,value,unit,source\n"
+        + "".join(
+            f"water_incidents,{y},{30 + i},incidents,WYFRS\n"
+            for i, y in enumerate(["2023/24", "2024/25", "2025/26"])
+        )
+    )
+    return p
+
+
+KINDS = {
+    "partner_extract": "  - kind: partner_extract\n    extract: police_crime\n    path: {ex}/partner_police_crime_SYNTHETIC.csv\n",
+    "policeuk_street": "  - kind: policeuk_street\n    path: {ex}/policeuk\n",
+    "stats19": "  - kind: stats19\n    collisions: {ex}/stats19_2024_collisions_excerpt.csv\n    casualties: {ex}/stats19_2024_casualties_excerpt.csv\n",
+    "fixmystreet": "  - kind: fixmystreet\n    path: {ex}/fixmystreet_kirklees_2017-04_2020-03.csv\n",
+    "area_counts": "  - kind: area_counts\n    path: {ex}/policeuk_kirklees_lsoa21_12m_2025-05_2026-04.csv\n    first_month: '2025-05'\n    last_month: '2026-04'\n    prefix: n12m_\n",
+    "insight": "  - kind: insight\n    path: {ex}/insight_SYNTHETIC.csv\n",
+    "survey": "  - kind: survey\n    path: {tmp}/survey.csv\n",
+    "indicators": "  - kind: indicators\n    path: {tmp}/indicators.csv\n",
+}
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_each_source_kind_alone_prepares_and_publishes_every_page(kind, tmp_path, monkeypatch):
+    """Each kind alone: prepare, then every theme page and the overview, through the calls
+    the notebooks make. Priorities the kind says nothing about read "no data", never green
+    or continue to monitor, and no page says "year to date" for data that miss the year."""
+    monkeypatch.setenv("KCPP_PSEUDONYM_KEY", KEY)
+    _survey(tmp_path), _indicators(tmp_path)
+    src = tmp_path / "sources.yaml"
+    src.write_text("sources:\n" + KINDS[kind].format(ex=EXAMPLES, tmp=tmp_path))
+    out = prepare_from_sources(src, tmp_path / "prepared", allow_loss=True)
+    pages = render_set_in_process(out, tmp_path / "set")
+    table = pd.read_csv(tmp_path / "set" / "tables" / "overview_priorities.csv")
+    none = table[table["this_year"] == "NO DATA"]
+    assert len(none) >= 1, kind
+    # a priority with no data is never continued to monitor
+    assert not (none["adopted"] == "Continue to monitor").any(), none[["priority", "adopted"]]
+    for th, html in pages.items():
+        text = plain(html)
+        assert "Traceback" not in html and "nan%" not in text, (kind, th)
+        # data that end before the year are "not covering it", never "year to date"
+        assert not re.search(r"are year to date|Year to date \(April", text), (kind, th)
+
+
+def test_the_readme_example_publishes_with_relative_paths_from_another_folder(tmp_path):
+    """The README's example, typed as an analyst would: relative paths, from a folder that is
+    not the project's, with no ../shared: prepare and publish a set; the synthetic parts
+    carry the banner; priorities without data read "no data"."""
+    kcpp = Path(sys.executable).with_name("kcpp")
+    work = tmp_path / "analyst"
+    work.mkdir()
+    shutil.copytree(EXAMPLES, work / "examples")
+    env = {**os.environ, "KCPP_PSEUDONYM_KEY": KEY, "KCPP_REAL_DATA": str(tmp_path / "absent")}
+    r = subprocess.run(
+        [str(kcpp), "prepare", "--sources", "examples/sources.yaml", "--out", "prepared"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run(
+        [str(kcpp), "report", "--data", "prepared", "--out", "reports"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    s = work / "reports" / "2025-26"
+    assert (s / "index.html").exists() and (s / "overview.html").exists()
+    ov = plain((s / "overview.html").read_text())
+    assert "SYNTHETIC DATA" in ov
+    t = pd.read_csv(s / "tables" / "overview_priorities.csv")
+    assert (t.set_index("priority").loc["Water safety", "this_year"]) == "NO DATA"

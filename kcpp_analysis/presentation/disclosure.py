@@ -250,19 +250,27 @@ class LinkedCells:
     borough total, a repeat-victim count, a difference that is itself a count of people) is
     a *cell*. Relations are homogeneous: ``sum(a_i * x_i) == 0`` (``equal``) or
     ``sum(a_i * x_i) <= 0`` (``at_most``), so a published total is simply another cell
-    (``places - total == 0``). An attacker knows every published cell, every relation,
-    that cells are whole numbers >= 0, and that a suppressed primary cell lies in
-    ``1..threshold-1`` only through the marker (we do not assume less).
+    (``places - total == 0``). A cell is published in one of three ways:
 
-    :meth:`protect` applies primary suppression (cells 1..threshold-1, implied cells too: a
-    difference such as incidents - victims is a count of incidents), then secondary
-    suppression: while an integer program
-    (:func:`scipy.optimize.milp`, HiGHS) can pin any suppressed cell to a single value,
-    the smallest published non-zero cell sharing a relation with it is suppressed too.
-    An implied cell is never published itself, but it must stay undetermined when small.
+    - **exactly** (the default): shown, or shown as the marker once suppressed;
+    - **implied** (``implied=True``): never shown, but revealed through relations (a
+      difference such as incidents - victims is a count of incidents);
+    - **as an interval** (``interval=(lo, hi)``): only a range is shown, as a map class is
+      (a neighbourhood's rate class, with its population, bounds its count).
+
+    The attacker knows every shown cell, every relation and every interval; that cells are
+    whole numbers >= 0; and, because zeros are always shown and never chosen as secondary
+    suppressions, that a cell shown as the marker is at least 1 (we do not assume less).
+
+    :meth:`protect` applies primary suppression (cells 1..threshold-1, implied and interval
+    cells too), then secondary suppression: while an integer program
+    (:func:`scipy.optimize.milp`, HiGHS) can pin any small cell to a single value, the
+    smallest shown non-zero cell sharing a relation with it is suppressed too. Interval cells
+    are never chosen (their range is already all that is shown).
 
     This is the audit of Hundepool et al. (2012, ch. 4.3) extended from row/column totals
-    to arbitrary linear relations, with exact integer bounds instead of LP bounds.
+    to arbitrary linear relations and interval publications, with exact integer bounds
+    instead of LP bounds.
     """
 
     def __init__(self, threshold: int = 5):
@@ -270,17 +278,33 @@ class LinkedCells:
         self.values: list[float] = []
         self.names: list[object] = []
         self.implied: list[bool] = []
+        self.interval: list[tuple[float, float] | None] = []
         self.equal: list[dict[int, float]] = []
         self.at_most: list[dict[int, float]] = []
+        self.audits = 0  # integer programs solved (for the benchmark and the appendix)
 
-    def cell(self, name, value: float, *, implied: bool = False) -> int:
-        """Add a cell (``implied``: a count the publication reveals only through relations)."""
+    def cell(
+        self,
+        name,
+        value: float,
+        *,
+        implied: bool = False,
+        interval: tuple[float, float] | None = None,
+    ) -> int:
+        """Add a cell (``implied``: a count the publication reveals only through relations;
+        ``interval``: a count published only as the range ``lo..hi``, which must hold it)."""
         v = float(value)
         if not np.isfinite(v) or v < 0:
             raise ValueError(f"LinkedCells: cell {name!r} must be a count >= 0, got {value!r}")
+        if interval is not None:
+            lo, hi = float(interval[0]), float(interval[1])
+            if not (lo - 1e-9 <= v <= hi + 1e-9):
+                raise ValueError(f"LinkedCells: cell {name!r} lies outside its interval")
+            interval = (lo, hi)
         self.values.append(v)
         self.names.append(name)
         self.implied.append(implied)
+        self.interval.append(interval)
         return len(self.values) - 1
 
     def relate(self, terms: dict[int, float], kind: str = "equal") -> None:
@@ -300,13 +324,22 @@ class LinkedCells:
         return d
 
     # -- audit --------------------------------------------------------------------------
-    def bounds(self, hidden: np.ndarray, only=None) -> dict[int, tuple[float, float]]:
-        """Integer min and max of every hidden cell (or of ``only``) given what is published."""
-        from scipy.optimize import Bounds, LinearConstraint, milp
+    def _box(self, k: int, ub: float) -> tuple[float, float]:
+        """What the attacker knows of cell ``k`` when it is not shown exactly."""
+        if self.interval[k] is not None:
+            lo, hi = self.interval[k]
+            return lo, min(hi, ub)
+        if self.implied[k]:
+            return 0.0, ub
+        # a marker stands for at least 1: zeros are always shown
+        return (1.0 if self.values[k] >= 1 else 0.0), ub
+
+    def _system(self, hidden: np.ndarray):
+        """The attacker's integer program over the hidden cells: positions, constraints,
+        variable box and the finite upper bound standing for "unbounded"."""
+        from scipy.optimize import LinearConstraint
 
         idx = np.flatnonzero(hidden)
-        if len(idx) == 0:
-            return {}
         pos = {int(k): i for i, k in enumerate(idx)}
         vals = np.asarray(self.values)
         rows, lo, hi = [], [], []
@@ -323,22 +356,54 @@ class LinkedCells:
             rows.append(a)
             lo.append(-const if kind == "eq" else -np.inf)
             hi.append(-const)
-        out = {}
         cons = [LinearConstraint(np.array(rows), lo, hi)] if rows else []
         ub = max(1.0, vals.sum()) * 4 + 100  # a generous finite box keeps the MILP bounded
-        box = Bounds(np.zeros(len(idx)), np.full(len(idx), ub))
-        integ = np.ones(len(idx))
+        box_lo, box_hi = zip(*(self._box(int(k), ub) for k in idx), strict=True)
+        return pos, cons, (np.array(box_lo, dtype=float), np.array(box_hi, dtype=float)), ub
+
+    def bounds(self, hidden: np.ndarray, only=None) -> dict[int, tuple[float, float]]:
+        """Integer min and max of every hidden cell (or of ``only``) given what is published."""
+        from scipy.optimize import Bounds, milp
+
+        if not np.asarray(hidden).any():
+            return {}
+        pos, cons, (blo, bhi), ub = self._system(hidden)
+        box = Bounds(blo, bhi)
+        integ = np.ones(len(pos))
+        out = {}
         for k, i in pos.items():
             if only is not None and k not in only:
                 continue
-            c = np.zeros(len(idx))
+            c = np.zeros(len(pos))
             c[i] = 1
             r_lo = milp(c, constraints=cons, bounds=box, integrality=integ)
             r_hi = milp(-c, constraints=cons, bounds=box, integrality=integ)
+            self.audits += 2
             low = r_lo.fun if r_lo.status == 0 else 0.0
             high = -r_hi.fun if r_hi.status == 0 else np.inf
             out[k] = (float(low), float(high) if high < ub - 0.5 else np.inf)
         return out
+
+    def movable(self, hidden: np.ndarray, k: int) -> bool:
+        """Whether hidden cell ``k`` could take a value other than its true one given what is
+        published: a feasibility problem with ``x_k <= v - 1``, then ``x_k >= v + 1``. The
+        true values are one solution, so a second value means the cell is not pinned (the
+        same verdict as :meth:`bounds`, usually with one solve and no optimisation)."""
+        from scipy.optimize import Bounds, milp
+
+        pos, cons, (blo, bhi), _ = self._system(hidden)
+        i, v = pos[int(k)], self.values[int(k)]
+        integ = np.ones(len(pos))
+        for lo_k, hi_k in ((blo[i], v - 1), (v + 1, bhi[i])):
+            if lo_k > hi_k:
+                continue
+            lo, hi = blo.copy(), bhi.copy()
+            lo[i], hi[i] = lo_k, hi_k
+            r = milp(np.zeros(len(pos)), constraints=cons, bounds=Bounds(lo, hi), integrality=integ)
+            self.audits += 1
+            if r.status == 0:
+                return True
+        return False
 
     def exposed(self, hidden: np.ndarray, cells=None) -> int | None:
         """The first cell of ``cells`` (default: small and implied cells) that is hidden
@@ -349,33 +414,31 @@ class LinkedCells:
                 hidden
                 & (((vals >= 1) & (vals < self.threshold)) | np.asarray(self.implied, dtype=bool))
             )
-        targets = [int(k) for k in cells if hidden[k]]
-        if not targets:
-            return None
-        for k in targets:
-            b = self._bounds_one(hidden, k)
-            if b[1] - b[0] < 0.5:
+        for k in (int(k) for k in cells if hidden[k]):
+            if not self.movable(hidden, k):
                 return k
         return None
 
-    def _bounds_one(self, hidden: np.ndarray, k: int) -> tuple[float, float]:
-        return self.bounds(hidden, only=[k])[k]
-
     def protect(self, *, locked=(), force_hidden=(), max_rounds: int | None = None) -> np.ndarray:
-        """Boolean mask over the cells: True = suppressed (implied cells always hidden).
+        """Boolean mask over the cells: True = not shown exactly (implied and interval cells
+        always).
 
         ``locked`` cells are published elsewhere and may not be chosen to hide;
-        ``force_hidden`` cells are hidden from the start (e.g. hidden by another table).
-        A fast pass first gives every equality with a single hidden cell a partner (the
-        classic secondary-suppression rule); the integer-programming audit then runs
-        until no small or implied cell can be pinned down.
+        ``force_hidden`` cells are hidden from the start (e.g. hidden by another table; a
+        zero is never hidden: zeros are always shown). A fast pass first gives every equality
+        with a single hidden small cell a partner (the classic secondary-suppression rule);
+        the integer-programming audit then runs until no small cell can be pinned down. As
+        hiding more can only widen what an attacker can infer, a cell found safe stays safe
+        and is not audited again.
         """
         vals = np.asarray(self.values)
         implied = np.asarray(self.implied, dtype=bool)
+        ranged = np.array([iv is not None for iv in self.interval], dtype=bool)
         small = (vals >= 1) & (vals < self.threshold)
-        hidden = small | implied
-        hidden[list(force_hidden)] = True
-        locked = set(int(x) for x in locked)
+        hidden = small | implied | ranged
+        forced = [int(k) for k in force_hidden if vals[int(k)] > 0]
+        hidden[forced] = True
+        locked = set(int(x) for x in locked) | set(np.flatnonzero(ranged | implied).tolist())
         protect_me = small.copy()  # zeros (published or implied) disclose nothing
         partners: dict[int, set[int]] = {i: set() for i in range(len(vals))}
         for terms in self.equal + self.at_most:
@@ -383,31 +446,40 @@ class LinkedCells:
                 partners[k].update(terms)
 
         def pick(k: int) -> int | None:
-            """A published cell to hide next: the smallest non-zero partner of ``k``, else
-            of the hidden cells linked to ``k`` through relations (breadth first)."""
+            """A shown non-zero cell to hide next: the smallest partner of ``k``, else of
+            the hidden cells linked to ``k`` through relations (breadth first)."""
             seen, frontier = {k}, [k]
             while frontier:
-                cand = {
-                    j for i in frontier for j in partners[i] if not hidden[j] and j not in locked
-                }
+                cand = [
+                    j
+                    for i in frontier
+                    for j in partners[i]
+                    if not hidden[j] and j not in locked and vals[j] > 0
+                ]
                 if cand:
-                    nonzero = [j for j in cand if vals[j] > 0]
-                    return min(nonzero or cand, key=lambda j: (vals[j], j))
+                    return min(cand, key=lambda j: (vals[j], j))
                 frontier = [j for i in frontier for j in partners[i] if hidden[j] and j not in seen]
                 seen.update(frontier)
             return None
 
         changed = True
-        while changed:  # fast pass: no equality may hold exactly one hidden cell
+        while changed:  # fast pass: no equality may hold exactly one hidden small cell
             changed = False
             for terms in self.equal:
                 h = [k for k in terms if hidden[k]]
-                if len(h) == 1 and protect_me[h[0]]:
+                if len(h) == 1 and protect_me[h[0]] and not ranged[h[0]]:
                     j = pick(h[0])
                     if j is not None:
                         hidden[j] = changed = True
+        safe: set[int] = set()
         for _ in range(max_rounds or (2 * len(vals) + 2)):
-            k = self.exposed(hidden, np.flatnonzero(hidden & protect_me))
+            todo = [int(k) for k in np.flatnonzero(hidden & protect_me) if int(k) not in safe]
+            k = None
+            for cand in todo:
+                if not self.movable(hidden, cand):
+                    k = cand
+                    break
+                safe.add(cand)
             if k is None:
                 return hidden
             j = pick(k)

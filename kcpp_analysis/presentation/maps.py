@@ -165,10 +165,14 @@ def choropleth(
     overlay: dict | None = None,
     n_classes: int = 5,
     name: str = "map",
+    breaks: list[float] | None = None,
+    suppressed_label: str | None = None,
 ) -> Chart:
     """Choropleth of ``values`` (indexed by area code) over ``geoms``.
 
-    ``suppressed`` (bool, by code) areas are hatched as "fewer than ``threshold``";
+    ``suppressed`` (bool, by code) areas are hatched and labelled ``suppressed_label``
+    (default "fewer than ``threshold``"); ``breaks`` are the class edges (default: quantile
+    breaks of the values shown, :func:`class_breaks`);
     ``outline`` codes are outlined; ``overlay`` (code -> geometry, e.g. wards) is drawn as
     thin boundaries on top. Returns a :class:`~kcpp_analysis.presentation.charts.Chart` whose ``data``
     holds ``code``, ``class`` (1-based; 0 = suppressed, -1 = no value), the class range as
@@ -186,7 +190,8 @@ def choropleth(
         else pd.Series(False, index=codes)
     )
     shown = v.where(~hide)
-    breaks = class_breaks(shown, n_classes)
+    breaks = class_breaks(shown, n_classes) if breaks is None else list(breaks)
+    hidden_label = suppressed_label or f"fewer than {threshold}"
     cls = pd.Series(assign_classes(shown.to_numpy(), breaks), index=codes)
     n = max(len(breaks) - 1, 1)
     colours = _palette(n)
@@ -217,9 +222,7 @@ def choropleth(
     ]
     handles = [Patch(facecolor=colours[i], label=labels[i]) for i in range(n) if len(breaks) > 1]
     if hide.any():
-        handles.append(
-            Patch(facecolor=SUPPRESSED_COLOUR, hatch="////", label=f"fewer than {threshold}")
-        )
+        handles.append(Patch(facecolor=SUPPRESSED_COLOUR, hatch="////", label=hidden_label))
     if outline & set(codes):
         handles.append(Patch(facecolor="none", edgecolor="black", lw=1.8, label=outline_label))
     ax.legend(
@@ -238,9 +241,7 @@ def choropleth(
             "code": codes,
             "class": np.where(hide.to_numpy(), 0, np.where(cls.to_numpy() >= 0, cls + 1, -1)),
             "class_range": [
-                f"fewer than {threshold}"
-                if hide[c]
-                else (labels[cls[c]] if cls[c] >= 0 and labels else "")
+                hidden_label if hide[c] else (labels[cls[c]] if cls[c] >= 0 and labels else "")
                 for c in codes
             ],
             "outlined": [c in outline for c in codes],

@@ -141,11 +141,14 @@ def hotspots(
     min_population: int = 500,
     history: pd.DataFrame | None = None,
     top_share: float = 0.10,
+    min_count: int = 1,
 ) -> HotspotResult:
     """Rank LSOAs and wards, with persistence of LSOA hotspots over years.
 
     LSOAs with population below ``min_population`` are left out of the ranking (a small
-    denominator makes rates unstable). Persistence: given ``history`` (``lsoa_code``,
+    denominator makes rates unstable), and so are LSOAs with fewer than ``min_count``
+    incidents (a report passes its disclosure threshold: a neighbourhood with 1 to 4
+    incidents is not a hotspot, and listing it would reveal that its count is not zero). Persistence: given ``history`` (``lsoa_code``,
     ``fy``, ``count``, ``rate`` per year, see :func:`lsoa_counts_by_year`), the number of
     those years in which the LSOA was in the top ``top_share`` (10%) of LSOAs by ``by``.
 
@@ -173,7 +176,7 @@ def hotspots(
     t = lsoa_table[lsoa_table["population"] >= min_population]
     # an LSOA with no incidents is never a hotspot; ties are broken by count, then by code
     ranked = (
-        t[t["count"] > 0]
+        t[t["count"] >= max(1, min_count)]
         .sort_values([by, "count", "lsoa_code"], ascending=[False, False, True])
         .head(top)
         .copy()

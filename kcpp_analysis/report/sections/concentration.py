@@ -11,9 +11,9 @@ Incidents are called "concentrated" only when the chance-adjusted Gini reaches
 
 from __future__ import annotations
 
-from kcpp_analysis.analysis.deprivation import concentration, hotspots, lsoa_counts_by_year
-from kcpp_analysis.core.periods import fy_bounds, fy_label, fy_range, previous_fy
+from kcpp_analysis.analysis.deprivation import concentration
 from kcpp_analysis.presentation import narrative
+from kcpp_analysis.report.areas import area_protection, hotspot_result
 from kcpp_analysis.report.results import SectionResult
 from kcpp_analysis.report.sections.common import (
     SectionSettings,
@@ -34,32 +34,6 @@ class Settings(SectionSettings):
 
 def applies(ctx, pr) -> bool:
     return has_incidents(ctx, pr) or ctx.counts_only(pr)
-
-
-def first_full_fy(ctx) -> str:
-    """First financial year wholly inside the data's coverage."""
-    lo, _ = ctx.dataset.coverage
-    first = fy_label(lo)
-    return first if fy_bounds(first)[0] >= lo else previous_fy(first, -1)
-
-
-def hotspot_result(ctx, pr):
-    """The priority's hotspots for the SIA year with their persistence over the last
-    ``hotspots.persistence_years`` years (cached: the map section outlines the same ones).
-    Returns ``(HotspotResult, years, need)``: persistent means ``years_in_top >= need``."""
-
-    def build():
-        hs_set = ctx.params.sia.hotspots
-        if ctx.counts_only(pr):  # one period of aggregated counts: no persistence to judge
-            years, hist = [], None
-        else:
-            years = list(fy_range(first_full_fy(ctx), ctx.year))[-hs_set.persistence_years :]
-            hist = lsoa_counts_by_year(ctx.incidents(pr), ctx.dataset.areas, years)
-        t = ctx.lsoa(pr, ctx.year)
-        hs = hotspots(t, top=hs_set.top, min_population=hs_set.min_population, history=hist)
-        return hs, years, max(1, len(years) - 1)
-
-    return ctx._cached(("hotspots", pr.id), build)
 
 
 def compute(ctx, pr, settings: Settings) -> SectionResult:
@@ -100,14 +74,25 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             "years (persistent hotspots)."
         )
     tbl = hs.lsoas[
-        ["rank", "lsoa_name", "ward_name", "place", "imd_decile", "count", "rate", "years_in_top"]
+        [
+            "rank",
+            "lsoa_code",
+            "lsoa_name",
+            "ward_name",
+            "place",
+            "imd_decile",
+            "count",
+            "rate",
+            "years_in_top",
+        ]
     ]
+    hidden = tbl["lsoa_code"].map(area_protection(ctx, pr).hotspots_hidden).fillna(False)
+    tbl = tbl.drop(columns="lsoa_code")
     pub = ctx.gate.table(
         tbl,
         table_name(ctx, pr.id, "hotspots"),
         counts=["count"],
-        derived={"count": ["rate"]},
-        column_totals=False,
+        mask={"count": hidden.to_numpy(dtype=bool), "rate": hidden.to_numpy(dtype=bool)},
         formats={"rate": ",.1f", "rank": ".0f", "imd_decile": ".0f", "years_in_top": ".0f"},
         caption=f"Neighbourhoods (LSOAs) with the highest rates, {ctx.period_label(pr)}",
     )
@@ -120,7 +105,9 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         (pub,),
         (),
         (
-            f"Hotspots: LSOAs with at least {hs_set.min_population} residents and at least one "
-            "incident, ranked by rate; ties broken by count, then LSOA code.",
+            f"Hotspots: LSOAs with at least {hs_set.min_population} residents and at least "
+            f"{ctx.gate.threshold} incidents, ranked by rate; ties broken by count, then LSOA "
+            "code. A hotspot's count is withheld only when it would let a small count "
+            "elsewhere be worked out.",
         ),
     )

@@ -6,15 +6,15 @@ Poisson intervals per decile; Spearman correlation of LSOA rates with the IMD sc
 population offset); slope and relative index of inequality (PHE method); the correlation
 with an IMD recomputed without its crime domain.
 
-Disclosure: the ten decile counts, the two end-quintile totals that the published rate
-ratio and its interval reveal, and the borough total (published in the year-on-year
-section) are protected together as linked cells; the ratio is withheld when an end
-quintile's total must be hidden, and a hidden decile gets no bar on the chart.
+Disclosure: the ten decile counts and the two end-quintile totals that the published rate
+ratio and its interval reveal are cells of the priority's one area system
+(:func:`kcpp_analysis.report.areas.area_protection`: neighbourhoods add up to deciles, and
+to wards, places and the borough); the ratio is withheld when an end quintile's total must
+be hidden, and a hidden decile gets no bar on the chart.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from kcpp_analysis.analysis.deprivation import (
@@ -25,6 +25,7 @@ from kcpp_analysis.analysis.deprivation import (
     rates_by_decile,
 )
 from kcpp_analysis.presentation import charts, narrative
+from kcpp_analysis.report.areas import area_protection
 from kcpp_analysis.report.results import Figure, SectionResult
 from kcpp_analysis.report.sections.common import (
     SectionSettings,
@@ -35,7 +36,6 @@ from kcpp_analysis.report.sections.common import (
     no_incidents_sentence,
     table_name,
 )
-from kcpp_analysis.report.sections.places import geo_protection
 
 KIND = "deprivation"
 TITLE = "Deprivation"
@@ -47,24 +47,6 @@ class Settings(SectionSettings):
 
 def applies(ctx, pr) -> bool:
     return has_incidents(ctx, pr) or ctx.counts_only(pr)
-
-
-def protect_deciles(ctx, pr, dec: pd.DataFrame) -> tuple[np.ndarray, bool]:
-    """Hidden deciles, and whether the quintile rate ratio may be published."""
-    L = ctx.gate.linked()
-    d = [L.cell(("decile", q), v) for q, v in zip(dec["quantile"], dec["count"], strict=True)]
-    q1 = L.cell("q1", L.values[d[0]] + L.values[d[1]])
-    q5 = L.cell("q5", L.values[d[8]] + L.values[d[9]])
-    L.relate({d[0]: 1, d[1]: 1, q1: -1})
-    L.relate({d[8]: 1, d[9]: 1, q5: -1})
-    total = L.cell("total", float(dec["count"].sum()))
-    L.relate({**{x: 1 for x in d}, total: -1})
-    geo_hidden = geo_protection(ctx, pr).totals_hidden
-    mask = L.protect(
-        locked=() if geo_hidden else (total,), force_hidden=(total,) if geo_hidden else ()
-    )
-    ctx.gate.count_linked(mask, d)
-    return mask[d], not (mask[q1] or mask[q5])
 
 
 def compute(ctx, pr, settings: Settings) -> SectionResult:
@@ -87,7 +69,9 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         )
     areas = ctx.dataset.areas
     dec = rates_by_decile(t)
-    hidden, ratio_ok = protect_deciles(ctx, pr, dec)
+    prot = area_protection(ctx, pr)
+    hidden = dec["quantile"].map(prot.deciles_hidden).fillna(False).astype(bool).to_numpy()
+    ratio_ok = prot.ratio_ok
     rr = rate_ratio(t).iloc[0] if ratio_ok else None
     corr = deprivation_correlation(t).iloc[0]
     ctx.record_test("deprivation gradient", 2 if rr is not None else 1)

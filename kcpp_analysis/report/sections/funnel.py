@@ -16,6 +16,7 @@ import numpy as np
 
 from kcpp_analysis.analysis.benchmark import funnel_limits, overdispersion_phi, poisson_funnel
 from kcpp_analysis.presentation import charts, narrative
+from kcpp_analysis.report.areas import area_protection
 from kcpp_analysis.report.results import Figure, SectionResult
 from kcpp_analysis.report.sections.common import (
     SectionSettings,
@@ -24,7 +25,6 @@ from kcpp_analysis.report.sections.common import (
     no_incidents_sentence,
     table_name,
 )
-from kcpp_analysis.report.sections.places import geo_protection
 
 KIND = "funnel"
 TITLE = "Ward funnel plot"
@@ -40,7 +40,7 @@ def applies(ctx, pr) -> bool:
 
 def compute(ctx, pr, settings: Settings) -> SectionResult:
     a = anchor(pr.id, KIND)
-    g = geo_protection(ctx, pr)
+    g = area_protection(ctx, pr)
     w = g.wards.copy()
     total = float(w["current"].sum())
     if total == 0:

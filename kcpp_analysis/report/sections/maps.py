@@ -15,6 +15,7 @@ import pandas as pd
 from kcpp_analysis.data.reference import geometries, reference_boundaries
 from kcpp_analysis.presentation import narrative
 from kcpp_analysis.presentation.maps import choropleth
+from kcpp_analysis.report.areas import area_protection, hotspot_result, map_classes
 from kcpp_analysis.report.results import Figure, SectionResult
 from kcpp_analysis.report.sections.common import (
     SectionSettings,
@@ -23,8 +24,6 @@ from kcpp_analysis.report.sections.common import (
     no_incidents_sentence,
     table_name,
 )
-from kcpp_analysis.report.sections.concentration import hotspot_result
-from kcpp_analysis.report.sections.places import geo_protection
 
 KIND = "map"
 TITLE = "Maps"
@@ -66,78 +65,66 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
     a = anchor(pr.id, KIND)
     gate = ctx.gate
     title = narrative.lower_first(pr.title)
-    t = ctx.lsoa(pr, ctx.year).set_index("lsoa_code")
+    mc = map_classes(ctx, pr)
+    t = mc.table.set_index("lsoa_code")
     if t["count"].sum() == 0:
         return SectionResult(
             KIND, pr.id, TITLE, a, (no_incidents_sentence(ctx, pr, "there is nothing to map"),)
         )
     lsoa_g, ward_g = _geoms(ctx, "lsoa21"), _geoms(ctx, "wards")
-    small = (t["count"] > 0) & (t["count"] < gate.threshold)
+    small = t["hatched"]
+    area_protection(ctx, pr)  # the map's classes are audited with every other area count
     outline = []
     if settings.outline_hotspots:
         hs, years, need = hotspot_result(ctx, pr)
         if len(hs.lsoas):
             outline = hs.lsoas.loc[hs.lsoas["years_in_top"] >= need, "lsoa_code"].tolist()
-    chart = choropleth(
-        lsoa_g,
-        t["rate"],
-        title=f"{pr.title}: rate per 1,000 residents by neighbourhood, {ctx.period_label(pr)}",
-        legend_title="Per 1,000 residents",
-        alt="",
-        suppressed=small,
-        threshold=gate.threshold,
-        outline=outline,
-        overlay=ward_g,
-        n_classes=settings.n_classes,
-        name=f"{pr.id}_lsoa_map",
-    )
-    top_cls = int(chart.data["class"].max())
-    wards_top = _top_class_wards(chart.data, ctx.dataset.areas, top_cls)
-    rng = chart.data.loc[chart.data["class"] == top_cls, "class_range"].iloc[0]
-    alt = (
-        f"Map of Kirklees' {len(lsoa_g)} neighbourhoods (LSOAs) shaded by the rate of "
-        f"{title} per 1,000 residents in {ctx.period_label(pr)}, in {top_cls} classes. The highest class "
-        f"({rng}) is most common in {narrative.join_list(wards_top)}. "
-        f"{int(small.sum())} neighbourhoods with fewer than {gate.threshold} incidents are "
-        f"hatched. {len(outline)} persistent hotspots are outlined. Ward boundaries are drawn."
-    )
-    chart = type(chart)(chart.figure, alt, chart.data, chart.name)
-    figs = [Figure.from_chart(chart, gate.table(chart.data, table_name(ctx, pr.id, "lsoa_map")))]
-    sentences = [
-        f"The darkest neighbourhoods ({rng} per 1,000 residents) are most common in "
-        f"{narrative.join_list(wards_top)}."
-    ]
-    if ward_g is not None:
-        g = geo_protection(ctx, pr)
-        w = g.wards.set_index("ward_code")
-        rate = 1000 * w["current"] / w["population"]
-        wchart = choropleth(
-            ward_g,
-            rate,
-            title=f"{pr.title}: rate per 1,000 residents by ward, {ctx.period_label(pr)}",
+    figs, sentences = [], []
+    if (~small).any():
+        chart = choropleth(
+            lsoa_g,
+            t["rate"],
+            title=f"{pr.title}: rate per 1,000 residents by neighbourhood, {ctx.period_label(pr)}",
             legend_title="Per 1,000 residents",
             alt="",
-            suppressed=w["hidden_current"],
+            suppressed=small,
             threshold=gate.threshold,
+            outline=outline,
+            overlay=ward_g,
             n_classes=settings.n_classes,
-            name=f"{pr.id}_ward_map",
+            name=f"{pr.id}_lsoa_map",
+            breaks=mc.breaks,
+            suppressed_label=f"0 to {gate.threshold - 1} incidents",
         )
-        wtop = wchart.data[wchart.data["class"] == wchart.data["class"].max()]
-        names = w.loc[wtop["code"], "ward_name"].tolist()
-        walt = (
-            f"Map of Kirklees' {len(ward_g)} wards shaded by the rate of {title} per 1,000 "
-            f"residents in {ctx.period_label(pr)}; the highest class ({wtop['class_range'].iloc[0]}) "
-            f"holds {narrative.join_list(names)}."
-            + (
-                f" {int(w['hidden_current'].sum())} wards are hatched (counts withheld)."
-                if w["hidden_current"].any()
-                else ""
-            )
+        top_cls = int(chart.data["class"].max())
+        wards_top = _top_class_wards(chart.data, ctx.dataset.areas, top_cls)
+        rng = chart.data.loc[chart.data["class"] == top_cls, "class_range"].iloc[0]
+        alt = (
+            f"Map of Kirklees' {len(lsoa_g)} neighbourhoods (LSOAs) shaded by the rate of "
+            f"{title} per 1,000 residents in {ctx.period_label(pr)}, in {top_cls} classes. "
+            f"The highest class ({rng}) is most common in {narrative.join_list(wards_top)}. "
+            f"{int(small.sum())} neighbourhoods with fewer than {gate.threshold} incidents "
+            f"(none included) are hatched. {len(outline)} persistent hotspots are outlined. "
+            "Ward boundaries are drawn."
         )
-        wchart = type(wchart)(wchart.figure, walt, wchart.data, wchart.name)
+        chart = type(chart)(chart.figure, alt, chart.data, chart.name)
         figs.append(
-            Figure.from_chart(wchart, gate.table(wchart.data, table_name(ctx, pr.id, "ward_map")))
+            Figure.from_chart(chart, gate.table(chart.data, table_name(ctx, pr.id, "lsoa_map")))
         )
+        sentences.append(
+            f"The darkest neighbourhoods ({rng} per 1,000 residents) are most common in "
+            f"{narrative.join_list(wards_top)}."
+        )
+    else:
+        sentences.append(
+            f"Every neighbourhood had fewer than {gate.threshold} {title} incidents in "
+            f"{ctx.period_label(pr)}, so no neighbourhood map is drawn."
+        )
+    if ward_g is not None:
+        g = area_protection(ctx, pr)
+        w = g.wards.set_index("ward_code")
+        if (~w["hidden_current"]).any():
+            figs.append(_ward_map(ctx, pr, settings, ward_g, w, title))
     return SectionResult(
         KIND,
         pr.id,
@@ -148,9 +135,41 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         tuple(figs),
         (
             f"Classes are quantiles of the published rates ({settings.n_classes} classes, "
-            "breaks in the legend). Neighbourhoods with 1 to "
-            f"{gate.threshold - 1} incidents are hatched, not coloured. Rates per 1,000 "
-            "Census 2021 usual residents. Outlined: persistent hotspots (see Concentration "
-            "and hotspots). North is up.",
+            f"breaks in the legend). Neighbourhoods with fewer than {gate.threshold} "
+            "incidents, none included, are hatched as one class, so the map never tells a "
+            "neighbourhood with none from one with a few. Wards whose counts are withheld "
+            "are hatched. Rates per 1,000 Census 2021 usual residents. Outlined: persistent "
+            "hotspots (see Concentration and hotspots). North is up.",
         ),
     )
+
+
+def _ward_map(ctx, pr, settings, ward_g, w: pd.DataFrame, title: str) -> Figure:
+    gate = ctx.gate
+    rate = 1000 * w["current"] / w["population"]
+    wchart = choropleth(
+        ward_g,
+        rate,
+        title=f"{pr.title}: rate per 1,000 residents by ward, {ctx.period_label(pr)}",
+        legend_title="Per 1,000 residents",
+        alt="",
+        suppressed=w["hidden_current"],
+        threshold=gate.threshold,
+        n_classes=settings.n_classes,
+        name=f"{pr.id}_ward_map",
+        suppressed_label="count withheld",
+    )
+    wtop = wchart.data[wchart.data["class"] == wchart.data["class"].max()]
+    names = w.loc[wtop["code"], "ward_name"].tolist()
+    walt = (
+        f"Map of Kirklees' {len(ward_g)} wards shaded by the rate of {title} per 1,000 "
+        f"residents in {ctx.period_label(pr)}; the highest class "
+        f"({wtop['class_range'].iloc[0]}) holds {narrative.join_list(names)}."
+        + (
+            f" {int(w['hidden_current'].sum())} wards are hatched (counts withheld)."
+            if w["hidden_current"].any()
+            else ""
+        )
+    )
+    wchart = type(wchart)(wchart.figure, walt, wchart.data, wchart.name)
+    return Figure.from_chart(wchart, gate.table(wchart.data, table_name(ctx, pr.id, "ward_map")))

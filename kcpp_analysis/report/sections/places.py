@@ -1,23 +1,22 @@
 """Places and wards: counts, change and rates per 1,000 residents, every ward published.
 
-The borough totals (the year-on-year section), the four places and all wards are one linked
-publication: a ward hidden by primary suppression could otherwise be recovered as its
-place's total minus the other wards. :func:`geo_protection` protects them together with
-:class:`kcpp_analysis.presentation.disclosure.LinkedCells` (integer-programming audit), once per priority,
-and both this section and the year-on-year section use its result. Rates and intervals
+The borough totals (the year-on-year section), the four places, all wards and every other
+count the priority publishes by area are one linked publication
+(:func:`kcpp_analysis.report.areas.area_protection`): a ward hidden by primary suppression
+could otherwise be recovered as its place's total minus the other wards, or from the
+neighbourhood map's classes. Rates and intervals
 (exact Poisson, Garwood) are hidden with their count.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 
-from kcpp_analysis.analysis.deprivation import ward_rates
 from kcpp_analysis.analysis.stats import exact_poisson_ci
 from kcpp_analysis.presentation import narrative
+from kcpp_analysis.report.areas import area_protection
 from kcpp_analysis.report.results import SectionResult
 from kcpp_analysis.report.sections.common import (
     SectionSettings,
@@ -37,86 +36,12 @@ class Settings(SectionSettings):
     min_ward_count_for_sentence: int
 
 
-@dataclass(frozen=True)
-class GeoProtection:
-    """Which borough, place and ward counts are hidden (previous and current year)."""
-
-    totals_hidden: bool
-    places: pd.DataFrame  # place, previous, current, population (+ hidden_previous/current)
-    wards: pd.DataFrame  # ward_code, ward_name, place, previous, current, population, ...
-
-
-def geo_protection(ctx, pr) -> GeoProtection:
-    """Protect borough totals, places and wards of a priority as one linked table (cached)."""
-    return ctx._cached(("geo", pr.id), lambda: _protect(ctx, pr))
-
-
-def _protect(ctx, pr) -> GeoProtection:
-    areas = ctx.dataset.areas
-    cur, prev = ctx.lsoa_compared(pr, "current"), ctx.lsoa_compared(pr, "previous")
-    w = (
-        ward_rates(cur)
-        .drop(columns=["rate", "ci_low", "ci_high"])
-        .rename(columns={"count": "current"})
-    )
-    wp = prev.groupby("ward_code")["count"].sum()
-    w["previous"] = w["ward_code"].map(wp).fillna(0).to_numpy()
-    places = ctx.params.sia.places
-    pl = pd.DataFrame({"place": places})
-    pl["current"] = pl["place"].map(cur.groupby("place")["count"].sum()).fillna(0)
-    pl["previous"] = pl["place"].map(prev.groupby("place")["count"].sum()).fillna(0)
-    pl["population"] = pl["place"].map(areas.groupby("place")["population"].sum()).fillna(0)
-    if ctx.counts_only(pr):  # aggregated counts by area: every count is located
-        totals = {"current": float(cur["count"].sum()), "previous": 0.0}
-    else:
-        s = ctx.series(pr)
-        # the borough totals over the same months the year-on-year section compares
-        cur_m, prev_m = ctx.compared_months(pr)
-        per = s["month"].dt.to_period("M")
-        totals = {
-            "current": float(s.loc[per.isin(cur_m), "count"].sum()),
-            "previous": float(s.loc[per.isin(prev_m), "count"].sum()),
-        }
-    L = ctx.gate.linked()
-    ids: dict = {}
-    for col in ("previous", "current"):
-        t = ids[("total", col)] = L.cell(("total", col), totals[col])
-        place_ids = []
-        for place, v in zip(pl["place"], pl[col], strict=True):
-            pid = ids[("place", place, col)] = L.cell(("place", place, col), v)
-            place_ids.append(pid)
-            wards = w[w["place"] == place]
-            wids = [
-                L.cell(("ward", code, col), v2)
-                for code, v2 in zip(wards["ward_code"], wards[col], strict=True)
-            ]
-            for code, wid in zip(wards["ward_code"], wids, strict=True):
-                ids[("ward", code, col)] = wid
-            if wids:
-                L.relate({**{x: 1 for x in wids}, pid: -1})
-        unloc = L.cell(
-            ("unlocated", col), totals[col] - sum(L.values[i] for i in place_ids), implied=True
-        )
-        L.relate({**{x: 1 for x in place_ids}, unloc: 1, t: -1})
-    mask = L.protect()
-    totals_hidden = bool(mask[ids[("total", "previous")]] or mask[ids[("total", "current")]])
-    if totals_hidden and not (mask[ids[("total", "previous")]] and mask[ids[("total", "current")]]):
-        mask[[ids[("total", "previous")], ids[("total", "current")]]] = True
-        mask = L.protect(force_hidden=np.flatnonzero(mask))
-    for col in ("previous", "current"):
-        pl[f"hidden_{col}"] = [bool(mask[ids[("place", p, col)]]) for p in pl["place"]]
-        w[f"hidden_{col}"] = [bool(mask[ids[("ward", c, col)]]) for c in w["ward_code"]]
-    published = [i for k, i in ids.items() if k[0] in ("place", "ward", "total")]
-    ctx.gate.count_linked(mask, published)
-    return GeoProtection(totals_hidden, pl, w)
-
-
 def applies(ctx, pr) -> bool:
     return has_incidents(ctx, pr)
 
 
 def compute(ctx, pr, settings: Settings) -> SectionResult:
-    g = geo_protection(ctx, pr)
+    g = area_protection(ctx, pr)
     gate = ctx.gate
     if not (g.places[["previous", "current"]].to_numpy().any() or g.wards["current"].any()):
         # all-zero tables say nothing a sentence cannot; an uncovered year is not "zero"

@@ -54,6 +54,22 @@ def _borough(ctx):
     return ctx._cached("borough_time_grid", build)
 
 
+def hidden_cells(grid: np.ndarray, threshold: int) -> np.ndarray:
+    """Cells of the weekly grid to hide: every value from above 0 to below ``threshold``,
+    and, when that is a single cell, the smallest other non-zero cell too (the total is
+    stated beside the chart, so one hidden cell would be the total minus the rest).
+
+    >>> hidden_cells(np.array([[0.0, 2.0], [7.0, 9.0]]), 5).tolist()
+    [[False, True], [True, False]]
+    """
+    hidden = (grid > 0) & (grid < threshold)
+    if hidden.sum() == 1:
+        others = np.where(~hidden & (grid > 0), grid, np.inf)
+        if np.isfinite(others).any():
+            hidden[np.unravel_index(np.argmin(others), grid.shape)] = True
+    return hidden
+
+
 def compute(ctx, pr, settings: Settings) -> SectionResult:
     a = anchor(pr.id, KIND)
     title = narrative.lower_first(pr.title)
@@ -76,7 +92,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             (f"Too few {title} offences with a time ({len(inc)}) for a weekly profile.",),
         )
     grid = aoristic(inc["time_from"], inc["time_to"])
-    hidden = (grid > 0) & (grid < ctx.gate.threshold)
+    hidden = hidden_cells(grid, ctx.gate.threshold)
     n = grid.sum()
     flat = grid.ravel()
     top = np.argsort(flat)[::-1][:3]

@@ -14,9 +14,9 @@ import pandas as pd
 
 from kcpp_analysis.analysis.trends import year_on_year
 from kcpp_analysis.presentation import narrative
+from kcpp_analysis.report.areas import area_protection
 from kcpp_analysis.report.results import SectionResult
 from kcpp_analysis.report.sections.common import SectionSettings, anchor, has_incidents, table_name
-from kcpp_analysis.report.sections.places import geo_protection
 
 KIND = "year_on_year"
 TITLE = "Change on the previous year"
@@ -36,7 +36,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
     if c is None:
         c = year_on_year(ctx.series(pr), ctx.year, fit=ctx.fit(pr), alpha=settings.alpha).iloc[0]
     cur, prev = float(c.current), float(c.previous)
-    hidden = geo_protection(ctx, pr).totals_hidden or ctx.gate.pair_hidden(cur, prev)
+    hidden = area_protection(ctx, pr).totals_hidden or ctx.gate.pair_hidden(cur, prev)
     row = pd.DataFrame(
         [
             {

@@ -63,6 +63,27 @@ def incidents_by_year(n_by_fy: dict, category: str = "robbery", lsoa: str = "E01
     return incidents(rows)
 
 
+def incidents_by_month(
+    n_by_fy: dict, category: str = "robbery", lsoa: str = "E01011004", seed: int = 1
+):
+    """Monthly Poisson counts around a level that moves smoothly between the financial
+    years' totals in ``n_by_fy`` (linear between year midpoints), as real series do; each
+    incident on a day of its month. Deterministic for a ``seed``."""
+    rng = np.random.default_rng(seed)
+    years = list(n_by_fy)
+    mids = np.array([12 * i + 5.5 for i in range(len(years))])
+    level = np.array([n_by_fy[y] / 12 for y in years], dtype=float)
+    rows = []
+    start = pd.Timestamp(int(years[0][:4]), 4, 1)
+    for k in range(12 * len(years)):
+        n = int(rng.poisson(np.interp(k, mids, level)))
+        month = start + pd.DateOffset(months=k)
+        for i in range(n):
+            day = month + pd.Timedelta(days=(i * 27) // max(n, 1))
+            rows.append(incident_row(f"m{k}-{i}", day, lsoa, category=category))
+    return incidents(rows)
+
+
 def incidents_by_lsoa(counts: dict, category: str = "robbery", victims=None) -> pd.DataFrame:
     """``{(lsoa_code, financial year): n}``, spread over the year's months."""
     rows = []

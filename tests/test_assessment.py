@@ -10,7 +10,7 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 import yaml
-from builders import dataset, incidents_by_year
+from builders import dataset, incidents_by_month, incidents_by_year
 
 from kcpp_analysis.analysis.assessment import (
     assess_theme_priorities,
@@ -73,7 +73,7 @@ def test_a_significant_rise_is_an_emerging_concern_and_high_focus(params):
 
 def test_a_rise_that_has_turned_is_not_a_concern(params):
     counts = dict(zip(YEARS[:8], [300, 380, 470, 590, 740, 630, 535, 455], strict=True))
-    a = _assess(params, "asb", incidents_by_year(counts, "robbery"))["neighbourhood_crime"]
+    a = _assess(params, "asb", incidents_by_month(counts, "robbery"))["neighbourhood_crime"]
     assert a.trend_direction == "increasing" and a.recent_direction == "decreasing"
     assert a.scores["trend"] == 0
     assert a.status == "continue to monitor" and "stable_or_improving" in a.reasons

@@ -1,5 +1,6 @@
-"""Benchmarking: aggregation, nearest neighbours, funnel limits and indirect standardisation,
-each against a hand-worked or independent computation; then the real national file."""
+"""Benchmarking: aggregation, nearest neighbours and indirect standardisation, each against a
+hand-worked or independent computation; then the real national file (funnel limits:
+``tests/test_funnel.py``)."""
 
 import numpy as np
 import pandas as pd
@@ -9,8 +10,6 @@ from scipy import stats
 from kcpp_analysis.analysis.benchmark import (
     indirect_standardise,
     nearest_neighbours,
-    overdispersion_phi,
-    poisson_funnel,
     rank_and_percentile,
 )
 from kcpp_analysis.data.national import build_benchmark, load_benchmark
@@ -33,51 +32,6 @@ def test_nearest_neighbours_on_six_areas_worked_by_hand():
     assert nn["ltla24_code"].tolist() == expect == ["B", "D", "C", "F", "E"]
     assert nn["distance"].to_numpy() == pytest.approx(np.sort(d.iloc[1:].to_numpy()))
     assert nn["rank"].tolist() == [1, 2, 3, 4, 5]
-
-
-def test_funnel_limits_are_exact_poisson_quantiles_and_byars_is_close():
-    n = np.array([500, 2_000, 10_000, 50_000])
-    rate = 20.0  # per 1,000: expected 10, 40, 200, 1000
-    mu = rate * n / 1000
-    lo, hi = poisson_funnel(n, rate, level=0.998)
-    # the chi-square form equals the Poisson quantile bounds of the exact (Garwood) interval
-    assert lo * n / 1000 == pytest.approx(stats.chi2.ppf(0.001, 2 * mu) / 2)
-    assert hi * n / 1000 == pytest.approx(stats.chi2.ppf(0.999, 2 * mu + 2) / 2)
-    # the limits bracket the Poisson distribution: P(X > upper count) about 0.1%
-    assert (stats.poisson.sf(np.floor(hi * n / 1000), mu) <= 0.0011).all()
-    blo, bhi = poisson_funnel(n, rate, level=0.998, method="byars")
-    assert blo == pytest.approx(lo, rel=0.02) and bhi == pytest.approx(hi, rel=0.02)
-    # overdispersion widens the distance from the target by sqrt(phi)
-    wlo, whi = poisson_funnel(n, rate, level=0.998, phi=4.0)
-    assert (whi - rate) == pytest.approx(2 * (hi - rate))
-
-
-def test_overdispersion_factor_detects_extra_variation_only():
-    rng = np.random.default_rng(3)
-    pop = rng.integers(15_000, 25_000, 200)
-    e = 30 * pop / 1000
-    assert overdispersion_phi(rng.poisson(e), e) == 1.0  # pure Poisson: no adjustment
-    over = rng.poisson(e * rng.gamma(25, 1 / 25, len(e)))  # 20% extra variation
-    assert overdispersion_phi(over, e) > 5
-
-
-def test_false_alarms_of_the_adjusted_funnel_on_overdispersed_wards():
-    """200 simulated sets of 23 wards with real between-ward variation and no outlier: the
-    share of wards outside the adjusted 99.8% limits stays small (unadjusted: most)."""
-    rng = np.random.default_rng(7)
-    outside_adj = outside_raw = total = 0
-    for _ in range(200):
-        pop = rng.integers(15_000, 25_000, 23)
-        y = rng.poisson(25 * pop / 1000 * rng.gamma(20, 1 / 20, 23))
-        rate = 1000 * y.sum() / pop.sum()
-        phi = overdispersion_phi(y, rate * pop / 1000)
-        lo, hi = poisson_funnel(pop, rate, level=0.998, phi=phi)
-        r = 1000 * y / pop
-        outside_adj += int(((r > hi) | (r < lo)).sum())
-        lo0, hi0 = poisson_funnel(pop, rate, level=0.998)
-        outside_raw += int(((r > hi0) | (r < lo0)).sum())
-        total += 23
-    assert outside_adj / total < 0.03 and outside_raw / total > 0.3
 
 
 def test_indirect_standardisation_hand_worked():

@@ -121,9 +121,18 @@ def test_sii_known_by_construction():
     t["count"] = (2 * (80 - 60 * x)).round().astype(int)  # rate per 1000 = 80 - 60x exactly
     r = dep.inequality_indices(t).set_index("index")
     assert r.loc["SII", "value"] == pytest.approx(60)
-    # PHE RII: fitted rate at the most deprived end (x = 0) over the least deprived (x = 1)
+    # fitted rate at the most deprived end (x = 0) over the least deprived (x = 1)
     assert r.loc["RII", "value"] == pytest.approx(80 / 20)
     assert r.loc["SII", "ci_low"] < 60 < r.loc["SII", "ci_high"]
+    # PHEindicatormethods' orientation, written out independently: weighted least squares of
+    # the rates on x with the population shares, SII = slope, RII = (a + b) / a; ours is its
+    # multiplier = -1 form (the SII negated, the RII inverted)
+    a = np.full(10, 0.1)
+    rates = 1000 * t["count"].to_numpy() / t["population"].to_numpy()
+    X = np.column_stack([np.sqrt(a), np.sqrt(a) * x])
+    intercept, slope = np.linalg.lstsq(X, np.sqrt(a) * rates, rcond=None)[0]
+    assert r.loc["SII", "value"] == pytest.approx(-slope)
+    assert r.loc["RII", "value"] == pytest.approx(1 / ((intercept + slope) / intercept))
 
 
 def test_sii_flat_rates_is_zero():

@@ -6,9 +6,8 @@ Methods (each with its reference):
 - :func:`nearest_neighbours`: CIPFA-style nearest neighbours, standardised Euclidean distance
   on documented variables (z-scores over all English LAs).
 - :func:`comparator_groups`: the groups every benchmark page uses, built once.
-- :func:`poisson_funnel`: exact Poisson control limits for a funnel plot (as
-  PHEindicatormethods' ``phe_funnel`` with exact Poisson; Spiegelhalter 2005, *Statistics in
-  Medicine* 24, 1185-1202), with Byars' approximation available for comparison.
+- funnel plots: :mod:`kcpp_analysis.analysis.funnel` (exact limits as PHEindicatormethods,
+  random-effects widening).
 - :func:`indirect_standardise`: expected count from national rates by IMD decile and the
   observed/expected ratio with an exact Poisson interval (Breslow & Day 1987, vol. II).
 """
@@ -57,88 +56,6 @@ def nearest_neighbours(
     out = out[out[code_col] != target].sort_values(["distance", code_col]).head(k)
     out["rank"] = np.arange(1, len(out) + 1)
     return out.reset_index(drop=True)
-
-
-def overdispersion_phi(observed, expected, *, winsor: float = 0.1) -> float:
-    r"""Spiegelhalter's (2005) multiplicative overdispersion factor for a funnel plot.
-
-    z-scores :math:`z_i = (O_i - E_i)/\sqrt{E_i}` are Winsorised at the ``winsor`` and
-    ``1 - winsor`` quantiles (so the outliers being looked for do not inflate the factor) and
-    :math:`\hat\phi = \frac{1}{n}\sum z_i^2`. Returns 1.0 when
-    :math:`n\hat\phi` is not above the 95% point of :math:`\chi^2_{n-1}` (no evidence of
-    overdispersion). Spiegelhalter, D.J. (2005). Handling over-dispersion of performance
-    indicators. *Quality and Safety in Health Care* 14, 347-351.
-    """
-    o = np.asarray(observed, dtype=float)
-    e = np.asarray(expected, dtype=float)
-    ok = e > 0
-    z = (o[ok] - e[ok]) / np.sqrt(e[ok])
-    n = len(z)
-    if n < 3:
-        return 1.0
-    lo, hi = np.quantile(z, [winsor, 1 - winsor])
-    phi = float(np.mean(np.clip(z, lo, hi) ** 2))
-    return phi if n * phi > stats.chi2.ppf(0.95, n - 1) else 1.0
-
-
-def poisson_funnel(
-    denominator,
-    rate: float,
-    *,
-    level: float = 0.95,
-    per: float = 1000.0,
-    method: str = "exact",
-    phi: float = 1.0,
-) -> tuple[np.ndarray, np.ndarray]:
-    r"""Funnel-plot control limits (as rates per ``per``) for areas of size ``denominator``
-    around a target ``rate``.
-
-    ``method="exact"``: the limits are the Poisson quantiles of the expected count
-    :math:`\mu = rate \cdot n / per`, with the interpolation PHEindicatormethods uses
-    (exact Poisson limits via the chi-square relation, Spiegelhalter 2005):
-    :math:`L = \chi^2_{\alpha/2}(2\mu)/2`, :math:`U = \chi^2_{1-\alpha/2}(2\mu + 2)/2`.
-    ``method="byars"``: Byars' approximation of the same limits. ``phi`` (from
-    :func:`overdispersion_phi`) widens each limit's distance from the expected count by
-    :math:`\sqrt{\phi}` (Spiegelhalter 2005, multiplicative model).
-
-    Examples
-    --------
-    >>> lo, hi = poisson_funnel([10_000], 5.0, level=0.95)   # expected 50
-    >>> round(float(lo[0] * 10), 2), round(float(hi[0] * 10), 2)
-    (37.11, 65.92)
-    """
-    n = np.asarray(denominator, dtype=float)
-    mu = rate * n / per
-    a = 1 - level
-    if method == "exact":
-        lo = stats.chi2.ppf(a / 2, 2 * mu) / 2
-        hi = stats.chi2.ppf(1 - a / 2, 2 * mu + 2) / 2
-    elif method == "byars":
-        z = stats.norm.ppf(1 - a / 2)
-        lo = mu * (1 - 1 / (9 * mu) - z / (3 * np.sqrt(mu))) ** 3
-        m1 = mu + 1
-        hi = m1 * (1 - 1 / (9 * m1) + z / (3 * np.sqrt(m1))) ** 3
-    else:
-        raise ValueError("poisson_funnel: method must be 'exact' or 'byars'")
-    if phi > 1:
-        s = np.sqrt(phi)
-        lo, hi = np.maximum(mu - s * (mu - lo), 0), mu + s * (hi - mu)
-    return per * lo / n, per * hi / n
-
-
-def funnel_limits(
-    lo_population: float, hi_population: float, rate: float, *, phi: float = 1.0, points: int = 120
-) -> pd.DataFrame:
-    """The 95% and 99.8% funnel limits (:func:`poisson_funnel`) on a grid of ``points``
-    populations from ``lo_population`` to ``hi_population``, as the frame
-    :func:`kcpp_analysis.presentation.charts.funnel_chart` draws: ``population``, ``lo95``, ``hi95``,
-    ``lo998``, ``hi998``, ``target``."""
-    grid = np.linspace(lo_population, hi_population, points)
-    l95, h95 = poisson_funnel(grid, rate, level=0.95, phi=phi)
-    l998, h998 = poisson_funnel(grid, rate, level=0.998, phi=phi)
-    return pd.DataFrame(
-        {"population": grid, "lo95": l95, "hi95": h95, "lo998": l998, "hi998": h998, "target": rate}
-    )
 
 
 def indirect_standardise(

@@ -283,14 +283,20 @@ class ReportContext:
 
         return self._cached("comparators", build)
 
-    def record_test(self, kind: str, n: int = 1) -> None:
-        """Count a labelled significance test (for the multiplicity statement)."""
-        tests = self._cache.setdefault("tests", {})
-        tests[kind] = tests.get(kind, 0) + n
+    def record_test(self, kind: str, n: int = 1, rho: float | None = None) -> None:
+        """Count ``n`` labels of a kind of :data:`kcpp_analysis.analysis.labels.LABELS` (a
+        series' residual autocorrelation ``rho`` sets its false-alarm rate), for the
+        appendix's count of every test behind a label."""
+        from kcpp_analysis.analysis.labels import LABELS
+
+        if kind not in LABELS:
+            raise KeyError(f"record_test: {kind!r} has no false-alarm rate in analysis/labels.py")
+        if n > 0:
+            self._cache.setdefault("tests", {}).setdefault(kind, []).append((int(n), rho))
 
     @property
-    def tests(self) -> dict[str, int]:
-        return dict(self._cache.get("tests", {}))
+    def tests(self) -> dict[str, list[tuple[int, float | None]]]:
+        return {k: list(v) for k, v in self._cache.get("tests", {}).items()}
 
     # -- output ----------------------------------------------------------------------------
     @property

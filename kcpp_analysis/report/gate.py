@@ -105,8 +105,6 @@ COLUMN_LABELS = {
     "nn_max": "Neighbours max",
     "group_mean": "Comparator group mean",
     "adj_ratio": "Deprivation-adjusted ratio",
-    "adj_low": "Adjusted 95% CI low",
-    "adj_high": "Adjusted 95% CI high",
     "district": "District",
     "outside": "Outside 99.8% limits",
     "asb": "Police-recorded ASB incidents",

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from kcpp_analysis.analysis.kpis import KPI_COLUMNS
+from kcpp_analysis.analysis.labels import chance_labels
 from kcpp_analysis.core.periods import fy_labels, previous_fy
 from kcpp_analysis.presentation import narrative
 from kcpp_analysis.report.context import ReportContext
@@ -316,6 +317,16 @@ def appendix_block(ctx: ReportContext) -> Block:
         for s in ds.meta.get("sources", [])
     ]
     lo, hi = ds.coverage
+    labels = chance_labels(ctx.tests)
+    tests_t = None
+    if len(labels):
+        tests_t = ctx.gate.table(
+            labels.drop(columns=["kind"]).rename(columns={"words": "label"}),
+            "appendix_tests",
+            formats={"false_alarm_pct": ".1f", "expected_by_chance": ".1f", "labels": ",.0f"},
+            caption="Every label that rests on a test: how often it appears when nothing has "
+            "changed, and how many to expect by chance in this report",
+        )
     return Block(
         "appendix.html.j2",
         {
@@ -329,12 +340,13 @@ def appendix_block(ctx: ReportContext) -> Block:
             "methods": METHODS,
             "glossary": GLOSSARY,
             "suppressed": ctx.gate.suppressed_cells,
-            "tests": ctx.tests,
-            "n_tests": sum(ctx.tests.values()),
+            "tests": labels,
+            "n_tests": int(labels["labels"].sum()) if len(labels) else 0,
+            "chance": float(labels["expected_by_chance"].sum()) if len(labels) else 0.0,
             "threshold": ctx.params.sia.disclosure.threshold,
             "marker": ctx.gate.marker,
             "coverage": f"{lo:%d %b %Y} to {hi:%d %b %Y}",
             "synthetic": ctx.synthetic,
         },
-        tables=(coverage_t, by_year),
+        tables=(coverage_t, by_year) + ((tests_t,) if tests_t is not None else ()),
     )

@@ -220,9 +220,46 @@ def assess_theme(ctx: ReportContext, theme_id: str, *, save: bool = True) -> The
     )
     if save:
         save_results(ctx, theme_id, kpis, assessments)
+    record_labels(ctx, th, kpis, assessments)
     rep = ThemeReport(ctx, th, kpis, assessments)
     rep.timings["assessment"] = time.perf_counter() - t0
     return rep
+
+
+#: which label kind a KPI measure's tests are (its change on last year, since its baseline)
+KPI_LABELS = {
+    "count": ("KPI change on last year", "since baseline"),
+    "repeat_incident_rate": ("KPI change by intervals", "KPI change by intervals"),
+    "repeat_victim_rate": ("KPI change by intervals", "KPI change by intervals"),
+    "survey_share": ("survey change", "survey change"),
+}
+UNTESTED = ("no data", "insufficient data")
+
+
+def record_labels(ctx: ReportContext, th: Theme, kpis: pd.DataFrame, assessments) -> None:
+    """Count every tested label the theme's ratings and KPI table show (the appendix's
+    count of tests): each priority's year on year, whole-period trend and 36-month
+    direction, and each tested KPI's change on last year and since its baseline."""
+    by_id = {pr.id: pr for pr in th.priorities}
+    for a in assessments:
+        pr = by_id.get(a.priority_id)
+        rho = None
+        if pr is not None and pr.selection is not None and ctx.series(pr)["count"].sum() > 0:
+            rho = ctx.fit(pr).rho
+        if a.yoy_label not in UNTESTED:
+            ctx.record_test("year on year", rho=rho)
+        if a.trend_direction not in UNTESTED:
+            ctx.record_test("whole-period trend", rho=rho)
+        if a.recent_direction not in UNTESTED:
+            ctx.record_test("36-month direction", rho=rho)
+    for r in kpis.itertuples():
+        kinds = KPI_LABELS.get(r.measure)
+        if not kinds or not r.tested:
+            continue
+        if r.direction_of_travel not in UNTESTED:
+            ctx.record_test(kinds[0])
+        if not str(r.since_baseline).startswith(("no data", "not tested")):
+            ctx.record_test(kinds[1])
 
 
 def save_results(

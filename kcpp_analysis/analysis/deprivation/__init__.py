@@ -35,6 +35,7 @@ from kcpp_analysis.analysis.deprivation.concentration import (
     concentration,
     gini,
     hotspots,
+    persistence_by_chance,
 )
 from kcpp_analysis.analysis.deprivation.gradient import (
     deprivation_correlation,
@@ -73,6 +74,7 @@ __all__ = [
     "inequality_indices",
     "lsoa_counts_by_year",
     "lsoa_rates",
+    "persistence_by_chance",
     "rate_ratio",
     "rates_by_decile",
     "recompute_imd",

@@ -64,6 +64,66 @@ def gini(values: Sequence[float]) -> float:
     return float(1 - ((y[1:] + y[:-1]) / len(v)).sum())
 
 
+def persistence_by_chance(
+    population,
+    totals_by_year,
+    *,
+    top: int = 10,
+    top_share: float = 0.10,
+    min_count: int = 1,
+    min_population: float = 0,
+    n_sim: int = 200,
+    seed: int = 1,
+) -> tuple[float, float]:
+    """What hotspot persistence looks like by chance alone: with every neighbourhood at the
+    same risk per resident, each year's total (``totals_by_year``, the last year last) is
+    shared out at random (multinomial, proportional to ``population``); the ``top`` LSOAs
+    by rate in the last year (at least ``min_count`` incidents and ``min_population``
+    residents, as :func:`hotspots` lists them) are followed back through the years, counting
+    the years each is in the top ``top_share`` of LSOAs by rate.
+
+    Returns ``(mean years in the top per listed LSOA, mean number of listed LSOAs in the top
+    in at least all-but-one of the years)``: the chance baseline for "persistent hotspot".
+
+    Examples
+    --------
+    >>> pop = np.full(200, 1500.0)
+    >>> years, persistent = persistence_by_chance(pop, [300] * 5, n_sim=50)
+    >>> 1.0 <= years < 2.5, persistent < 1
+    (True, True)
+    """
+    pop = np.asarray(population, dtype=float)
+    totals = [int(t) for t in totals_by_year]
+    n, n_years = len(pop), len(totals)
+    if n == 0 or n_years == 0 or sum(totals) == 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    k = max(1, int(np.ceil(top_share * n)))
+    eligible = pop >= min_population
+    need = max(1, n_years - 1)
+    years_in, persistent = [], []
+    for _ in range(n_sim):
+        counts = np.array([rng.multinomial(t, pop / pop.sum()) for t in totals])
+        rates = counts / pop
+        in_top = np.zeros_like(counts, dtype=bool)
+        for y in range(n_years):
+            order = np.argsort(-rates[y], kind="stable")
+            nz = order[counts[y, order] > 0][:k]
+            in_top[y, nz] = True
+        last = rates[-1].copy()
+        last[~eligible | (counts[-1] < max(1, min_count))] = -np.inf
+        listed = np.argsort(-last, kind="stable")[:top]
+        listed = listed[np.isfinite(last[listed])]
+        if len(listed) == 0:
+            continue
+        yrs = in_top[:, listed].sum(axis=0)
+        years_in.append(yrs.mean())
+        persistent.append(float((yrs >= need).sum()))
+    if not years_in:
+        return float("nan"), float("nan")
+    return float(np.mean(years_in)), float(np.mean(persistent))
+
+
 def concentration(
     lsoa_table: pd.DataFrame,
     *,

@@ -184,11 +184,17 @@ def inequality_indices(
     - SII = :math:`-\beta`: the modelled gap in the rate between the most and the least
       deprived ends (positive when rates are higher in the most deprived areas);
     - RII = :math:`\hat y(0) / \hat y(1)` with :math:`\hat y(x) = \alpha + \beta x`: the
-      modelled rate at the most deprived end divided by that at the least deprived end, as
-      in PHEindicatormethods ``phe_sii(rii = TRUE)`` (ratio of the fitted values at the two
-      ends of the relative rank). Orientation: RII > 1 when rates are higher in the most
-      deprived areas. NaN when the fitted rate at either end is not positive (a straight
-      line through a steep gradient can cross zero).
+      modelled rate at the most deprived end divided by that at the least deprived end
+      (RII > 1 when rates are higher in the most deprived areas). NaN when the fitted rate
+      at either end is not positive (a straight line through a steep gradient can cross
+      zero).
+
+    Orientation against PHEindicatormethods: its ``phe_sii`` reports :math:`\beta` and
+    :math:`\hat y(1)/\hat y(0)` (least deprived end over most deprived), so these are its
+    values with ``multiplier = -1``, which its documentation describes as negating the SII
+    and taking the reciprocal of the RII "to account for the change in polarity". We
+    orient them this way because a crime rate that is higher in deprived areas then reads
+    as a positive gap and a ratio above 1.
 
     Confidence intervals follow PHE's simulation approach: each quantile rate is redrawn
     ``n_sim`` times from a normal distribution with its standard error (from the exact Poisson

@@ -5,8 +5,11 @@ the previous year and whether it changed since the baseline, each with the metho
 
 - ``count``: incidents in the year matching the KPI's ``select``; travel by
   :func:`kcpp_analysis.analysis.trends.year_on_year` (allowing for extra-Poisson variation
-  and correlated months); since baseline by the exact conditional test on counts scaled for
-  the series' dispersion (:func:`kcpp_analysis.analysis.trends.compare_periods`);
+  and correlated months); since a baseline measured from the data by
+  :func:`kcpp_analysis.analysis.trends.period_change` (the same test against the baseline
+  year, like-for-like months); since a plan's published baseline by the exact conditional
+  test (:func:`kcpp_analysis.analysis.trends.compare_periods`) on counts divided by the
+  series' dispersion and the year's design effect for correlated months;
 - ``repeat_incident_rate`` / ``repeat_victim_rate``: from
   :func:`kcpp_analysis.analysis.repeats.repeat_victimisation` (%); a change only when the
   two years' 95% Wilson intervals do not overlap (conservative);
@@ -32,9 +35,11 @@ from kcpp_analysis.analysis.surveys import compare_shares, weighted_share
 from kcpp_analysis.analysis.trends import (
     compare_periods,
     monthly_counts,
-    seasonal_dispersion,
+    period_change,
+    seasonal_noise,
     year_on_year,
 )
+from kcpp_analysis.analysis.trends.correlation import sum_design_effect
 from kcpp_analysis.config.models import Kpi
 from kcpp_analysis.config.params import Params
 from kcpp_analysis.core.periods import fy_bounds, fy_from_start_year, fy_label, fy_start_year
@@ -181,16 +186,26 @@ def _count_travel(inp: Inputs, fy: str, prev_fy: str, current: float, previous: 
 
 
 def _count_since(inp: Inputs, fy: str, current: float, baseline: float) -> Change:
-    inc = inp.incidents()
-    win = window(inp.dataset, inc) if len(inc) else None
-    phi = 1.0
-    if win is not None:
-        s = monthly_counts(inc, start=win[0], end=win[1])
-        d = seasonal_dispersion(
-            s, interruptions=[(i.start, i.end) for i in inp.params.sia.interruptions]
-        )
-        phi = d if np.isfinite(d) else 1.0
-    r = compare_periods(round(current / phi), round(baseline / phi)).iloc[0]
+    k = inp.kpi
+    intr = [(i.start, i.end) for i in inp.params.sia.interruptions]
+    if fy_start_year(fy) <= fy_start_year(k.baseline_period):
+        return Change("no clear change", 1.0)  # the baseline year itself
+    s = count_series(inp, fy, k.baseline_period)
+    if k.baseline is None:  # measured from the data: both years' months are in the series
+        r = period_change(s, fy, k.baseline_period, interruptions=intr).iloc[0]
+        if r.label == "insufficient data":
+            return Change("not tested: the baseline year's months are not in the data")
+        if r.label == "no clear change":
+            return Change("no clear change", float(r.p_value))
+        return Change(str(r.label), float(r.p_value))
+    start, end = fy_bounds(fy)
+    cur = s[(s["month"] >= start) & (s["month"] <= end)]
+    phi, rho = 1.0, 0.0
+    if len(cur):
+        p, rho = seasonal_noise(s, interruptions=[*intr, (cur["month"].min(), cur["month"].max())])
+        phi = p if np.isfinite(p) else 1.0
+    scale = phi * sum_design_effect(cur["month"], cur["count"], rho)
+    r = compare_periods(round(current / scale), round(baseline / scale)).iloc[0]
     if not r.significant:
         return Change("no clear change", float(r.p_value))
     return Change(

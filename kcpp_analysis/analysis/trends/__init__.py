@@ -4,7 +4,9 @@
 - :mod:`.model`: the seasonal count model :func:`fit_trend` (:class:`TrendFit`) and
   :func:`recent_trend`;
 - :mod:`.forecast`: :func:`forecast`, :func:`forecast_total`;
-- :mod:`.change`: :func:`compare_periods`, :func:`seasonal_dispersion`, :func:`year_on_year`;
+- :mod:`.change`: :func:`compare_periods`, :func:`seasonal_noise`, :func:`year_on_year`,
+  :func:`period_change`;
+- :mod:`.correlation`: correlated months (AR(1) residual autocorrelation, sums, sandwich);
 - :mod:`.spc`: :func:`spc_xmr` (:class:`SpcResult`);
 - :mod:`.kendall`: :func:`mann_kendall`.
 """
@@ -12,7 +14,9 @@
 from kcpp_analysis.analysis.trends.change import (
     YOY_COLUMNS,
     compare_periods,
+    period_change,
     seasonal_dispersion,
+    seasonal_noise,
     year_on_year,
 )
 from kcpp_analysis.analysis.trends.counts import monthly_counts, seasonally_adjust
@@ -40,9 +44,11 @@ __all__ = [
     "forecast",
     "forecast_total",
     "mann_kendall",
+    "period_change",
     "monthly_counts",
     "recent_trend",
     "seasonal_dispersion",
+    "seasonal_noise",
     "seasonally_adjust",
     "spc_xmr",
     "year_on_year",

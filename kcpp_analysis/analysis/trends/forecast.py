@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from kcpp_analysis.analysis.trends.correlation import ar1_matrix
 from kcpp_analysis.analysis.trends.model import TrendFit, design_matrix, prediction_interval
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,11 @@ def forecast_total(fit: TrendFit, horizon: int = 12, level: float = 0.95) -> pd.
     :math:`c\, g^T \Sigma g` with :math:`g = \sum_i \mu_i x_i` (the gradient of
     :math:`\sum_i e^{x_i^T\beta}`), and the count noise :math:`\sum_i (\mu_i + \alpha \mu_i^2)`,
     where :math:`\alpha` and the covariance scale :math:`c` are degrees-of-freedom corrected
-    dispersion estimates (:func:`_forecast_dispersion`). The interval is
+    dispersion estimates (:func:`forecast_dispersion`). Correlated months (the fit's AR(1)
+    residual autocorrelation :math:`\rho`): the count noise of the total is
+    :math:`\sum_{i,j}\rho^{|i-j|}\sqrt{v_i v_j}` with :math:`v_i = \mu_i + \alpha\mu_i^2`,
+    and the parameter term uses the larger of :math:`c\,g^T\Sigma g` and
+    :math:`g^T\Sigma_{AR} g` with the fit's AR(1) sandwich covariance. The interval is
     :math:`\hat T \pm t_{n-p}\sqrt{Var}`, floored at 0, which is accurate for the totals of
     tens of incidents or more that an SIA reports. Simulated coverage of the 95% interval
     (``benchmarks/bench_forecast_coverage.py``): see the README.
@@ -136,7 +141,15 @@ def forecast_total(fit: TrendFit, horizon: int = 12, level: float = 0.95) -> pd.
     mu = np.exp(Xa @ m["params"].to_numpy() + m["last_offset"])
     g = Xa.T @ mu
     alpha, cov_scale, df = forecast_dispersion(fit)
-    var = float(cov_scale * (g @ m["cov"].to_numpy() @ g) + (mu + alpha * mu**2).sum())
+    param = cov_scale * (g @ m["cov"].to_numpy() @ g)
+    if "cov_robust" in m:
+        param = max(
+            param,
+            float(g @ m["cov_robust"].loc[m["params"].index, m["params"].index].to_numpy() @ g),
+        )
+    sv = np.sqrt(mu + alpha * mu**2)
+    noise = float(sv @ ar1_matrix(months, rho=fit.rho) @ sv)
+    var = float(param + noise)
     z = stats.t.ppf(0.5 + level / 2, df)
     total = float(mu.sum())
     return pd.DataFrame(

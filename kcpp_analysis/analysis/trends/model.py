@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from kcpp_analysis.analysis.stats import cameron_trivedi
+from kcpp_analysis.analysis.trends.correlation import ar1_dispersion, ar1_sandwich, noise_rho
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,11 @@ class TrendFit:
     alpha : float
         Negative-binomial (NB2) dispersion; 0 for Poisson.
     notes : tuple of str
+    rho, rho_raw : float
+        Lag-1 autocorrelation of the Pearson residuals around a smooth seasonal level: an
+        80% upper confidence bound corrected for the regression's bias, at least 0 (``rho``,
+        used by every test drawn from this series), and as measured (``rho_raw``); see
+        :func:`kcpp_analysis.analysis.trends.correlation.noise_rho`.
     """
 
     family: str
@@ -76,6 +82,8 @@ class TrendFit:
     overdispersion_p: float = float("nan")
     alpha: float = 0.0
     notes: tuple = ()
+    rho: float = 0.0
+    rho_raw: float = float("nan")
     _model: dict = field(default_factory=dict, repr=False, compare=False)
 
     def to_frame(self) -> pd.DataFrame:
@@ -93,6 +101,7 @@ class TrendFit:
                     "dispersion": self.dispersion,
                     "overdispersion_p": self.overdispersion_p,
                     "alpha": self.alpha,
+                    "rho": self.rho,
                 }
             ]
         )
@@ -169,30 +178,6 @@ def design_matrix(
     return X
 
 
-def _hac_se(
-    X: np.ndarray, y: np.ndarray, eta: np.ndarray, alpha: float, j: int, lags: int | None = None
-) -> float:
-    """Newey-West (Bartlett kernel) standard error of coefficient ``j`` of a log-link
-    Poisson (``alpha`` = 0) or NB2 model: bread (sum w x x')^-1 with w = mu / (1 + alpha mu),
-    meat from the scores x (y - mu) / (1 + alpha mu) with lag weights 1 - l / (L + 1) and
-    L = floor(4 (n / 100)^(2/9)). Newey & West (1987), *Econometrica* 55, 703-708."""
-    mu = np.exp(np.clip(eta, -30, 30))
-    d = 1 + alpha * mu
-    n = len(y)
-    L = lags if lags is not None else int(np.floor(4 * (n / 100) ** (2 / 9)))
-    u = X * ((y - mu) / d)[:, None]
-    meat = u.T @ u
-    for lag in range(1, L + 1):
-        g = u[lag:].T @ u[:-lag]
-        meat += (1 - lag / (L + 1)) * (g + g.T)
-    try:
-        bread = np.linalg.inv((X * (mu / d)[:, None]).T @ X)
-    except np.linalg.LinAlgError:
-        return 0.0
-    v = bread @ meat @ bread
-    return float(np.sqrt(max(v[j, j], 0.0)))
-
-
 def prediction_interval(
     mu: np.ndarray, alpha: float, level: float = 0.95
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -240,9 +225,19 @@ def fit_trend(
     :math:`\hat\mu` without intercept; if the slope (the NB2 dispersion) is positive with
     one-sided p < ``overdispersion_alpha`` the model is refitted as a negative binomial
     (NB2, :math:`Var = \mu + \alpha\mu^2`) by maximum likelihood. Confidence intervals are
-    Wald intervals on the log scale. The trend's standard error is the larger of the
-    model-based one and a Newey-West (HAC) sandwich estimate (:func:`_hac_se`), so months
-    that are correlated with their neighbours do not make the interval too narrow.
+    Wald intervals on the log scale.
+
+    Correlated months: the lag-1 autocorrelation :math:`\rho` of the Pearson residuals
+    around a smooth level (the same seasonal model with a cubic in time, so a rise that has
+    turned is not read as correlated noise) is estimated as an 80% upper bound corrected
+    for the regression's bias (:func:`kcpp_analysis.analysis.trends.correlation.noise_rho`),
+    and the trend's
+    standard error is the larger of the model-based one and the AR(1) sandwich
+    (:func:`kcpp_analysis.analysis.trends.correlation.ar1_sandwich`, with the Pearson
+    dispersion), so months that follow their neighbours do not make the interval too narrow
+    (a Newey-West estimate with a short window does not achieve this at 108 months). The
+    sandwich covariance is kept for forecasts. Simulated sizes at rho 0, 0.5 and 0.8:
+    ``benchmarks/bench_label_sizes.py`` and the README.
 
     Parameters
     ----------
@@ -359,18 +354,23 @@ def fit_trend(
             notes.append(f"negative binomial fit failed ({exc}); Poisson reported")
     b = float(params["t_years"])
     se_model = float(np.sqrt(cov.loc["t_years", "t_years"]))
-    # autocorrelated months make the model-based SE too small: use the larger of it and a
-    # Newey-West (HAC) sandwich SE on the score contributions
-    se = max(
-        se_model,
-        _hac_se(
-            X.to_numpy(),
-            y,
-            X.to_numpy() @ params.to_numpy() + (offset if offset is not None else 0.0),
-            alpha,
-            list(X.columns).index("t_years"),
-        ),
+    eta_fit = X.to_numpy() @ params.to_numpy() + (offset if offset is not None else 0.0)
+    mu_fit = np.exp(np.clip(eta_fit, -30, 30))
+    var_fit = mu_fit * (1 + alpha * mu_fit)
+    resid = (y - mu_fit) / np.sqrt(var_fit)
+    rho_raw, rho = noise_rho(y, months, X.to_numpy())
+    rho = 0.0 if not np.isfinite(rho) else rho
+    # Pearson dispersion, allowing for the correlation (residuals of correlated months
+    # understate the spread)
+    phi_p = max(1.0, ar1_dispersion(resid, X.to_numpy(), months, rho))
+    # correlated months make the model-based SE too small: the AR(1) sandwich with the
+    # Pearson dispersion, never below the model-based SE
+    cov_robust = pd.DataFrame(
+        ar1_sandwich(X.to_numpy(), mu_fit, months, alpha=alpha, phi=phi_p, rho=rho),
+        index=X.columns,
+        columns=X.columns,
     )
+    se = max(se_model, float(np.sqrt(max(cov_robust.loc["t_years", "t_years"], 0.0))))
     z975 = stats.norm.ppf(0.975)
     lo, hi = b - z975 * se, b + z975 * se
 
@@ -426,6 +426,8 @@ def fit_trend(
     model = {
         "params": params,
         "cov": cov,
+        "cov_robust": cov_robust,
+        "phi": phi_p,
         "t0": t0,
         "seasonal": seasonal,
         "intr": intr,
@@ -447,6 +449,8 @@ def fit_trend(
         p_od,
         alpha,
         tuple(notes),
+        rho,
+        rho_raw,
         model,
     )
 
@@ -466,9 +470,12 @@ def recent_trend(
     2022 and has fallen since. This fits :math:`\log \mu_t = \beta_0 + \beta_1 t +
     \log s_{m(t)}` to the last ``months`` months only, with the seasonal multipliers
     :math:`s_m` of the whole-period ``fit`` as an offset (36 points cannot re-estimate 12
-    seasonal effects well), by Poisson IRLS, with a quasi-Poisson standard error
-    (Pearson dispersion, never below 1). Direction as in :func:`fit_trend`: increasing or
-    decreasing only when the whole interval excludes 0.
+    seasonal effects well), by Poisson IRLS. The standard error allows for extra-Poisson
+    variation (Pearson dispersion, never below 1) and for correlated months: the AR(1)
+    sandwich (:func:`kcpp_analysis.analysis.trends.correlation.ar1_sandwich`) with the
+    residual autocorrelation ``fit.rho`` of the whole-period model (36 points estimate it
+    poorly). Direction as in :func:`fit_trend`: increasing or decreasing only when the
+    whole interval excludes 0.
 
     Returns
     -------
@@ -520,9 +527,10 @@ def recent_trend(
         if done:
             break
     mu = np.exp(np.clip(X @ beta + offset, -30, 30))
-    phi = max(1.0, float(np.sum((y - mu) ** 2 / mu) / (len(y) - 2)))
-    cov = phi * np.linalg.inv((X.T * mu) @ X)
-    se = float(np.sqrt(cov[1, 1]))
+    rho = fit.rho if fit is not None else 0.0
+    phi = max(1.0, ar1_dispersion((y - mu) / np.sqrt(mu), X, s[date_col], rho))
+    cov = ar1_sandwich(X, mu, s[date_col], phi=phi, rho=rho)
+    se = float(np.sqrt(max(cov[1, 1], phi * np.linalg.inv((X.T * mu) @ X)[1, 1])))
     zq = stats.norm.ppf(0.5 + level / 2)
     b = float(beta[1])
     lo, hi = b - zq * se, b + zq * se

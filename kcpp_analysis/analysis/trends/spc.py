@@ -84,6 +84,7 @@ def spc_xmr(
     target: float | None = None,
     run_length: int = 7,
     screen_outliers: bool = True,
+    rho: float = 0.0,
 ) -> SpcResult:
     """NHS "Making Data Count" XmR (individuals) chart with special-cause rules.
 
@@ -93,6 +94,14 @@ def spc_xmr(
     at least :math:`3.267\\,\\overline{MR}` are left out and :math:`\\overline{MR}`
     recomputed, so one extreme month does not widen the limits. Natural process limits are
     :math:`\\bar x \\pm 2.66\\,\\overline{MR}` (2.66 = 3 / 1.128, Wheeler 1993).
+
+    Correlated months (``rho`` > 0, the series' lag-1 residual autocorrelation from its trend
+    model): the mean moving range of an AR(1) series estimates :math:`\\sigma\\sqrt{1-\\rho}`,
+    not :math:`\\sigma`, so limits from it are too tight and flag common-cause months
+    (Montgomery 2020, *Introduction to Statistical Quality Control*, 8th ed., s. 10.4;
+    Maragah & Woodall 1992, *J. Statist. Comput. Simul.* 40). The limits (and the two-thirds
+    lines) are widened by :math:`1/\\sqrt{1-\\rho}`, which restores :math:`\\pm 3\\sigma`;
+    NHSRplotthedots has no such adjustment, so with ``rho`` 0 this function is theirs.
     Special-cause rules, implemented as NHSRplotthedots (``ptd_calculate_point_type``) does:
 
     1. ``rule_outside``: a point outside the process limits;
@@ -104,8 +113,12 @@ def spc_xmr(
        mean, at least two lie between two-thirds of the way to a limit
        (:math:`\\bar x \\pm 1.773\\,\\overline{MR}`) and the limit; those points are flagged.
 
-    A flagged point is ``concern`` when it signals the wrong direction for ``improvement``
-    (``"decrease"``: high is concern) and ``improvement`` otherwise.
+    A flagged point's direction follows the first rule that flags it, in NHSRplotthedots'
+    order (``ptd_special_cause_type``): outside the limits (its side of the mean), part of a
+    trend (the trend's direction: the step after the point when the point and the next are
+    both in a trend, otherwise the step before), two of three (its side), a shift (its
+    side). It is ``concern`` when that direction is the wrong one for ``improvement``
+    (``"decrease"``: up is concern) and ``improvement`` otherwise.
 
     Assurance against ``target`` (Making Data Count "assurance icons"): with improvement
     "decrease", ``consistently meets`` when the upper limit is below the target,
@@ -138,8 +151,10 @@ def spc_xmr(
     mr_bar = float(mrs.mean())
     if screen_outliers and mr_bar > 0:
         mr_bar = float(mrs[mrs < 3.267 * mr_bar].mean())
-    ucl, lcl = mean + 2.66 * mr_bar, mean - 2.66 * mr_bar
-    hi2, lo2 = mean + 2.66 * mr_bar * 2 / 3, mean - 2.66 * mr_bar * 2 / 3
+    rho = float(rho) if np.isfinite(rho) and rho > 0 else 0.0
+    width = 2.66 * mr_bar / np.sqrt(1 - min(rho, 0.95))
+    ucl, lcl = mean + width, mean - width
+    hi2, lo2 = mean + width * 2 / 3, mean - width * 2 / 3
     above, below = x > mean, x < mean
     out_hi, out_lo = x > ucl, x < lcl
     shift_hi, shift_lo = _runs(above, run_length), _runs(below, run_length)
@@ -162,15 +177,23 @@ def spc_xmr(
             tt_hi[w] |= close_hi[w]
         if below[w].all() and close_lo[w].sum() >= 2:
             tt_lo[w] |= close_lo[w]
-    high = out_hi | shift_hi | trend_hi | tt_hi
-    low = out_lo | shift_lo | trend_lo | tt_lo
+    # direction by the first rule that fires (NHSRplotthedots' order)
+    side = np.where(x > mean, 1, -1)
+    in_trend = trend_hi | trend_lo
+    step = np.sign(np.diff(x))
+    right = np.concatenate([step, step[-1:]])
+    left = np.concatenate([[0.0], step])
+    nxt = np.concatenate([in_trend[1:], [False]])
+    trend_dir = np.where(in_trend & nxt, right, left)
+    direction = np.select(
+        [out_hi | out_lo, in_trend, tt_hi | tt_lo, shift_hi | shift_lo],
+        [side, trend_dir, side, side],
+        default=0,
+    )
     good_high = improvement == "increase"
     variation = np.full(n, "common cause", dtype=object)
-    both = high & low
-    hi_only = high & ~both | (both & (x >= mean))
-    lo_only = low & ~both | (both & (x < mean))
-    variation[hi_only] = "improvement" if good_high else "concern"
-    variation[lo_only] = "concern" if good_high else "improvement"
+    variation[direction > 0] = "improvement" if good_high else "concern"
+    variation[direction < 0] = "concern" if good_high else "improvement"
     pts = pd.DataFrame(
         {
             "month": s[date_col],

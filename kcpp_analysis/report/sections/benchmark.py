@@ -19,12 +19,10 @@ import pandas as pd
 
 from kcpp_analysis.analysis.benchmark import (
     england_rate,
-    funnel_limits,
     indirect_standardise,
-    overdispersion_phi,
-    poisson_funnel,
     rank_and_percentile,
 )
+from kcpp_analysis.analysis.funnel import between_area_variance, classify, funnel_frame
 from kcpp_analysis.config.benchmark import NN_VARIABLES
 from kcpp_analysis.data.national import INDICATOR_LABELS
 from kcpp_analysis.presentation import charts, narrative
@@ -99,8 +97,9 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             pop_d = areas.groupby("imd_decile")["population"].sum()
             rate_d = by_decile[by_decile["indicator"] == ind].set_index("imd_decile")["rate"]
             o = v * float(areas["population"].sum()) / 1000
-            s = indirect_standardise(round(o), pop_d, rate_d)
-            row.update(adj_ratio=s["ratio"], adj_low=s["ci_low"], adj_high=s["ci_high"])
+            # the IoD publishes rates, not counts: the ratio is a point estimate, and an
+            # exact Poisson interval on a rate x residents "count" would be false precision
+            row["adj_ratio"] = indirect_standardise(o, pop_d, rate_d)["ratio"]
         rows.append(row)
         for g, frame in (("England", la), ("West Yorkshire", force), ("Nearest neighbours", nn)):
             strip += [{"indicator": label, "rate": x, "group": g} for x in frame[ind].dropna()]
@@ -124,18 +123,16 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             if s:
                 sentences.append(s.replace(": ", f": {name} ", 1))
         if use_decile and np.isfinite(first.get("adj_ratio", np.nan)):
-            lo, hi = first.adj_low, first.adj_high
-            verdict = "higher than" if lo > 1 else "lower than" if hi < 1 else "in line with"
             sentences.append(
                 f"Allowing for deprivation, {narrative.possessive(name)} "
                 f"{narrative.lower_first(first.indicator)} "
                 f"rate is {first.adj_ratio:.2f} times the rate England's rates by IMD decile "
-                f"predict for its neighbourhoods (95% CI {lo:.2f} to {hi:.2f}): {verdict} "
-                "expected."
+                "predict for its neighbourhoods (a point estimate: the IoD publishes rates, "
+                "not counts, so no interval is given)."
             )
         fmt = {c: ",.1f" for c in t.columns if c not in ("indicator", "rank", "of", "percentile")}
         fmt.update({"rank": ".0f", "of": ".0f", "percentile": ".0f"})
-        for c in ("adj_ratio", "adj_low", "adj_high"):
+        for c in ("adj_ratio",):
             if c in fmt:
                 fmt[c] = ".2f"
         tables.append(
@@ -183,20 +180,21 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         tables.append(dt)
         w = f[(f["level"] == "ward") & (f["population"] > 0)].copy()
         force_rate = 1000 * w["count"].sum() / w["population"].sum()
-        phi = overdispersion_phi(w["count"], force_rate * w["population"] / 1000)
-        lo998, hi998 = poisson_funnel(w["population"], force_rate, level=0.998, phi=phi)
+        expected = force_rate * w["population"] / 1000
+        bav = between_area_variance(w["count"], expected)
+        cls = classify(w["count"], expected, bav.tau2)
         w["outside"] = np.where(
-            w["rate"] > hi998, "above", np.where(w["rate"] < lo998, "below", "")
+            cls == "above 99.8%", "above", np.where(cls == "below 99.8%", "below", "")
         )
         mine = w[w["ltla24_code"] == ctx.params.sia.lad_code]
         w["highlight"] = w["ltla24_code"] == ctx.params.sia.lad_code
         w["named"] = w["highlight"] & (w["outside"] == "above")
         w["label"] = w["name"]
-        lim = funnel_limits(
+        lim = funnel_frame(
             max(500, w["population"].min() * 0.9),
             w["population"].max() * 1.05,
             force_rate,
-            phi=phi,
+            tau2=bav.tau2,
             points=settings.funnel_points,
         )
         above = mine[mine["outside"] == "above"]["name"].tolist()
@@ -205,7 +203,12 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             f"On police.uk counts for the 12 months to April 2026, {len(above)} of "
             f"{narrative.possessive(name)} {len(mine)} wards are above the {me['pfa24_name']} "
             "rate beyond the 99.8% limits"
-            + (f" (widened for overdispersion, phi {phi:.1f})" if phi > 1 else "")
+            + (
+                f" (widened for the real spread between wards, about {bav.tau_pct:.0f}% of the "
+                "force rate)"
+                if bav.tau2 > 0
+                else ""
+            )
             + (f" ({_names(above)})" if above else "")
             + f" and {len(below)} below"
             + (f" ({_names(below)})" if below else "")
@@ -237,8 +240,11 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         "indicators; police.uk), not the local incident data: the synthetic-data banner does "
         "not apply to them. Local authority rates are the LSOA rates weighted by Census 2021 "
         "residents, an approximation of each authority's rate per 1,000 at-risk population. "
-        "The deprivation-adjusted ratio reconstructs the observed count from that rate and "
-        "the area's residents, so its interval is approximate.",
+        "The deprivation-adjusted ratio divides the area's rate by the rate England's rates "
+        "by IMD decile predict for its neighbourhoods (indirect standardisation); with rates "
+        "and no counts published it has no interval and is not called significant. Funnel "
+        "limits are exact Poisson limits (as PHEindicatormethods), widened by the "
+        "DerSimonian-Laird between-area variance when areas vary more than chance.",
         f"Nearest neighbours (standardised Euclidean distance on "
         f"{', '.join(NN_VARIABLES[v] for v in ctx.params.benchmark.nearest_neighbours.variables)}): "
         f"{nn_names}.",

@@ -9,8 +9,9 @@ and ``params/benchmark.yaml`` names the priority's Home Office offence groups
 districts and of the nearest neighbours (:func:`kcpp_analysis.analysis.benchmark.nearest_neighbours`); populations are
 Census 2021 residents of each CSP's district (districts holding several CSPs are left out,
 as their population cannot be split). Rates per 1,000 residents; the funnel plot uses exact
-Poisson limits around the group's pooled rate, widened for overdispersion
-(:func:`kcpp_analysis.analysis.benchmark.overdispersion_phi`). These are real published counts.
+Poisson limits around the group's pooled rate (as PHEindicatormethods), widened by the
+between-partnership variance (:mod:`kcpp_analysis.analysis.funnel`). These are real published
+counts.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kcpp_analysis.analysis.benchmark import funnel_limits, overdispersion_phi, poisson_funnel
+from kcpp_analysis.analysis.funnel import between_area_variance, classify, funnel_frame
 from kcpp_analysis.presentation import charts, narrative
 from kcpp_analysis.report.results import Figure, SectionResult
 from kcpp_analysis.report.sections.common import SectionSettings, anchor, table_name
@@ -135,9 +136,12 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
     )
     last = y[y["financial_year"] == years[-1]].copy()
     pooled = 1000 * last["count"].sum() / last["population"].sum()
-    phi = overdispersion_phi(last["count"], pooled * last["population"] / 1000)
-    lo, hi = poisson_funnel(last["population"], pooled, level=0.998, phi=phi)
-    last["outside"] = np.where(last["rate"] > hi, "above", np.where(last["rate"] < lo, "below", ""))
+    expected = pooled * last["population"] / 1000
+    bav = between_area_variance(last["count"], expected)
+    cls = classify(last["count"], expected, bav.tau2)
+    last["outside"] = np.where(
+        cls == "above 99.8%", "above", np.where(cls == "below 99.8%", "below", "")
+    )
     m = last[last["key"] == target].iloc[0]
     where = {"above": "above", "below": "below", "": "inside"}[m["outside"]]
     sentence = (
@@ -145,7 +149,12 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         f"{narrative.lower_first(narrative.join_list(groups))} offences "
         f"({m['rate']:,.1f} per 1,000 residents) against {pooled:,.1f} for the comparator "
         f"partnerships taken together: {where} the 99.8% funnel limits"
-        + (f" (widened for overdispersion, factor {phi:.1f})" if phi > 1 else "")
+        + (
+            f" (widened for the real spread between partnerships, about {bav.tau_pct:.0f}% "
+            "of the pooled rate)"
+            if bav.tau2 > 0
+            else ""
+        )
         + "."
     )
     if weights is not None and pd.notna(s["harm_per_1000"].iloc[-1]):
@@ -154,8 +163,8 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             f"{s['harm_per_1000'].iloc[-1]:,.0f} per 1,000 against "
             f"{s['group_harm_per_1000'].iloc[-1]:,.0f} for the comparators."
         )
-    lim = funnel_limits(
-        last["population"].min() * 0.9, last["population"].max() * 1.05, pooled, phi=phi
+    lim = funnel_frame(
+        last["population"].min() * 0.9, last["population"].max() * 1.05, pooled, tau2=bav.tau2
     )
     pts = last.assign(
         highlight=last["key"] == target,

@@ -58,11 +58,16 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
                 "SPC chart needs every month.",
             ),
         )
-    ctx.record_test("SPC chart (4 rules on 36 points)")
     fit = ctx.fit(pr)
+    ctx.record_test("SPC latest month", rho=fit.rho)
     adjusted = seasonally_adjust(recent, fit.seasonal_index)
     seasonal = not fit.seasonal_index.empty and fit.seasonal_index["multiplier"].notna().all()
-    spc = spc_xmr(adjusted, improvement=pr.improvement, screen_outliers=settings.screen_outliers)
+    spc = spc_xmr(
+        adjusted,
+        improvement=pr.improvement,
+        screen_outliers=settings.screen_outliers,
+        rho=fit.rho,
+    )
     title = {
         "concern": "latest month signals concern",
         "improvement": "latest month signals improvement",
@@ -93,6 +98,13 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
     note += (
         "Limits: mean +/- 2.66 x mean moving range"
         + (", after screening out extreme moving ranges" if settings.screen_outliers else "")
+        + (
+            f", widened by 1/sqrt(1 - {fit.rho:.2f}) because neighbouring months are "
+            f"correlated (lag-1 correlation {fit.rho:.2f}), which makes the moving range "
+            "understate the spread"
+            if fit.rho > 0
+            else ""
+        )
         + "."
     )
     return SectionResult(

@@ -125,8 +125,6 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         pub, chart = None, None
         notes.append(f"No chart: {gated.reason}.")
     figures = (Figure.from_chart(chart, pub),) if chart is not None else ()
-    if fit.direction != "insufficient data":
-        ctx.record_test("underlying trend")
     if fit.family != "none":
         notes.append(
             f"Model: {fit.family}, {fit.n_months} months; seasonal pattern and "

@@ -87,9 +87,13 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         if pd.notna(c.dispersion) and c.dispersion > 1.05
         else ""
     )
+    if pd.notna(c.get("design_effect")) and c.design_effect > 1.05:
+        disp += (
+            f" Busy months tend to follow busy months (month-to-month correlation "
+            f"{c.rho:.2f}), so a year's total varies {c.design_effect:.1f} times as much again, "
+            "and the test allows for that too."
+        )
     method = c.method or "none (insufficient data)"
-    if c.method:
-        ctx.record_test("year on year")
     # with no comparison there is nothing to tabulate: the sentence says why (a row of
     # zeros for months the source does not cover would read as "no incidents")
     tables = () if c.label == "insufficient data" and not hidden else (t,)

@@ -47,6 +47,35 @@ def _indicators(tmp: Path) -> Path:
     return p
 
 
+def _hospital(tmp: Path) -> Path:
+    """A&E assault attendances (ISTV layout) in two years, on real Kirklees LSOAs."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    areas = pd.read_csv(
+        PROJECT_ROOT / "kcpp_analysis" / "resources" / "reference" / "E08000034" / "areas.csv"
+    )
+    codes = areas["lsoa_code"].to_numpy()
+    rows = []
+    for i in range(400):
+        y = 2024 + (i % 2)
+        rows.append(
+            {
+                "attendance_date": f"{y}-{4 + i % 9:02d}-{1 + i % 27:02d}",
+                "attendance_time": f"{i % 24:02d}:15",
+                "assault_location": ["street", "home", "licensed premises"][i % 3],
+                "weapon": ["body", "knife or sharp instrument", "unknown"][i % 3],
+                "age_band": ["16-24", "25-34", "35-49"][i % 3],
+                "sex": ["male", "female"][i % 2],
+                "lsoa_code": rng.choice(codes) if i % 10 else "",
+                "postcode_district": "" if i % 10 else "HD1",
+            }
+        )
+    p = tmp / "hospital_assaults.csv"
+    pd.DataFrame(rows).to_csv(p, index=False)
+    return p
+
+
 KINDS = {
     "partner_extract": "  - kind: partner_extract\n    extract: police_crime\n    path: {ex}/partner_police_crime_SYNTHETIC.csv\n",
     "policeuk_street": "  - kind: policeuk_street\n    path: {ex}/policeuk\n",
@@ -56,6 +85,7 @@ KINDS = {
     "insight": "  - kind: insight\n    path: {ex}/insight_SYNTHETIC.csv\n",
     "survey": "  - kind: survey\n    path: {tmp}/survey.csv\n",
     "indicators": "  - kind: indicators\n    path: {tmp}/indicators.csv\n",
+    "hospital_assaults": "  - kind: hospital_assaults\n    path: {tmp}/hospital_assaults.csv\n",
 }
 
 
@@ -65,7 +95,7 @@ def test_each_source_kind_alone_prepares_and_publishes_every_page(kind, tmp_path
     the notebooks make. Priorities the kind says nothing about read "no data", never green
     or continue to monitor, and no page says "year to date" for data that miss the year."""
     monkeypatch.setenv("KCPP_PSEUDONYM_KEY", KEY)
-    _survey(tmp_path), _indicators(tmp_path)
+    _survey(tmp_path), _indicators(tmp_path), _hospital(tmp_path)
     src = tmp_path / "sources.yaml"
     src.write_text("sources:\n" + KINDS[kind].format(ex=EXAMPLES, tmp=tmp_path))
     out = prepare_from_sources(src, tmp_path / "prepared", allow_loss=True)

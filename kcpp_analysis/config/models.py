@@ -125,6 +125,12 @@ class SiaSettings(Strict):
     report: ReportSettings = ReportSettings()
     #: who to ask for each kind of missing evidence (the intelligence gaps name them)
     data_owners: dict[str, str] = {}
+    #: the priorities whose overlap the overview shows (approach paper: "make links and
+    #: connections across priorities"), with the knife, drug and alcohol flags
+    links: list[str] = ["serious_violence", "domestic_abuse", "vawg", "hate_crime"]
+    #: persistent hotspots for at least this many priorities make a multi-priority
+    #: neighbourhood
+    multi_priority_hotspots: int = Field(3, ge=2)
 
     _fy = field_validator("sia_year", "baseline_period", "trend_start")(check_fy_label)
 

@@ -246,6 +246,11 @@ def _cross_check(p: Params) -> None:
                 f"not one of sia.yaml places {p.sia.places}"
             )
     priorities = {pr.id: th.id for th in p.themes.values() for pr in th.priorities}
+    for pid in p.sia.links:
+        if pid not in priorities:
+            raise ConfigError(
+                f"{root / 'sia.yaml'}: key 'links' names {pid!r}, which no theme file defines"
+            )
     for code, cat in p.categories.items():
         if cat.priority is not None and cat.priority not in priorities:
             raise ConfigError(

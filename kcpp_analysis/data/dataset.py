@@ -195,6 +195,16 @@ def validate_dataset(ds: Dataset, params: Params | None = None) -> None:
             "insight",
             schemas.insight_schema(params.sia.places, list(params.insight.topics), list(CHANNELS)),
         )
+    if "hospital_assaults" in ds.extras:
+        schemas.validate_table(
+            ds.extras["hospital_assaults"], "hospital_assaults", schemas.hospital_assaults_schema()
+        )
+    if "hospital_admissions" in ds.extras:
+        schemas.validate_table(
+            ds.extras["hospital_admissions"],
+            "hospital_admissions",
+            schemas.hospital_admissions_schema(),
+        )
     schemas.check_lsoas_in_areas(ds.incidents, ds.areas)
     if "coverage" in ds.meta and len(ds.incidents):
         schemas.check_coverage(

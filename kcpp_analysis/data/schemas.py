@@ -52,21 +52,6 @@ INCIDENT_COLUMNS = [
     "hate_strand",
     "severity",
 ]
-#: optional incident columns for victim/offender/location/time profiles (VOLT); a source
-#: without them simply lacks those profiles (reported as an intelligence gap)
-VOLT_COLUMNS = [
-    "time_from",
-    "time_to",
-    "victim_age_band",
-    "victim_sex",
-    "offender_id",
-    "offender_age_band",
-    "location_type",
-    "outcome_group",
-    "caller_id",
-    "x",
-    "y",
-]
 AREA_COLUMNS = [
     "lsoa_code",
     "lsoa_name",
@@ -88,19 +73,8 @@ AREA_COLUMNS = [
 SURVEY_COLUMNS = ["survey", "wave", "respondent_id", "place", "weight", "question", "positive"]
 INDICATOR_COLUMNS = ["indicator_id", "period", "value", "unit", "source"]
 DOMAIN_SCORES = AREA_COLUMNS[9:]
-#: optional ``areas`` columns (the reference extract, :mod:`kcpp_analysis.data.reference`):
-#: national domain ranks, Census 2021 age bands, rural-urban class, IoD version
 DOMAIN_RANKS = [c.replace("_score", "_rank") for c in DOMAIN_SCORES]
 AGE_BAND_COLUMNS = ["pop_0_15", "pop_16_24", "pop_25_34", "pop_35_49", "pop_50_64", "pop_65_plus"]
-AREA_OPTIONAL = [
-    *DOMAIN_RANKS,
-    *AGE_BAND_COLUMNS,
-    "ruc21",
-    "urban_rural",
-    "iod_version",
-    "imd2019_score",
-    "imd2019_decile",
-]
 N_LSOA_ENGLAND_2011 = 32844
 N_LSOA_ENGLAND_2021 = 33755
 
@@ -222,6 +196,44 @@ def insight_schema(places: list[str], topics: list[str], channels: list[str]) ->
             "topic": pa.Column(str, pa.Check.isin(topics)),
             "mentions": pa.Column("int64", pa.Check.ge(1)),
             "concern": pa.Column(float, pa.Check.in_range(1, 3), nullable=True),
+        },
+        strict=True,
+        ordered=False,
+    )
+
+
+def hospital_assaults_schema() -> pa.DataFrameSchema:
+    """Schema of the ``hospital_assaults`` extra table (ISTV attendances; no personal data)."""
+    from kcpp_analysis.config.models import AGE_BANDS
+    from kcpp_analysis.data.sources.health import LOCATIONS, SEXES, WEAPONS
+
+    return pa.DataFrameSchema(
+        {
+            "date": pa.Column(pa.DateTime, nullable=False),
+            "hour": pa.Column(float, pa.Check.in_range(0, 23), nullable=True),
+            "location": pa.Column(str, pa.Check.isin(list(LOCATIONS))),
+            "weapon": pa.Column(str, pa.Check.isin(list(WEAPONS))),
+            "age_band": pa.Column(str, pa.Check.isin(list(AGE_BANDS))),
+            "sex": pa.Column(str, pa.Check.isin(list(SEXES))),
+            "lsoa_code": pa.Column(str, pa.Check.str_matches(LSOA_PATTERN), nullable=True),
+        },
+        strict=True,
+        ordered=False,
+    )
+
+
+def hospital_admissions_schema() -> pa.DataFrameSchema:
+    """Schema of the ``hospital_admissions`` extra table (counts by area, month, cause, age)."""
+    from kcpp_analysis.config.models import AGE_BANDS
+
+    return pa.DataFrameSchema(
+        {
+            "month": pa.Column(pa.DateTime, nullable=False),
+            "lsoa_code": pa.Column(str, pa.Check.str_matches(LSOA_PATTERN), nullable=True),
+            "ward_code": pa.Column(str, pa.Check.str_matches(r"^E05\d{6}$"), nullable=True),
+            "icd10": pa.Column(str, pa.Check.str_matches(r"^(X8[5-9]|X9\d|Y0\d)$")),
+            "age_band": pa.Column(str, pa.Check.isin(list(AGE_BANDS))),
+            "count": pa.Column("int64", pa.Check.ge(1)),
         },
         strict=True,
         ordered=False,

@@ -48,10 +48,12 @@ import pandas as pd
 
 from kcpp_analysis.config.models import FLAGS
 from kcpp_analysis.config.params import Params, load_params
+from kcpp_analysis.core.errors import SourceError
 from kcpp_analysis.core.hashing import sha256_bytes, sha256_files
 from kcpp_analysis.core.paths import REFERENCE_DIR
-from kcpp_analysis.core.periods import fy_bounds, fy_from_start_year, fy_labels
+from kcpp_analysis.core.periods import fy_bounds, fy_labels
 from kcpp_analysis.data.dataset import Dataset, normalise_table
+from kcpp_analysis.data.demo.health import demo_health
 from kcpp_analysis.data.demo.insight import demo_insight
 from kcpp_analysis.data.demo.tables import demo_indicators, demo_survey
 
@@ -312,7 +314,8 @@ def _volt(inc: pd.DataFrame, seed: int, areas: pd.DataFrame) -> pd.DataFrame:
         from kcpp_analysis.data.reference import geometries, reference_boundaries
 
         g = reference_boundaries("lsoa21")
-    except Exception:
+    except (SourceError, OSError, ValueError) as exc:
+        log.warning("demo: no LSOA boundaries, so no coordinates or near repeats (%s)", exc)
         g = None
     if g is not None:
         geoms = geometries(g)
@@ -329,7 +332,8 @@ def _spatial_patterns(areas: pd.DataFrame) -> dict[str, np.ndarray]:
     try:
         crime = reference_crime_12m()
         ind_path = reference_dir() / "iod2025_crime_indicators.csv"
-    except Exception:  # no extract: every category keeps the model pattern
+    except (SourceError, OSError, ValueError) as exc:  # every category keeps the model pattern
+        log.warning("demo: no reference crime extract, so no real spatial patterns (%s)", exc)
         return {}
     codes = areas["lsoa_code"]
     out: dict[str, np.ndarray] = {}
@@ -592,12 +596,13 @@ def generate_demo(
     survey = demo_survey(rng, fys, BASE_FY)
     indicators = demo_indicators(rng, fys)
     insight = demo_insight(rng, fys, params)
+    health = demo_health(rng, incidents)
     start, _ = fy_bounds(FIRST_FY)
     _, end = fy_bounds(LAST_FY)
     meta = {
         "kind": "demo",
         "title": "Synthetic Kirklees-like demo dataset",
-        "synthetic_tables": ["incidents", "survey", "indicators", "insight"],
+        "synthetic_tables": ["incidents", "survey", "indicators", "insight", *sorted(health)],
         "spatial_pattern": {
             "police.uk 12 months 2025-05 to 2026-04": sorted(
                 c for c in spatial if SPATIAL_PATTERN[c][0] == "policeuk"
@@ -636,12 +641,5 @@ def generate_demo(
         survey=survey,
         indicators=indicators,
         meta=meta,
-        extras={"insight": insight},
+        extras={"insight": insight, **health},
     )
-
-
-def fy_list() -> list[str]:
-    """The financial years the demo covers."""
-    a = int(FIRST_FY[:4])
-    b = int(LAST_FY[:4])
-    return [fy_from_start_year(y) for y in range(a, b + 1)]

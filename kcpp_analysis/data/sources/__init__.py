@@ -5,6 +5,7 @@ from kcpp_analysis.data.sources import (  # noqa: F401  (each module registers i
     area_counts,
     fixmystreet,
     geography,
+    health,
     homeoffice,
     insight,
     partner,

@@ -19,6 +19,7 @@ from kcpp_analysis.report.sections import (
     csp_trend,
     deprivation,
     funnel,
+    health,
     indicators,
     location,
     maps,
@@ -30,6 +31,7 @@ from kcpp_analysis.report.sections import (
     survey,
     time_profile,
     trend,
+    violence_profile,
     year_on_year,
 )
 
@@ -46,6 +48,8 @@ REGISTRY: dict[str, ModuleType] = {
         csp_trend,
         time_profile,
         people,
+        violence_profile,
+        health,
         location,
         near_repeat,
         deprivation,

@@ -52,3 +52,11 @@ def report_set(demo_dir, tmp_path_factory):
     from kcpp_analysis.run.pipeline import run_report
 
     return run_report(data=demo_dir, year="2025/26", out=tmp_path_factory.mktemp("outputs"), jobs=2)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under ``pytest -n`` (pytest-xdist, ``--dist loadgroup``), every test that reads the
+    shared demo report set runs on one worker, so the set is built once."""
+    for item in items:
+        if "report_set" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("report_set"))

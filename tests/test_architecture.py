@@ -8,6 +8,7 @@ data, analysis, presentation, report, run; the package root only re-exports (laz
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,69 @@ def test_no_private_name_is_imported_from_another_module():
 def test_no_module_is_over_700_lines(path):
     n = len(path.read_text(encoding="utf-8").splitlines())
     assert n <= MAX_LINES, f"{_module_name(path)} has {n} lines (split it by concern)"
+
+
+# --------------------------------------------------------------------------------------
+# dependencies: every third-party package the code imports is declared, and the three
+# install routes (pyproject, the pip lock, the conda environment) agree
+# --------------------------------------------------------------------------------------
+#: import name -> distribution name where they differ
+DIST = {"yaml": "pyyaml", "jinja2": "jinja2", "jupyter_client": "jupyter_client"}
+
+
+def _declared() -> set[str]:
+    import tomllib
+
+    deps = tomllib.loads((PKG.parent / "pyproject.toml").read_text())["project"]["dependencies"]
+    return {d.split(">")[0].split("=")[0].split("<")[0].strip().lower() for d in deps}
+
+
+def _third_party_imports() -> set[str]:
+    import sys
+
+    out = set()
+    for path in PKG.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name.split(".")[0] for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [node.module.split(".")[0]]
+            else:
+                continue
+            out |= {n for n in names if n not in sys.stdlib_module_names and n != "kcpp_analysis"}
+    return out
+
+
+def test_every_imported_package_is_declared():
+    declared = _declared()
+    missing = sorted(
+        n
+        for n in _third_party_imports()
+        if DIST.get(n, n).lower().replace("-", "_") not in {d.replace("-", "_") for d in declared}
+    )
+    assert not missing, f"imported but not declared in pyproject.toml: {missing}"
+
+
+def test_every_declared_package_is_used_and_pinned_in_both_environments():
+    declared = {d.replace("-", "_") for d in _declared()}
+    used = {DIST.get(n, n).lower().replace("-", "_") for n in _third_party_imports()}
+    # tools the package runs rather than imports: the kernel and the notebook UI
+    runtime = {"ipykernel", "jupyterlab", "nbclient", "pandera"}
+    unused = sorted(declared - used - runtime)
+    assert not unused, f"declared but never imported: {unused}"
+    norm = lambda n: n.lower().replace("-", "_")  # noqa: E731
+    lock = {
+        norm(m)
+        for m in re.findall(
+            r"(?m)^([A-Za-z0-9_.-]+)==", (PKG.parent / "requirements.lock").read_text()
+        )
+    }
+    env = {
+        norm(m)
+        for m in re.findall(
+            r"(?m)^\s*-\s*([A-Za-z0-9_.-]+)=", (PKG.parent / "environment.yml").read_text()
+        )
+    }
+    for d in declared:
+        assert d in lock, f"{d} is not pinned in requirements.lock"
+        assert d in env, f"{d} is not in environment.yml"

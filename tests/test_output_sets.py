@@ -234,6 +234,27 @@ def test_a_partial_run_on_a_set_built_from_other_parameters_or_code_is_refused(
     with pytest.raises(KcppError, match="differs in parameters"):
         run_report(data=demo_dir, out=out, notebooks=tiny, themes=["risk"], params_dir=params_copy)
     assert _hashes(out / YEAR) == before
+    sia.write_text(sia.read_text().replace("\n# changed\n", ""))
+    # the benchmark settings, an analyst's framing file and the severity weights count too
+    changes = [
+        ("benchmark.yaml", lambda f: f.write_text(f.read_text() + "\n# changed\n")),
+        ("framing/serious_violence.md", lambda f: f.write_text("What next: a new approach.\n")),
+        ("crime_severity_weights.csv", lambda f: f.write_text("offence_code,weight\n8A,100\n")),
+    ]
+    for rel, change in changes:
+        f = params_copy / rel
+        f.parent.mkdir(exist_ok=True)
+        old_text = f.read_text() if f.exists() else None
+        change(f)
+        with pytest.raises(KcppError, match="differs in parameters"):
+            run_report(
+                data=demo_dir, out=out, notebooks=tiny, themes=["risk"], params_dir=params_copy
+            )
+        assert _hashes(out / YEAR) == before, rel
+        if old_text is None:
+            f.unlink()
+        else:
+            f.write_text(old_text)
     # the same parameters, but a changed notebook template: refused too
     nb = nbformat.read(tiny / "theme_report.ipynb", as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell("print('a new section')"))

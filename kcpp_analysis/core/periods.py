@@ -57,10 +57,6 @@ class Period:
         """Number of calendar months the period spans."""
         return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
 
-    def year_earlier(self) -> Period:
-        """The same period one year earlier (see :func:`same_period_last_year`)."""
-        return same_period_last_year(self)
-
 
 def fy_start_year(label: str) -> int:
     """First calendar year of a financial-year label: ``'2025/26'`` -> 2025."""

@@ -143,15 +143,6 @@ def protect(
     return supp, rows_pub, cols_pub
 
 
-def suppression_mask(
-    values, *, threshold: int = 5, row_totals: bool = True, column_totals: bool = True
-) -> np.ndarray:
-    """Boolean mask of the cells to suppress (primary and secondary); see :func:`protect`."""
-    return protect(values, threshold=threshold, row_totals=row_totals, column_totals=column_totals)[
-        0
-    ]
-
-
 def suppress_small_counts(
     table: pd.DataFrame,
     *,

@@ -32,7 +32,6 @@ import pandas as pd
 NTE = ("violence_with_injury", "violence_without_injury", "public_order", "homicide")
 VIOLENCE = (*NTE, "sexual_offences", "stalking_harassment")
 NEAR_REPEAT_SHARE = 0.20
-NEAR_REPEAT_METRES = 100
 NEAR_REPEAT_DAYS = 14
 
 

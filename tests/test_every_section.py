@@ -1,0 +1,49 @@
+"""Every registered section type computes directly on the demo data, for the first priority
+it applies to: it returns its own kind and anchor, says something, gives every chart alt
+text, renders, has a theme-pack rule, and publishes only what the gate let through."""
+
+from __future__ import annotations
+
+import html as html_lib
+
+import pytest
+
+from kcpp_analysis.report import SECTIONS, compute_section, open_report
+from kcpp_analysis.report.packs import RULES
+
+
+@pytest.fixture(scope="module")
+def ctx(demo_dir, tmp_path_factory):
+    return open_report(demo_dir, "2025/26", tmp_path_factory.mktemp("sections"))
+
+
+def _first_priority(ctx, kind):
+    for pr in ctx.params.priorities:
+        if kind in ctx.sections_for(pr) and SECTIONS[kind].applies(ctx, pr):
+            return pr
+    return None
+
+
+@pytest.mark.parametrize("kind", sorted(SECTIONS))
+def test_section_computes_renders_and_is_gated(ctx, kind):
+    pr = _first_priority(ctx, kind)
+    if pr is None:  # csp_trend needs the Home Office tables: tests/test_homeoffice.py
+        pytest.skip(f"no demo priority uses the {kind} section")
+    r = compute_section(kind, ctx, pr)
+    assert r.kind == kind and r.priority_id == pr.id
+    assert r.anchor.startswith(pr.id)
+    assert r.sentences or r.tables or r.figures
+    assert all(len(f.alt) > 20 for f in r.figures)
+    assert kind in RULES and isinstance(r.signals, dict)
+    html = r._repr_html_()
+    assert r.heading in html_lib.unescape(html) and f'id="{r.anchor}"' in html
+    marker, threshold = ctx.gate.marker, ctx.gate.threshold
+    for t in r.publications:
+        # a published cell is a number, text or the marker: never a raw small count in a
+        # column the gate protected (the gate's own "hidden" bookkeeping)
+        for c in t.numeric:
+            for i in range(len(t.data)):
+                if t.hidden(i, c):
+                    assert t.data[c].iloc[i] == marker
+        assert t.name and not t.name.startswith("_")
+    assert threshold >= 1

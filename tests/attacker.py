@@ -9,7 +9,8 @@ everything the sets publish about that year as constraints:
 - the neighbourhood map: a hatched LSOA holds 0 to threshold-1 incidents; a coloured one at
   least ``threshold``, with a rate inside its class's printed range;
 - wards, places and the borough total (exact, or ">= 1" when shown as ``[c]``: zeros are
-  always shown), wards adding up to places and places (with the unlocated rest) to the total;
+  always shown), wards adding up to places and places to the total (no incident lacks a
+  place: prepared data hold only located incidents);
 - deciles as sums of their LSOAs;
 - hotspots: exact counts of the listed LSOAs, each rate at least the next one's, and every
   unlisted coloured LSOA with enough residents at most the last listed rate.
@@ -112,11 +113,13 @@ def attack_year(y: Year, areas: pd.DataFrame, *, threshold: int = 5, min_populat
     col = {c: i for i, c in enumerate(codes)}
     ward_names = sorted(a["ward_name"].unique())
     # unknowns: LSOA counts; ward counts (the LSOAs are unknown for a year without a map);
-    # the unlocated rest
+    # the unlocated rest, which the attacker knows is 0 (prepared data hold only located
+    # incidents: the data-quality appendix says how many rows without a location were dropped)
     n = n_l + len(ward_names) + 1
     wcol = {w: n_l + i for i, w in enumerate(ward_names)}
     u = n - 1
     lo, hi = np.zeros(n), np.full(n, float(BIG))
+    hi[u] = 0
     rows, rlo, rhi = [], [], []
 
     def add(terms: dict[int, float], low: float, high: float):
@@ -181,8 +184,6 @@ def attack_year(y: Year, areas: pd.DataFrame, *, threshold: int = 5, min_populat
         published({**{wcol[w]: 1 for w in ward_names}, u: 1}, y.total)
         if y.total == "hidden":
             targets.append(("total", {**{wcol[w]: 1 for w in ward_names}, u: 1}))
-    else:
-        hi[u] = BIG
     if has_map:
         for d, v in y.deciles.items():
             terms = {col[c]: 1 for c in a.loc[a["imd_decile"] == d, "lsoa_code"]}

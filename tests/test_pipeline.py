@@ -47,34 +47,43 @@ def test_every_report_succeeds_and_is_listed(report_set):
 
 
 @pytest.mark.parametrize("theme", ["violence", "asb", "communities", "risk"])
-def test_theme_html_has_every_section(report_set, theme, params):
+def test_theme_pack_and_annex_have_every_part(report_set, theme, params):
     th = params.themes[theme]
-    html = (report_set.out_dir / f"{theme}.html").read_text()
-    assert th.title in html
-    assert "Key performance indicators" in html and 'class="kcpp-table"' in html
-    assert 'id="top"' in html and 'href="index.html"' in html and 'href="#top"' in html
-    for pr in th.priorities:  # the table of contents links every priority
-        assert f'href="#{pr.id}"' in html
-    assert "Headline summary" in html and "Appendix: data quality and methodology" in html
-    m = re.search(r"This report labels (\d+) result\(s\) by a significance test", html)
-    assert m and int(m.group(1)) >= len(th.priorities) - 1  # the multiplicity statement
-    assert "SYNTHETIC DATA - NOT A REAL ASSESSMENT" in html
-    # one section per priority, each with at least one chart image with alt text
-    sections = re.split(r'<section class="kcpp-priority" id=', html)[1:]
-    ids = [s.split(">")[0].strip("'\"") for s in sections]
-    assert [p.id for p in th.priorities] == ids[: len(th.priorities)]
-    for pid, sec in zip(ids, sections, strict=False):
-        if pid in {p.id for p in th.priorities}:
-            imgs = re.findall(r"<img[^>]*>", sec)
-            assert any(
-                'src="data:image/png;base64,' in i and re.search(r'alt="[^"]{20,}"', i)
-                for i in imgs
-            ), pid
-    # every priority with incidents has its maps, with alt text naming what they show
+    pack = (report_set.out_dir / f"{theme}.html").read_text()
+    annex = (report_set.out_dir / f"{theme}_annex.html").read_text()
+    for html in (pack, annex):
+        assert th.title in html
+        assert "Key performance indicators" in html and 'class="kcpp-table' in html
+        assert 'id="top"' in html and 'href="index.html"' in html and 'href="#top"' in html
+        for pr in th.priorities:  # the table of contents links every priority
+            assert f'href="#{pr.id}"' in html
+        assert "Headline summary" in html
+        assert "SYNTHETIC DATA - NOT A REAL ASSESSMENT" in html
+        # one section per priority, each with at least one chart image with alt text
+        sections = re.split(r'<section class="kcpp-priority"', html)[1:]
+        ids = [re.match(r'[^>]*\bid="([^"]+)"', s).group(1) for s in sections]
+        assert [p.id for p in th.priorities] == ids[: len(th.priorities)]
+        for pid, sec in zip(ids, sections, strict=False):
+            if pid in {p.id for p in th.priorities}:
+                imgs = re.findall(r"<img[^>]*>", sec)
+                assert any(
+                    'src="data:image/png;base64,' in i and re.search(r'alt="[^"]{20,}"', i)
+                    for i in imgs
+                ), pid
+        # code hidden, no errors
+        assert "rep.show(" not in html and "import kcpp_analysis" not in html
+        assert "Traceback" not in html
+        assert 'data-mime-type="application/vnd.jupyter.stderr"' not in html
+    assert "About this pack" in pack and "Appendix: data quality and methodology" in annex
+    m = re.search(r"rest on (\d+) labels? from a test", _text(pack))
+    assert m and int(m.group(1)) >= len(th.priorities) - 1  # the tests behind the labels
+    m = re.search(r"shows or scores (\d+) labels? that rest on a test", _text(annex))
+    assert m and int(m.group(1)) >= len(th.priorities) - 1
+    # every priority with incidents has its maps in the annex, with alt text naming them
     for pr in th.priorities:
         if pr.selection is None:
             continue
-        m = re.search(rf'id="{pr.id}-map">(.*?)</section>', html, flags=re.S)
+        m = re.search(rf'id="{pr.id}-map">(.*?)</section>', annex, flags=re.S)
         assert m, pr.id
         alts = _alts(m.group(1))
         if len(alts) == 1:  # every neighbourhood below the threshold: no map, and it says so
@@ -82,10 +91,6 @@ def test_theme_html_has_every_section(report_set, theme, params):
             alts = ["Map of Kirklees' 260 neighbourhoods", *alts]
         assert len(alts) == 2 and alts[0].startswith("Map of Kirklees' 260 neighbourhoods")
         assert alts[1].startswith("Map of Kirklees' 23 wards"), pr.id
-    # code hidden, no errors
-    assert "rep.show(" not in html and "import kcpp_analysis" not in html
-    assert "Traceback" not in html and 'data-mime-type="application/vnd.jupyter.stderr"' not in html
-    assert "jp-OutputArea-output jp-RenderedText" not in html or "Error" not in _text(html)
 
 
 def _alts(html: str) -> list[str]:
@@ -117,6 +122,8 @@ def test_published_tables_hold_no_small_counts(report_set):
 
     checked = 0
     for f in (report_set.out_dir / "tables").glob("*_wards.csv"):
+        if f.name.startswith("place_"):  # a place pack's wards: checked below
+            continue
         t = pd.read_csv(f, dtype=str)
         assert len(t) == 23, f.name  # every ward is published
         for col in ("previous", "current"):
@@ -125,6 +132,13 @@ def test_published_tables_hold_no_small_counts(report_set):
             assert not small.any(), (f.name, col)
         checked += 1
     assert checked >= 5
+    for place in ("batley-spen", "dewsbury-mirfield", "huddersfield", "rural"):
+        t = pd.read_csv(report_set.out_dir / "tables" / f"place_{place}_wards.csv", dtype=str)
+        assert 1 <= len(t) < 23, place
+        for col in t.columns[1:]:
+            vals = t[col].str.replace(",", "")
+            small = vals[~vals.isin(["[c]", "[x]"])].astype(float).between(1, 4)
+            assert not small.any(), (place, col)
 
 
 def test_overview_has_plan_on_a_page(report_set, params):
@@ -313,10 +327,11 @@ def test_asb_definitions_agree_between_pages(report_set, demo, params):
     }
     assert a["asb"].yoy_current == len(sel) > police_asb
     asb_page = _plain((report_set.out_dir / "asb.html").read_text())
-    ov_page = _plain((report_set.out_dir / "overview.html").read_text())
+    annex = _plain((report_set.out_dir / "asb_annex.html").read_text())
+    methods = _plain((report_set.out_dir / "methods.html").read_text())
     assert "Anti-social behaviour, including environmental ASB" in asb_page
-    for page in (asb_page, ov_page):
-        assert "ASB (police-recorded)" in page and "Environmental ASB" in page  # the glossary
+    for page in (annex, methods):  # the glossary: the theme's annex and the methods annex
+        assert "ASB (police-recorded)" in page and "Environmental ASB" in page
 
 
 def test_overview_executive_summary_and_scoring_rules(report_set, params):
@@ -330,15 +345,17 @@ def test_overview_executive_summary_and_scoring_rules(report_set, params):
         "Horizon scanning (PESTELO)",
         "What changed since the last assessment",
         "How priorities are assessed",
-        "The method's criteria",
-        "Evidence score rules",
         "Community insight against the data",
     ):
         assert h in page, h
+    assert 'href="methods.html' in (report_set.out_dir / "overview.html").read_text()
+    methods = _plain((report_set.out_dir / "methods.html").read_text())
+    for h in ("The method's criteria", "Evidence score rules"):  # the rules, in the methods annex
+        assert h in methods, h
     # the placeholders say what is missing, without a file path on a board-facing page
     assert "To be written by the partnership analyst" in page
     assert "params/framing" not in page
     for c in params.scoring.criteria.values():
-        assert c.rule[:40] in page
+        assert c.rule[:40] in methods
     # method rules print their numbers from the parameters
-    assert "55 or more of 100" in page and "{high_focus}" not in page
+    assert "55 or more of 100" in methods and "{high_focus}" not in methods

@@ -372,3 +372,112 @@ def heatmap_chart(
     data = pd.DataFrame(grid, columns=[f"{h:02d}" for h in range(24)])
     data.insert(0, "day", ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
     return Chart(fig, alt, data, name)
+
+
+CLASS_COLOURS = {
+    "high focus": OKABE_ITO["vermillion"],
+    "cross-cutting": OKABE_ITO["purple"],
+    "continue to monitor": OKABE_ITO["blue"],
+    "no data": OKABE_ITO["grey"],
+}
+
+
+def priority_chart(
+    rows: pd.DataFrame, *, band: float, title: str, alt: str, name: str = "priorities"
+) -> Chart:
+    """Every priority's evidence score (0-100) as a bar, coloured by its recommended class,
+    with its confidence grade at the bar's end and the high-focus band as a dashed line;
+    ``rows``: ``priority``, ``score`` (NaN: not scored), ``confidence``, ``status``, in the
+    order to draw (top first)."""
+    style()
+    n = len(rows)
+    fig, ax = plt.subplots(figsize=(6.5, 0.24 * n + 0.9))
+    fig.subplots_adjust(
+        left=0.36, right=0.97, top=1 - 0.45 / (0.24 * n + 0.9), bottom=0.5 / (0.24 * n + 0.9)
+    )
+    y = np.arange(n)[::-1]
+    scores = rows["score"].astype(float).to_numpy()
+    colours = [CLASS_COLOURS.get(s, OKABE_ITO["grey"]) for s in rows["status"]]
+    ax.barh(y, np.nan_to_num(scores), color=colours, height=0.7)
+    for yi, sc, conf in zip(y, scores, rows["confidence"], strict=True):
+        label = "not scored" if np.isnan(sc) else f"{sc:.0f} ({conf})"
+        ax.text((0 if np.isnan(sc) else sc) + 1, yi, label, va="center", fontsize=7)
+    ax.axvline(band, color=OKABE_ITO["black"], ls="--", lw=0.8)
+    ax.text(band, n - 0.4, " high-focus band", fontsize=7, va="bottom")
+    ax.set_yticks(y, rows["priority"], fontsize=7.5)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("Evidence score (0-100); confidence grade in brackets", fontsize=8)
+    from matplotlib.patches import Patch
+
+    seen = list(dict.fromkeys(rows["status"]))
+    ax.legend(
+        handles=[
+            Patch(color=CLASS_COLOURS.get(s, OKABE_ITO["grey"]), label=s.capitalize()) for s in seen
+        ],
+        loc="lower right",
+        fontsize=7,
+        frameon=False,
+    )
+    ax.set_title(title, loc="left", fontsize=9)
+    return Chart(fig, alt, rows, name)
+
+
+def upset_chart(combos: pd.DataFrame, sets: list[str], *, title: str, alt: str, name: str) -> Chart:
+    """UpSet chart (Lex et al. 2014): one bar per exact combination of sets (its count), with
+    a dot matrix underneath marking the sets in it. ``combos``: ``count`` and one boolean
+    column per set, in the order to draw; hidden counts must already be left out."""
+    style()
+    n = len(combos)
+    fig = plt.figure(figsize=(6.5, 1.6 + 0.22 * len(sets) + 1.6))
+    gs = fig.add_gridspec(2, 1, height_ratios=[2.2, 0.22 * len(sets) + 0.3], hspace=0.05)
+    ax = fig.add_subplot(gs[0])
+    dots = fig.add_subplot(gs[1], sharex=ax)
+    fig.subplots_adjust(left=0.30, right=0.98, top=0.9, bottom=0.04)
+    x = np.arange(n)
+    ax.bar(x, combos["count"], color=OKABE_ITO["blue"], width=0.6)
+    for xi, c in zip(x, combos["count"], strict=True):
+        ax.text(xi, c, f"{c:,.0f}", ha="center", va="bottom", fontsize=6.5)
+    ax.set_ylabel("Incidents (exact combination)", fontsize=7.5)
+    ax.tick_params(axis="x", bottom=False, labelbottom=False)
+    ax.set_title(title, loc="left", fontsize=9)
+    for j, s in enumerate(sets):
+        y = len(sets) - 1 - j
+        on = combos[s].to_numpy(dtype=bool)
+        dots.scatter(x[~on], [y] * int((~on).sum()), s=14, color="#dddddd")
+        dots.scatter(x[on], [y] * int(on.sum()), s=14, color=OKABE_ITO["black"])
+    for xi, row in zip(x, combos[sets].to_numpy(dtype=bool), strict=True):
+        ys = [len(sets) - 1 - j for j, v in enumerate(row) if v]
+        if len(ys) > 1:
+            dots.plot([xi, xi], [min(ys), max(ys)], color=OKABE_ITO["black"], lw=1)
+    dots.set_yticks(range(len(sets)), list(reversed(sets)), fontsize=7)
+    dots.set_ylim(-0.6, len(sets) - 0.4)
+    dots.tick_params(axis="x", bottom=False, labelbottom=False)
+    for sp in ("top", "right", "bottom"):
+        dots.spines[sp].set_visible(False)
+    return Chart(fig, alt, combos, name)
+
+
+def health_chart(vol: pd.DataFrame, *, title: str, alt: str, name: str) -> Chart:
+    """Police and health records by financial year, each indexed to the first year (= 100),
+    so sources of different sizes share one axis; ``vol``: ``financial_year`` and one count
+    column per source."""
+    style()
+    fig, ax = plt.subplots(figsize=(6.5, 2.8))
+    _margins(fig)
+    labels = {
+        "police": "Police-recorded",
+        "ae_attendances": "A&E attendances for assault",
+        "admissions": "Hospital admissions for assault",
+    }
+    colours = [OKABE_ITO["blue"], OKABE_ITO["vermillion"], OKABE_ITO["green"]]
+    x = np.arange(len(vol))
+    for c, col in zip([c for c in vol.columns if c in labels], colours, strict=False):
+        v = vol[c].to_numpy(dtype=float)
+        if v[0] > 0:
+            ax.plot(x, 100 * v / v[0], marker="o", color=col, label=labels[c])
+    ax.axhline(100, color="#999999", lw=0.6)
+    ax.set_xticks(x, vol["financial_year"])
+    ax.set_ylabel(f"Index ({vol['financial_year'].iloc[0]} = 100)")
+    ax.legend(loc="upper left", fontsize=7, frameon=False)
+    ax.set_title(title, loc="left")
+    return Chart(fig, alt, vol, name)

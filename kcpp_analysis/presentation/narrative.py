@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 
 
@@ -29,10 +28,14 @@ def fmt_count(v) -> str:
 
 
 def fmt_number(v, spec: str = ",.0f") -> str:
-    """Format a number for a page: thousands separators, and never ``+0`` / ``-0``.
+    """Format a number for a page: thousands separators, and never ``+0`` / ``-0``. The
+    spec ``"value"`` shows whole numbers without decimals and others with one
+    (:func:`fmt_figure`).
 
     >>> fmt_number(1234.4), fmt_number(-0.04, "+.1f"), fmt_number(2.5, "+.1f")
     ('1,234', '0.0', '+2.5')
+    >>> fmt_number(146.0, "value"), fmt_number(33.84, "value")
+    ('146', '33.8')
     """
     if v is None or isinstance(v, str):
         return "" if v is None else v
@@ -44,6 +47,8 @@ def fmt_number(v, spec: str = ",.0f") -> str:
         return ""
     if math.isinf(f):
         return "n/a"
+    if spec == "value":
+        return fmt_figure(f)
     s = format(f, spec)
     stripped = s.lstrip("+-")
     if stripped.replace("0", "").replace(".", "").replace(",", "").replace("%", "") == "":
@@ -107,6 +112,21 @@ def capitalise(s: str) -> str:
 
 def lower_first(s: str) -> str:
     return s[:1].lower() + s[1:] if s and not s[:2].isupper() else s
+
+
+def fmt_figure(v) -> str:
+    """A figure as a reader reads it: a whole number without decimals, otherwise one.
+
+    >>> fmt_figure(481.0), fmt_figure(1234.56), fmt_figure(float("nan"))
+    ('481', '1,234.6', 'n/a')
+    """
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if f != f:
+        return "n/a"
+    return f"{f:,.0f}" if f.is_integer() else f"{f:,.1f}"
 
 
 def change_sentence(
@@ -279,17 +299,6 @@ def repeat_sentence(label: str, r, definition: str = "incident") -> str:
         f"{fmt_pct(100 * r.victim_repeat_rate, 1)} of {lower_first(label)} victims had two or "
         f"more incidents in the year ({fmt_count(r.n_repeat_victims)} of "
         f"{fmt_count(r.n_victims)} victims)."
-    )
-
-
-def concentration_sentence(label: str, conc) -> str:
-    t = conc.top_shares.set_index("top_pct")["share"]
-    if np.isnan(conc.gini):
-        return ""
-    return (
-        f"{label} is concentrated: the 10% of neighbourhoods with most incidents account for "
-        f"{fmt_pct(100 * t.get(10, np.nan))} of them (Gini {conc.gini:.2f}; "
-        f"{conc.gini_adjusted:.2f} after allowing for chance)."
     )
 
 

@@ -19,8 +19,9 @@ integer programming:
 - when last year's report set sits beside this one, the previous year's counts it
   published: what it hid stays hidden, what it showed is known to the attacker.
 
-Wards add up to places; places and the incidents without a location add up to the
-borough total; LSOAs add up to wards (exactly when the year's months are those the wards
+Wards add up to places; places and the incidents without a location (normally none: the
+prepared data hold only located incidents, and the reader is assumed to know how many)
+add up to the borough total; LSOAs add up to wards (exactly when the year's months are those the wards
 compare, otherwise the wards are at most the LSOA sums). Statistics computed from many
 cells at once (correlations, the Gini coefficient, shares rounded to whole percents) are
 not linear in the counts and are not treated as relations.
@@ -218,8 +219,10 @@ def _protect(ctx, pr) -> AreaProtection:
                 ids[("ward", code, col)] = wids[-1]
             if wids:
                 L.relate({**{x: 1 for x in wids}, pid: -1})
-        unloc = L.cell(
-            ("unlocated", col), totals[col] - sum(L.values[i] for i in place_ids), implied=True
+        # incidents in the total but in no place: the prepared data hold only located
+        # incidents, so this is normally 0, and a reader may know it is: treat it as shown
+        unloc = ids[("unlocated", col)] = L.cell(
+            ("unlocated", col), totals[col] - sum(L.values[i] for i in place_ids)
         )
         L.relate({**{x: 1 for x in place_ids}, unloc: 1, t: -1})
 
@@ -280,6 +283,7 @@ def _protect(ctx, pr) -> AreaProtection:
             L.relate({lid[c]: float(pop[last]), lid[last]: -float(pop[c])}, "at_most")
 
     locked, force, linked_prev = _previous_set_knowledge(ctx, pr, L, ids, w, pl)
+    locked = [*locked, ids[("unlocated", "previous")], ids[("unlocated", "current")]]
     mask = L.protect(locked=locked, force_hidden=force)
     tp, tc = ids[("total", "previous")], ids[("total", "current")]
     if mask[tp] != mask[tc] and L.values[tp] > 0 and L.values[tc] > 0:
@@ -291,7 +295,8 @@ def _protect(ctx, pr) -> AreaProtection:
     for col in ("previous", "current"):
         pl[f"hidden_{col}"] = [bool(mask[ids[("place", p, col)]]) for p in pl["place"]]
         w[f"hidden_{col}"] = [bool(mask[ids[("ward", c, col)]]) for c in w["ward_code"]]
-    shown_cells = [i for k, i in ids.items()] + list(dec_ids.values()) + list(hot_ids.values())
+    shown_cells = [i for k, i in ids.items() if k[0] != "unlocated"]
+    shown_cells += list(dec_ids.values()) + list(hot_ids.values())
     gate.count_linked(mask, shown_cells)
     return AreaProtection(
         totals_hidden=totals_hidden,

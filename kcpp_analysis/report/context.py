@@ -327,7 +327,26 @@ class ReportContext:
 
     @property
     def synthetic(self) -> list[str]:
-        return list(self.dataset.meta.get("synthetic_tables") or [])
+        """The synthetic tables of the dataset, in the reader's words (the banner)."""
+        return synthetic_labels(self.dataset)
+
+
+#: a dataset table as the synthetic-data banner names it
+TABLE_WORDS = {
+    "incidents": "incidents",
+    "survey": "residents' survey",
+    "indicators": "partner indicators",
+    "insight": "community insight",
+    "hospital_admissions": "hospital admissions",
+    "hospital_assaults": "hospital assault attendances",
+    "area_counts": "published counts by area",
+}
+
+
+def synthetic_labels(dataset: Dataset) -> list[str]:
+    """The dataset's synthetic tables in plain words (unknown names with spaces for "_")."""
+    tables = dataset.meta.get("synthetic_tables") or []
+    return [TABLE_WORDS.get(t, str(t).replace("_", " ")) for t in tables]
 
 
 def record_written(path: Path) -> None:
@@ -356,7 +375,7 @@ def document_control(params: Params, dataset: Dataset, year: str) -> dict[str, s
         "version": __version__,
         "marking": params.sia.protective_marking,
         "coverage": f"{lo:%d %B %Y} to {hi:%d %B %Y}",
-        "synthetic": ", ".join(dataset.meta.get("synthetic_tables") or []),
+        "synthetic": ", ".join(synthetic_labels(dataset)),
     }
 
 

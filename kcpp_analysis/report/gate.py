@@ -36,6 +36,19 @@ from kcpp_analysis.presentation.narrative import fmt_number
 
 #: How each column is labelled on the page (CSV files keep the stable column names).
 COLUMN_LABELS = {
+    "financial_year": "Financial year",
+    "police": "Police-recorded",
+    "ae_attendances": "A&E attendances",
+    "admissions": "Hospital admissions",
+    "police_victims": "Police-recorded victims",
+    "police_victims_pct": "Police victims (%)",
+    "ae_attendances_pct": "A&E attendances (%)",
+    "police_per_1000": "Police per 1,000 residents",
+    "ae_per_1000": "A&E per 1,000 residents",
+    "ae_to_police": "A&E per police record",
+    "victims_per_1000": "Victims per 1,000 residents",
+    "offenders_per_1000": "Offenders per 1,000 residents",
+    "rate_per_100k_a_year": "Rate per 100,000 a year",
     "measure": "Measure",
     "previous": "Previous year",
     "current": "This year",
@@ -120,6 +133,30 @@ COLUMN_LABELS = {
     "unit": "Unit",
     "source": "Source",
     "rows": "Records",
+    "kind": "Label",
+    "priority": "Priority",
+    "recommended_class": "Recommended class",
+    "this_year": "This year",
+    "last_year": "Last year",
+    "change": "Change",
+    "place_rate": "Rate per 1,000",
+    "borough_rate": "Borough rate per 1,000",
+    "rate_vs_borough": "Times the borough rate",
+    "n_priorities": "Priorities",
+    "priorities": "Which priorities",
+    "ward": "Ward",
+    "sets": "Priorities and flags",
+    "n_sets": "How many",
+    "first": "Priority",
+    "second": "And priority",
+    "victims": "Victims",
+    "could_be_tested_by": "Could be tested by",
+    "crimes_previous": "Crimes last year",
+    "mentions": "Mentions",
+    "label": "Label",
+    "labels": "How many",
+    "false_alarm_pct": "Wrong when nothing changed (%)",
+    "expected_by_chance": "Expected by chance",
 }
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -176,6 +213,18 @@ class PublishedTable:
 
     def hidden(self, row: int, col: str) -> bool:
         return self.data[col].iloc[row] == self.marker
+
+    @property
+    def has_values(self) -> bool:
+        """Whether any number column shows a value above zero (not everything withheld or
+        zero): a table without one says nothing a sentence cannot."""
+        for c in self.numeric:
+            for v in self.data[c]:
+                if isinstance(v, str) or v is None:
+                    continue
+                if not math.isnan(float(v)) and float(v) > 0:
+                    return True
+        return False
 
     @property
     def columns(self) -> list[tuple[str, str, bool]]:

@@ -10,7 +10,8 @@ JupyterLab) is assessed here.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,13 +25,23 @@ from kcpp_analysis.analysis.insight import (
 )
 from kcpp_analysis.analysis.kpis import evaluate_kpis
 from kcpp_analysis.analysis.places import place_profiles
+from kcpp_analysis.core.errors import SourceError
 from kcpp_analysis.core.periods import in_fy
-from kcpp_analysis.presentation import narrative, recommendation
+from kcpp_analysis.presentation import charts, narrative, recommendation
+from kcpp_analysis.report.brief import brief_block
 from kcpp_analysis.report.context import ReportContext
+from kcpp_analysis.report.documents import write_document
+from kcpp_analysis.report.links import links_block
+from kcpp_analysis.report.methods_annex import methods_block
+from kcpp_analysis.report.place_packs import write_place_packs
+from kcpp_analysis.report.public import write_public
 from kcpp_analysis.report.results import Block, Figure
 from kcpp_analysis.report.summary import executive_summary_block, method_block, ordered
 from kcpp_analysis.report.tables import appendix_block, kpi_block
 from kcpp_analysis.report.theme import assess_theme, load_results, publish
+
+#: untestable insight concerns listed on the overview's page (all of them in the CSV)
+UNTESTABLE_SHOWN = 6
 
 log = logging.getLogger(__name__)
 
@@ -130,9 +141,84 @@ class OverviewReport:
             formats={"score": ".0f"},
             caption=f"Every priority, {ctx.year}: recommendation, evidence, proposal, last assessment and sensitivity",
         )
-        b = Block("plan_on_a_page.html.j2", {"rows": t.to_dict("records")}, tables=(pub,))
+        chart_rows = t[["priority", "score", "confidence", "status"]].copy()
+        n_hf = int((t["status"] == "high focus").sum())
+        chart = charts.priority_chart(
+            chart_rows,
+            band=sc.bands.high_focus,
+            title=f"Evidence score of every priority, {ctx.year}",
+            alt=(
+                f"Bar chart of the {len(t)} priorities' evidence scores from 0 to 100, "
+                f"coloured by recommended class ({n_hf} high focus), with each confidence "
+                f"grade and the high-focus band at {sc.bands.high_focus:.0f}. The highest is "
+                + (
+                    f"{t.loc[t['score'].idxmax(), 'priority']} ({t['score'].max():.0f})."
+                    if t["score"].notna().any()
+                    else "not available: no priority is scored."
+                )
+            ),
+            name="overview_priority_scores",
+        )
+        b = Block(
+            "plan_on_a_page.html.j2",
+            {"rows": t.to_dict("records")},
+            tables=(pub,),
+            figures=(
+                Figure.from_chart(chart, ctx.gate.table(chart.data, "overview_priority_scores")),
+            ),
+        )
         publish(ctx, b)
         return b
+
+    def links(self) -> Block:
+        """Links between priorities: exact overlap, shared victims, multi-priority
+        neighbourhoods (:mod:`kcpp_analysis.report.links`)."""
+        b = links_block(self.ctx)
+        publish(self.ctx, b)
+        return b
+
+    def _insight_frames(self) -> dict | None:
+        """Concern by place and where concern and data disagree (cached; None without
+        insight): shared by the insight section and the place packs."""
+        ctx = self.ctx
+        ins = ctx.insight
+        if ins is None:
+            return None
+
+        def build():
+            topics = ctx.params.insight.topics
+            places = ctx.params.sia.places
+            concern = concern_by_place(ins, topics, places)
+            counts = []
+            a = ctx.dataset.areas
+            for pr in ctx.params.priorities:
+                if pr.selection is None:
+                    continue
+                inc = ctx.incidents(pr)
+                y = inc[in_fy(inc["date"], ctx.year)].merge(
+                    a[["lsoa_code", "place"]], on="lsoa_code"
+                )
+                if y.empty:
+                    continue
+                n = y["place"].value_counts()
+                counts += [
+                    {"priority_id": pr.id, "place": p, "count": int(n.get(p, 0))} for p in places
+                ]
+            signal = signal_by_place(
+                pd.DataFrame(counts, columns=["priority_id", "place", "count"]),
+                a.groupby("place")["population"].sum(),
+            )
+            dd = ctx.params.insight.dig_deeper
+            digs = dig_deeper(
+                concern,
+                signal,
+                concern_share_pct=dd.concern_share_pct,
+                quiet_share_pct=dd.quiet_share_pct,
+                places=places,
+            )
+            return {"concern": concern, "digs": digs}
+
+        return ctx._cached("overview_insight_frames", build)
 
     def insight(self) -> Block:
         """Community insight against the data, and where to dig deeper."""
@@ -145,32 +231,8 @@ class OverviewReport:
             )
         topics = ctx.params.insight.topics
         places = ctx.params.sia.places
-        concern = concern_by_place(ins, topics, places)
-        counts = []
-        a = ctx.dataset.areas
-        for pr in ctx.params.priorities:
-            if pr.selection is None:
-                continue
-            inc = ctx.incidents(pr)
-            y = inc[in_fy(inc["date"], ctx.year)].merge(a[["lsoa_code", "place"]], on="lsoa_code")
-            if y.empty:
-                continue
-            n = y["place"].value_counts()
-            counts += [
-                {"priority_id": pr.id, "place": p, "count": int(n.get(p, 0))} for p in places
-            ]
-        signal = signal_by_place(
-            pd.DataFrame(counts, columns=["priority_id", "place", "count"]),
-            a.groupby("place")["population"].sum(),
-        )
-        dd = ctx.params.insight.dig_deeper
-        digs = dig_deeper(
-            concern,
-            signal,
-            concern_share_pct=dd.concern_share_pct,
-            quiet_share_pct=dd.quiet_share_pct,
-            places=places,
-        )
+        frames = self._insight_frames()
+        concern, digs = frames["concern"], frames["digs"]
         title = {pr.id: pr.title for pr in ctx.params.priorities}
         grid = concern.pivot_table(
             index="priority_id", columns="place", values="share_pct", aggfunc="sum"
@@ -192,11 +254,18 @@ class OverviewReport:
             caption="Where concern and data disagree (dig deeper)",
         )
         un = untestable_concerns(ins, topics)
+        shown = UNTESTABLE_SHOWN if len(un) > UNTESTABLE_SHOWN + 1 else len(un)
         u_pub = ctx.gate.table(
             un[["label", "mentions", "could_be_tested_by"]],
             "overview_untestable_concerns",
-            caption="Concerns the recorded data cannot test, and the source that could",
+            caption="Concerns the recorded data cannot test, and the source that could"
+            + (
+                f": the {shown} most mentioned of {len(un)}, all of them in the CSV"
+                if shown < len(un)
+                else ""
+            ),
         )
+        u_pub = replace(u_pub, display=u_pub.display.head(shown))
         b = Block(
             "insight.html.j2",
             {
@@ -204,7 +273,7 @@ class OverviewReport:
                 "total": int(ins["mentions"].sum()),
                 "places": places,
                 "n_dig": len(digs),
-                "thresholds": dd,
+                "thresholds": ctx.params.insight.dig_deeper,
             },
             tables=(g_pub, d_pub, u_pub),
         )
@@ -355,7 +424,8 @@ class OverviewReport:
         a = self.ctx.dataset.areas
         try:
             g = reference_boundaries("wards")
-        except Exception:
+        except (SourceError, OSError, ValueError) as exc:
+            log.warning("no ward boundaries for the overview map: %s", exc)
             return ()
         if g is None:
             return ()
@@ -379,8 +449,45 @@ class OverviewReport:
         return (Figure.from_chart(chart, self.ctx.gate.table(chart.data, "overview_places_map")),)
 
     def appendix(self) -> Block:
-        """Data quality and methods."""
-        return appendix_block(self.ctx)
+        """Where the rest is: the methods annex, the theme packs and annexes, the tables."""
+        return Block(
+            "overview_appendix.html.j2",
+            {"themes": [(t.id, t.title) for t in self.ctx.params.themes.values()]},
+        )
+
+    # -- the other documents of the set ------------------------------------------------------
+    def brief(self) -> Block:
+        """The board brief (at most two A4 pages)."""
+        return brief_block(self.ctx, self.assessments, self.kpis)
+
+    def write_brief(self) -> Path:
+        """Write ``brief.html``, the board brief, beside the overview."""
+        return write_document(
+            self.ctx,
+            self.ctx.output_dir / "brief.html",
+            f"Strategic Intelligence Assessment {self.ctx.year}: board brief",
+            self.brief()._repr_html_(),
+        )
+
+    def write_methods(self) -> Path:
+        """Write ``methods.html``: the decision method and scores, when a pack shows a
+        section, how often each label is wrong, glossary, methods, sources and quality."""
+        parts = [methods_block(self.ctx), self.scoring(), appendix_block(self.ctx, tests=False)]
+        return write_document(
+            self.ctx,
+            self.ctx.output_dir / "methods.html",
+            f"Strategic Intelligence Assessment {self.ctx.year}: methods annex",
+            "".join(p._repr_html_() for p in parts),
+        )
+
+    def write_place_packs(self) -> list[Path]:
+        """Write one place pack per place, ``place_<slug>.html``, from the set's published
+        tables (:mod:`kcpp_analysis.report.place_packs`)."""
+        return write_place_packs(self.ctx, self.assessments, self._insight_frames())
+
+    def write_public(self) -> Path:
+        """Write the public summary into ``public/`` (places only, public threshold)."""
+        return write_public(self.ctx, self.assessments, self.ctx.output_dir / "public")
 
 
 def assess_overview(ctx: ReportContext) -> OverviewReport:

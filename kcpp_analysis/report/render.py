@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import jinja2
 
-from kcpp_analysis.presentation.narrative import fmt_number
+from kcpp_analysis.presentation.narrative import fmt_number, plural
 from kcpp_analysis.presentation.recommendation import rag_label
 
 
@@ -22,6 +22,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["num"] = fmt_number
     env.filters["rag_label"] = rag_label
+    env.filters["plural"] = plural
     return env
 
 

@@ -58,6 +58,9 @@ class SectionResult:
         Charts; each figure's data is written as CSV too.
     notes : tuple of str
         Caveats and methods notes shown in small print.
+    signals : dict
+        What the section found, for the theme pack's rules
+        (:data:`kcpp_analysis.report.packs.RULES`): e.g. ``{"outliers": 2}`` for the funnel.
     """
 
     kind: str
@@ -70,6 +73,7 @@ class SectionResult:
     notes: tuple[str, ...] = ()
     template: str = "sections/base.html.j2"
     extra: dict = field(default_factory=dict, compare=False)
+    signals: dict = field(default_factory=dict, compare=False)
 
     @property
     def data(self) -> dict:

@@ -151,7 +151,7 @@ def intelligence_gaps(ctx, assessments: list[PriorityAssessment], kpis: pd.DataF
             {
                 "gap": "Every incident, survey, insight and indicator figure here is synthetic "
                 "(demonstration data): a real assessment needs the partners' own extracts.",
-                "owner": "each data owner below",
+                "owner": "each partner that holds the data",
             }
         )
     elif synth:
@@ -230,12 +230,29 @@ def intelligence_gaps(ctx, assessments: list[PriorityAssessment], kpis: pd.DataF
             "insight",
         )
     else:
-        for r in untestable_concerns(ctx.insight, ctx.params.insight.topics).itertuples():
+        u = untestable_concerns(ctx.insight, ctx.params.insight.topics)
+        if len(u) <= 2:
+            for r in u.itertuples():
+                gaps.append(
+                    {
+                        "gap": f"'{r.label}' was raised {narrative.plural(r.mentions, 'time')} "
+                        "but no recorded data here can test it.",
+                        "owner": r.could_be_tested_by or "the partnership analyst",
+                    }
+                )
+        else:  # one line for all of them: the overview's insight section lists each
+            top = u.sort_values("mentions", ascending=False)
+            names = [f"{r.label} ({r.mentions})" for r in top.head(4).itertuples()]
+            more = len(top) - len(names)
+            owners = sorted({o for o in top["could_be_tested_by"].dropna() if o})
             gaps.append(
                 {
-                    "gap": f"'{r.label}' was raised {narrative.plural(r.mentions, 'time')} "
-                    "but no recorded data here can test it.",
-                    "owner": r.could_be_tested_by or "the partnership analyst",
+                    "gap": f"{narrative.plural(len(top), 'concern')} raised in community "
+                    "insight cannot be tested with the data held: "
+                    + narrative.join_list(names)
+                    + (f" and {more} more (listed under community insight)" if more else "")
+                    + ".",
+                    "owner": narrative.join_list(owners[:3]) or "the partnership analyst",
                 }
             )
     return gaps

@@ -268,8 +268,56 @@ GLOSSARY = [
 ]
 
 
-def appendix_block(ctx: ReportContext) -> Block:
-    """Sources, coverage, records by source and year, data quality, methods, suppression."""
+def tests_table(ctx: ReportContext):
+    """The labels behind the report's tests, with their false-alarm rates (or None)."""
+    labels = chance_labels(ctx.tests)
+    if not len(labels):
+        return labels, None
+    return labels, ctx.gate.table(
+        labels.drop(columns=["kind"]).rename(columns={"words": "label"}),
+        "appendix_tests",
+        formats={"false_alarm_pct": ".1f", "expected_by_chance": ".1f", "labels": ",.0f"},
+        caption="Every label that rests on a test: how often it appears when nothing has "
+        "changed, and how many to expect by chance in this report",
+    )
+
+
+def pack_appendix_block(ctx: ReportContext, theme_id: str) -> Block:
+    """A theme pack's closing section: what the pack leaves out and where it is, the rule
+    for each section, the tests behind its labels and the suppression applied."""
+    from kcpp_analysis.report.packs import MAX_FULL, MAX_FULL_MONITOR, rules_table
+
+    labels, _ = tests_table(ctx)
+    tests_t = None
+    if len(labels):
+        tests_t = ctx.gate.table(
+            labels[["kind", "labels", "false_alarm_pct", "expected_by_chance"]],
+            "pack_tests",
+            formats={"false_alarm_pct": ".1f", "expected_by_chance": ".1f", "labels": ",.0f"},
+            caption="Labels from a test, how often each appears when nothing has changed, and "
+            "how many to expect by chance",
+        )
+    return Block(
+        "pack_appendix.html.j2",
+        {
+            "theme_id": theme_id,
+            "rules": rules_table(),
+            "max_full": MAX_FULL,
+            "max_monitor": MAX_FULL_MONITOR,
+            "n_tests": int(labels["labels"].sum()) if len(labels) else 0,
+            "chance": float(labels["expected_by_chance"].sum()) if len(labels) else 0.0,
+            "suppressed": ctx.gate.suppressed_cells,
+            "threshold": ctx.params.sia.disclosure.threshold,
+            "marker": ctx.gate.marker,
+            "synthetic": ctx.synthetic,
+        },
+        tables=(tests_t,) if tests_t is not None else (),
+    )
+
+
+def appendix_block(ctx: ReportContext, *, tests: bool = True) -> Block:
+    """Sources, coverage, records by source and year, data quality, methods, suppression
+    (and, with ``tests``, the labels this document's tests produced)."""
     ds = ctx.dataset
     inc = ds.incidents
     counts = (
@@ -317,16 +365,7 @@ def appendix_block(ctx: ReportContext) -> Block:
         for s in ds.meta.get("sources", [])
     ]
     lo, hi = ds.coverage
-    labels = chance_labels(ctx.tests)
-    tests_t = None
-    if len(labels):
-        tests_t = ctx.gate.table(
-            labels.drop(columns=["kind"]).rename(columns={"words": "label"}),
-            "appendix_tests",
-            formats={"false_alarm_pct": ".1f", "expected_by_chance": ".1f", "labels": ",.0f"},
-            caption="Every label that rests on a test: how often it appears when nothing has "
-            "changed, and how many to expect by chance in this report",
-        )
+    labels, tests_t = tests_table(ctx)
     return Block(
         "appendix.html.j2",
         {
@@ -343,6 +382,7 @@ def appendix_block(ctx: ReportContext) -> Block:
             "tests": labels,
             "n_tests": int(labels["labels"].sum()) if len(labels) else 0,
             "chance": float(labels["expected_by_chance"].sum()) if len(labels) else 0.0,
+            "show_tests": tests,
             "threshold": ctx.params.sia.disclosure.threshold,
             "marker": ctx.gate.marker,
             "coverage": f"{lo:%d %b %Y} to {hi:%d %b %Y}",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -27,23 +28,32 @@ from kcpp_analysis.analysis.assessment import (
 from kcpp_analysis.analysis.kpis import evaluate_kpis, load_kpis, save_kpis
 from kcpp_analysis.config.models import Priority, Theme
 from kcpp_analysis.presentation import narrative, recommendation
+from kcpp_analysis.report import packs
 from kcpp_analysis.report import sections as section_registry
 from kcpp_analysis.report.context import ReportContext, record_written
+from kcpp_analysis.report.documents import write_document
 from kcpp_analysis.report.results import Block, SectionResult
-from kcpp_analysis.report.tables import appendix_block, kpi_block
+from kcpp_analysis.report.tables import appendix_block, kpi_block, pack_appendix_block
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class PriorityReport:
-    """One priority: its heading block and its section results, displayed in order."""
+    """One priority: its heading block and its section results, displayed in order; in a
+    pack, the sections not shown in full follow as one line each (``also``)."""
 
     heading: Block
     sections: list[SectionResult]
+    also: list[tuple[str, str, str]] = field(default_factory=list)  # (title, sentence, anchor)
 
     def _repr_html_(self) -> str:
-        return self.heading._repr_html_() + "".join(s._repr_html_() for s in self.sections)
+        from kcpp_analysis.report.render import render
+
+        html = self.heading._repr_html_() + "".join(s._repr_html_() for s in self.sections)
+        if self.also:
+            html += render("also_checked.html.j2", also=self.also)
+        return html
 
     @property
     def publications(self):
@@ -60,10 +70,12 @@ class ThemeReport:
     assessments: list[PriorityAssessment]
     timings: dict = field(default_factory=dict)
     done: dict = field(default_factory=dict)
+    computed: dict = field(default_factory=dict)
+    seen_notes: set = field(default_factory=set)
 
     def section_results(self) -> list[SectionResult]:
         """Every section result computed so far, in page order (for inspection)."""
-        return [s for pr in self.done.values() for s in pr.sections]
+        return [s for rs in self.computed.values() for s in rs]
 
     @property
     def priorities(self) -> list[Priority]:
@@ -78,7 +90,7 @@ class ThemeReport:
         return [k for k in self.ctx.sections_for(pr) if reg[k].applies(self.ctx, pr)]
 
     # -- top of the page -------------------------------------------------------------------
-    def header(self) -> Block:
+    def header(self, annex: bool = False) -> Block:
         """Title, document control, table of contents and headline summary."""
         toc = [
             {
@@ -88,7 +100,9 @@ class ThemeReport:
                 "sections": [
                     (f"{pr.id}-{k.replace('_', '-')}", section_registry.REGISTRY[k].TITLE)
                     for k in self.applicable(pr)
-                ],
+                ]
+                if annex
+                else [],
             }
             for pr in self.priorities
         ]
@@ -100,6 +114,7 @@ class ThemeReport:
                 "toc": toc,
                 "headline": self.headline(),
                 "synthetic": self.ctx.synthetic,
+                "annex": annex,
             },
         )
 
@@ -140,28 +155,75 @@ class ThemeReport:
         return b
 
     # -- priorities ------------------------------------------------------------------------
-    def priority(self, pr: Priority | str) -> PriorityReport:
-        """A priority's heading (rating, recommendation, rationale) and every section."""
-        if isinstance(pr, str):
-            pr = next(p for p in self.priorities if p.id == pr)
-        t0 = time.perf_counter()
-        results = []
-        for kind in self.applicable(pr):
-            r = section_registry.compute(kind, self.ctx, pr)
-            if r is not None:
-                publish(self.ctx, r)
-                results.append(r)
+    def _resolve(self, pr: Priority | str) -> Priority:
+        return next(p for p in self.priorities if p.id == pr) if isinstance(pr, str) else pr
+
+    def sections_of(self, pr: Priority | str) -> list[SectionResult]:
+        """Every applicable section of a priority, computed once (pack and annex share them)
+        and published (CSV) as it is computed."""
+        pr = self._resolve(pr)
+        if pr.id not in self.computed:
+            t0 = time.perf_counter()
+            results = []
+            for kind in self.applicable(pr):
+                r = section_registry.compute(kind, self.ctx, pr)
+                if r is not None:
+                    publish(self.ctx, r)
+                    results.append(r)
+            self.computed[pr.id] = results
+            self.timings[pr.id] = time.perf_counter() - t0
+        return self.computed[pr.id]
+
+    def _heading(self, pr: Priority, pack: bool) -> Block:
         kt = self.kpis[self.kpis["priority"] == pr.id]
         kpi_sentences = [narrative.kpi_sentence(r) for r in kt.itertuples()]
-        heading = Block(
-            "priority_header.html.j2", priority_header(self.ctx, pr, self.row(pr), kpi_sentences)
-        )
-        self.timings[pr.id] = time.perf_counter() - t0
-        self.done[pr.id] = PriorityReport(heading, results)
+        values = priority_header(self.ctx, pr, self.row(pr), kpi_sentences)
+        values["pack"] = pack
+        return Block("priority_header.html.j2", values)
+
+    def priority(self, pr: Priority | str) -> PriorityReport:
+        """A priority as the theme pack shows it: its finding, the theme lead's "so what /
+        what next", the sections that carry a finding (:mod:`kcpp_analysis.report.packs`)
+        and one line for each other section with something to say."""
+        pr = self._resolve(pr)
+        shown, also = [], []
+        full = packs.choose(self.sections_of(pr), self.row(pr).final_status)
+        for r in self.sections_of(pr):
+            if r.anchor in full:
+                shown.append(packs.pack_view(r, self.seen_notes))
+            elif (line := packs.one_line(r)) is not None:
+                also.append((r.heading, line, r.anchor))
+        self.done[pr.id] = PriorityReport(self._heading(pr, pack=True), shown, also)
         return self.done[pr.id]
 
+    def priority_annex(self, pr: Priority | str) -> PriorityReport:
+        """A priority as the evidence annex shows it: every section in full."""
+        pr = self._resolve(pr)
+        return PriorityReport(self._heading(pr, pack=False), list(self.sections_of(pr)))
+
     def appendix(self) -> Block:
+        """The pack's closing page: what the pack leaves out and where it is, the rules,
+        the tests behind its labels and the suppression applied."""
+        return pack_appendix_block(self.ctx, self.theme.id)
+
+    def annex_appendix(self) -> Block:
+        """The annex's full appendix: data quality, sources, glossary and methods."""
         return appendix_block(self.ctx)
+
+    def write_annex(self) -> Path:
+        """Write the theme's evidence annex (every section of every priority, the full
+        appendix) as a page of the set, ``<theme>_annex.html``, beside the pack."""
+        parts = [self.header(annex=True), self.kpi_table()]
+        parts += [self.priority_annex(pr) for pr in self.priorities]
+        parts.append(self.annex_appendix())
+        path = self.ctx.output_dir / f"{self.theme.id}_annex.html"
+        write_document(
+            self.ctx,
+            path,
+            f"{self.theme.title}: evidence annex",
+            "".join(p._repr_html_() for p in parts),
+        )
+        return path
 
 
 def publish(ctx: ReportContext, result) -> None:
@@ -177,9 +239,14 @@ def priority_header(
 ) -> dict:
     """What a priority's heading shows: class, rationale, last assessment, sensitivity."""
     bands = ctx.params.scoring.bands
+    import mistune
+
+    text = ctx.params.framing.get(pr.id, "")
     return {
         "pr": pr,
         "a": a,
+        "so_what": mistune.create_markdown(escape=True)(text) if text.strip() else "",
+        "pack": True,
         "status": recommendation.status_label(a.final_status),
         "rationale": recommendation.rationale(
             a, bands, threshold=ctx.gate.threshold, labels=ctx.params.surveys.label

@@ -48,7 +48,8 @@ class SpcResult:
         n_con = int((self.points["variation"] == "concern").sum())
         s = (
             f"Mean {self.mean:,.1f}, process limits {self.lower:,.1f} to {self.upper:,.1f}; "
-            f"{n_con} point(s) of concerning and {n_imp} of improving special-cause variation; "
+            f"{n_con} {'month' if n_con == 1 else 'months'} of concerning and {n_imp} of "
+            "improving special-cause variation; "
             f"latest point: {self.latest_variation}."
         )
         if self.assurance:

@@ -14,6 +14,8 @@ named. Which indicators and crime types each priority uses: ``params/benchmark.y
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
@@ -24,10 +26,13 @@ from kcpp_analysis.analysis.benchmark import (
 )
 from kcpp_analysis.analysis.funnel import between_area_variance, classify, funnel_frame
 from kcpp_analysis.config.benchmark import NN_VARIABLES
+from kcpp_analysis.core.errors import SourceError
 from kcpp_analysis.data.national import INDICATOR_LABELS
 from kcpp_analysis.presentation import charts, narrative
 from kcpp_analysis.report.results import Figure, SectionResult
 from kcpp_analysis.report.sections.common import SectionSettings, anchor, table_name
+
+log = logging.getLogger(__name__)
 
 KIND = "benchmark"
 TITLE = "How Kirklees compares"
@@ -43,7 +48,8 @@ def _force_area(ctx):
 
         try:
             p = reference_dir(ctx.params.sia.lad_code) / "force_area_12m.csv"
-        except Exception:
+        except (SourceError, OSError) as exc:
+            log.warning("force-area comparison unavailable: %s", exc)
             return None
         return pd.read_csv(p) if p.is_file() else None
 

@@ -63,9 +63,10 @@ def has(inc, *cols) -> bool:
     return all(c in inc.columns and inc[c].notna().any() for c in cols)
 
 
-def gap(title: str, what: str, columns: str) -> str:
-    """The sentence a profile shows when the data lack the fields it needs."""
+def gap(title: str, what: str, columns: str = "") -> str:
+    """The sentence a profile shows when the data lack the fields it needs (in words: the
+    field names are in the data dictionary, ``columns`` is kept for the analyst's note)."""
     return (
-        f"Not available for {title}: the data hold no {what}. Partner extracts can add "
-        f"{columns}; until then this profile is an intelligence gap."
+        f"Not available for {title}: the data hold no {what}. The partner's extract can add "
+        f"it; until then this profile is an intelligence gap."
     )

@@ -71,7 +71,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             f"the {settings.top_pct}% of neighbourhoods with most incidents account for "
             f"{narrative.fmt_pct(100 * share)})."
         )
-    per_area = conc.total / max(conc.n, 1)
+    per_area = conc.total / max(conc.n_lsoas, 1)
     if per_area < 10:
         s1 += (
             f" With about {per_area:,.1f} incidents per neighbourhood, the adjusted Gini "
@@ -137,4 +137,5 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             "code. A hotspot's count is withheld only when it would let a small count "
             "elsewhere be worked out.",
         ),
+        signals={"concentrated": bool(conc.gini_adjusted >= settings.min_adjusted_gini)},
     )

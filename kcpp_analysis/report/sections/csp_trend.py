@@ -199,4 +199,5 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             "partnership's own comparators, the force area's other partnerships and those of "
             "the nearest neighbours.",
         ),
+        signals={"outside": m["outside"] != ""},
     )

@@ -74,6 +74,10 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
     ratio_ok = prot.ratio_ok
     rr = rate_ratio(t).iloc[0] if ratio_ok else None
     corr = deprivation_correlation(t).iloc[0]
+    gradient = bool(
+        (rr is not None and pd.notna(rr.ci_low) and (rr.ci_low > 1 or rr.ci_high < 1))
+        or (pd.notna(corr.ci_low) and (corr.ci_low > 0 or corr.ci_high < 0))
+    )
     ctx.record_test("deprivation gradient", 2 if rr is not None else 1)
     ii = inequality_indices(t).set_index("index")
     sent = narrative.gradient_sentence(pr.title, rr, corr)
@@ -145,4 +149,5 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             "1 = most deprived 10% of neighbourhoods in England). Rates per 1,000 "
             f"{denominator(areas)}.",
         ),
+        signals={"gradient": gradient},
     )

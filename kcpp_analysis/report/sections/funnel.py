@@ -149,6 +149,12 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             )
             + ". With 23 wards and no real difference, a ward is named by chance in about 1 "
             "plot in 70."
-            + (f" {hidden_n} ward(s) with small counts are not plotted." if hidden_n else ""),
+            + (
+                f" {narrative.plural(hidden_n, 'ward')} with small counts "
+                f"{'is' if hidden_n == 1 else 'are'} not plotted."
+                if hidden_n
+                else ""
+            ),
         ),
+        signals={"outliers": len(above) + len(below)},
     )

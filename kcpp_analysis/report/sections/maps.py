@@ -10,8 +10,11 @@ range, never a count or a rate.
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 
+from kcpp_analysis.core.errors import SourceError
 from kcpp_analysis.data.reference import geometries, reference_boundaries
 from kcpp_analysis.presentation import narrative
 from kcpp_analysis.presentation.maps import choropleth
@@ -24,6 +27,8 @@ from kcpp_analysis.report.sections.common import (
     no_incidents_sentence,
     table_name,
 )
+
+log = logging.getLogger(__name__)
 
 KIND = "map"
 TITLE = "Maps"
@@ -38,7 +43,8 @@ def _geoms(ctx, kind: str):
     def build():
         try:
             g = reference_boundaries(kind)
-        except Exception:
+        except (SourceError, OSError, ValueError) as exc:
+            log.warning("no %s boundaries for the maps: %s", kind, exc)
             return None
         if g is None:
             return None
@@ -141,6 +147,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             "are hatched. Rates per 1,000 Census 2021 usual residents. Outlined: persistent "
             "hotspots (see Concentration and hotspots). North is up.",
         ),
+        signals={"neighbourhood_map": bool((~small).any())},
     )
 
 

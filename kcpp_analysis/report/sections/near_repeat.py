@@ -133,4 +133,5 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             f"{int(np.isfinite(t['ratio']).sum())} bands are tested, so some may pass 5% "
             "by chance.",
         ),
+        signals={"near_repeat": bool(len(sig))},
     )

@@ -195,6 +195,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
                 ),
             )
         )
+    published = any(t.has_values for t in tables)
     return SectionResult(
         KIND,
         pr.id,
@@ -208,4 +209,5 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             "are prepared and never published; only counts leave this report.",
             *notes,
         ),
+        signals={"published": published},
     )

@@ -121,4 +121,5 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             "cells hidden so they cannot be worked out from place or borough "
             "totals.",
         ),
+        signals={"published": True},
     )

@@ -132,4 +132,5 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             "months. Victim repeat rate: share of victims with two or more incidents in the year. "
             "Victims are counted once per group, so group victims may add to more than the total.",
         ),
+        signals={"published": True},
     )

@@ -108,5 +108,13 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         + "."
     )
     return SectionResult(
-        KIND, pr.id, heading, a, (spc.summary(),), (), (Figure.from_chart(chart, pub),), (note,)
+        KIND,
+        pr.id,
+        heading,
+        a,
+        (spc.summary(),),
+        (),
+        (Figure.from_chart(chart, pub),),
+        (note,),
+        signals={"signal": bool((spc.points["variation"].tail(6) != "common cause").any())},
     )

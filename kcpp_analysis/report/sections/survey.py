@@ -28,6 +28,7 @@ def applies(ctx, pr) -> bool:
 
 def compute(ctx, pr, settings: Settings) -> SectionResult:
     sentences, figures, notes = [], [], []
+    changed = False
     for ref in pr.survey_questions:
         ws = weighted_share(ctx.dataset.survey, ref.question, survey_name=ref.survey)
         ws = ws[ws["n"] >= ctx.gate.threshold].reset_index(drop=True)
@@ -48,6 +49,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         ).iloc[0]
         if pd.notna(c.current) and pd.notna(c.previous):
             ctx.record_test("survey change")
+            changed = changed or bool(c.significant)
             sig = (
                 ("a significant " + ("rise" if c.difference > 0 else "fall"))
                 if c.significant
@@ -87,5 +89,13 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         "between waves by a two-sample z-test."
     )
     return SectionResult(
-        KIND, pr.id, TITLE, anchor(pr.id, KIND), tuple(sentences), (), tuple(figures), tuple(notes)
+        KIND,
+        pr.id,
+        TITLE,
+        anchor(pr.id, KIND),
+        tuple(sentences),
+        (),
+        tuple(figures),
+        tuple(notes),
+        signals={"changed": changed},
     )

@@ -107,9 +107,11 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         )
     b = _borough(ctx)
     test = ""
+    pattern = False
     if b is not None and b.sum() > 0:
         chi2, _, p = weekly_pattern_test(grid, b)
         ctx.record_test("weekly time pattern")
+        pattern = bool(p < 0.05)
         if p < 0.05:
             sentences.append(
                 f"The weekly pattern differs from the borough's pattern for all crime and ASB "
@@ -151,4 +153,5 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             "Offences known only as a window of time are spread evenly over it (aoristic, "
             "Ratcliffe 2002). " + test,
         ),
+        signals={"pattern": pattern},
     )

@@ -131,5 +131,13 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             "Covid-19 lockdowns allowed for. 95% band: range expected for a month's count."
         )
     return SectionResult(
-        KIND, pr.id, TITLE, anchor(pr.id, KIND), tuple(sentences), (), figures, tuple(notes)
+        KIND,
+        pr.id,
+        TITLE,
+        anchor(pr.id, KIND),
+        tuple(sentences),
+        (),
+        figures,
+        tuple(notes),
+        signals={"chart": bool(figures)},
     )

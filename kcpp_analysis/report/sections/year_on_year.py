@@ -106,4 +106,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         tables,
         (),
         (f"Test: {method}; 'significant' means p < {settings.alpha:g}.{disp}",),
+        signals={
+            "significant": c.label in ("rose significantly", "fell significantly") and not hidden
+        },
     )

@@ -60,7 +60,7 @@ from kcpp_analysis.core.paths import default_outputs_dir, notebooks_dir
 from kcpp_analysis.core.periods import check_fy_label, fy_bounds
 from kcpp_analysis.data.dataset import Dataset, load_dataset
 from kcpp_analysis.run.pipeline.execute import execute_one
-from kcpp_analysis.run.pipeline.export import index_html, page_meta
+from kcpp_analysis.run.pipeline.export import index_html, page_meta, set_documents
 from kcpp_analysis.run.pipeline.partial import (
     carry_over,
     code_hash,
@@ -68,6 +68,7 @@ from kcpp_analysis.run.pipeline.partial import (
     is_report_set,
     relative_to_set,
 )
+from kcpp_analysis.run.pipeline.pdf import print_documents
 from kcpp_analysis.run.pipeline.plan import (
     OVERVIEW_TEMPLATE,
     THEME_TEMPLATE,
@@ -376,10 +377,20 @@ def _run(plan: RunPlan) -> RunResult:
             (stage / r.html).unlink(missing_ok=True)
 
     def owner_of(rel: str) -> str:
+        if rel.endswith(".pdf"):  # a PDF belongs to whoever wrote its HTML
+            rel = rel[: -len(".pdf")] + ".html"
         for r in results:
             if rel in (r.html, r.ipynb) or rel in r.written:
                 return r.name
         return "set"
+
+    # PDFs of the reader-facing documents (headless Chromium), in parallel
+    t_pdf = time.perf_counter()
+    documents = set_documents(results, params, stage)
+    printed = print_documents(stage, [d["html"] for d in documents if d["print"]], jobs)
+    for d in documents:
+        d.update(printed.get(d["html"], {}))
+    t_pdf = time.perf_counter() - t_pdf
 
     manifest = {
         "sia_year": year,
@@ -413,14 +424,16 @@ def _run(plan: RunPlan) -> RunResult:
             for r in results
         ],
         "tables": sorted(p.name for p in (stage / "tables").glob("*.csv")),
+        "documents": documents,
         "privacy_check": "not run",
         "timings_seconds": {
             "load_and_validate": round(plan.t_data, 2),
             "execute_and_export": round(t_exec, 2),
+            "pdf": round(t_pdf, 2),
         },
     }
     (stage / "index.html").write_text(
-        index_html(results, year, ds, manifest, params), encoding="utf-8"
+        index_html(results, year, ds, manifest, params, documents), encoding="utf-8"
     )
     log.info("notebooks finished: %s", manifest["status"])
     handler.flush()

@@ -65,18 +65,81 @@ def page_meta(params: Params, ds: Dataset, year: str) -> dict:
     return d
 
 
+def set_documents(results: list[NotebookResult], params: Params, folder) -> list[dict]:
+    """The documents of a set, in reading order, with their audience and marking: the board
+    brief, the overview, each theme's pack, the public summary, then the analysts' annexes.
+    ``print``: whether a PDF is made. Only documents present in ``folder`` are listed."""
+    from pathlib import Path
+
+    ok = {r.name for r in results if r.status == "succeeded"}
+    mark, public = params.sia.protective_marking, params.sia.public_marking
+    docs = []
+    if "overview" in ok:
+        docs.append(("brief.html", "Board brief", "the partnership board", mark, True))
+        docs.append(
+            ("overview.html", "Overview: plan on a page", "the board and theme leads", mark, True)
+        )
+    for r in results:
+        if r.kind == "theme" and r.name in ok:
+            docs.append((r.html, f"{r.title}: theme pack", "theme leads and the board", mark, True))
+    if "overview" in ok:
+        for place in params.sia.places:
+            slug = re.sub(r"[^a-z0-9]+", "-", place.lower()).strip("-")
+            docs.append(
+                (f"place_{slug}.html", f"{place}: place pack", "place partnerships", mark, True)
+            )
+        docs.append(("public/summary.html", "Public summary", "the public", public, True))
+    for r in results:
+        if r.kind == "theme" and r.name in ok:
+            docs.append(
+                (
+                    f"{r.name}_annex.html",
+                    f"{r.title}: evidence annex",
+                    "analysts and scrutiny",
+                    mark,
+                    False,
+                )
+            )
+    if "overview" in ok:
+        docs.append(("methods.html", "Methods annex", "analysts and scrutiny", mark, False))
+    return [
+        {
+            "html": h,
+            "title": t,
+            "audience": a,
+            "marking": m,
+            "print": pr,
+            "pdf": None,
+            "pages": None,
+        }
+        for h, t, a, m, pr in docs
+        if (Path(folder) / h).is_file()
+    ]
+
+
 def index_html(
-    results: list[NotebookResult], year: str, ds: Dataset, manifest: dict, params: Params
+    results: list[NotebookResult],
+    year: str,
+    ds: Dataset,
+    manifest: dict,
+    params: Params,
+    documents: list[dict] | None = None,
 ) -> str:
-    """The report set's index page (Jinja2 template, autoescaped)."""
+    """The report set's index page (Jinja2 template, autoescaped): the documents with their
+    audience, pages and marking; what analysts need; and, only when something failed, the
+    build's problems."""
+    from kcpp_analysis.report.context import synthetic_labels
     from kcpp_analysis.report.render import render
 
     css = (NBCONVERT_TEMPLATES / "kcpp" / "kcpp.css").read_text(encoding="utf-8")
+    failed = [r for r in results if r.status != "succeeded"]
     return render(
         "index.html.j2",
         results=results,
+        failed=failed,
+        documents=documents or [],
         doc=page_meta(params, ds, year),
         created=manifest["created"],
         css=css,
-        synthetic=ds.meta.get("synthetic_tables") or [],
+        synthetic=synthetic_labels(ds),
     )

@@ -1,0 +1,110 @@
+"""The board brief: the assessment on at most two A4 pages, findings first.
+
+What it holds, in order: the recommended classes (how many priorities in each, and every
+priority in one compact table with its rating, its movement since the last assessment and
+whether the method agrees with the partnership's proposal); what changed since the last
+assessment; the three to five findings that matter most, one number each (significant
+changes first, high-focus priorities first); the decisions asked of the board with owners
+and dates (``params/decisions.yaml``); and the intelligence gaps to commission (the five
+first, the rest in the overview). Every number comes from the assessments the overview
+reads (already through the disclosure gate); nothing is computed afresh.
+"""
+
+from __future__ import annotations
+
+from kcpp_analysis.presentation import narrative, recommendation
+from kcpp_analysis.report.results import Block
+from kcpp_analysis.report.summary import intelligence_gaps, ordered
+
+MAX_FINDINGS = 5
+MAX_GAPS = 5
+MOVEMENT_WORDS = {
+    "up": "more concern",
+    "down": "less concern",
+    "same": "no change",
+    "no data": "no data this year",
+    "not recorded": "not rated last time",
+}
+
+
+def findings(ctx, assessments) -> list[str]:
+    """Three to five findings with one number each: the priorities whose change on last
+    year was significant (high focus first), then high-focus priorities' changes."""
+    gate = ctx.gate
+    out: list[tuple[int, str]] = []
+    for a in ordered(assessments):
+        if a.yoy_current is None or a.yoy_previous is None or not a.yoy_previous:
+            continue
+        if gate.pair_hidden(a.yoy_current, a.yoy_previous):
+            continue
+        sig = a.yoy_label in ("rose significantly", "fell significantly")
+        if not sig and a.final_status != "high focus":
+            continue
+        pct = 100 * (a.yoy_current - a.yoy_previous) / a.yoy_previous
+        words = f"{a.yoy_label} on last year" if sig else "showed no clear change on last year"
+        rank = (0 if sig else 2) + (0 if a.final_status == "high focus" else 1)
+        out.append(
+            (
+                rank,
+                f"{a.priority} ({recommendation.status_label(a.final_status).lower()}) "
+                f"{words}: {narrative.fmt_count(a.yoy_current)} incidents, "
+                f"{narrative.fmt_pct(pct, sign=True)}.",
+            )
+        )
+    out.sort(key=lambda x: x[0])
+    return [s for _, s in out[:MAX_FINDINGS]]
+
+
+def brief_block(ctx, assessments, kpis) -> Block:
+    """The board brief's content (rendered by ``brief.html.j2``)."""
+    a = ordered(assessments)
+    counts = [
+        (recommendation.status_label(s), sum(x.final_status == s for x in a))
+        for s in ("high focus", "cross-cutting", "continue to monitor", "no data")
+    ]
+    rows = [
+        {
+            "priority": x.priority,
+            "class": recommendation.status_label(x.final_status),
+            "rag": x.rag,
+            "movement": MOVEMENT_WORDS.get(x.movement, x.movement),
+            "agrees": ("yes" if x.agrees else "no" if x.agrees is False else "no proposal"),
+        }
+        for x in a
+    ]
+    up = [x.priority for x in a if x.movement == "up"]
+    down = [x.priority for x in a if x.movement == "down"]
+    changed = []
+    if up:
+        changed.append(f"More concern than at the last assessment: {narrative.join_list(up)}.")
+    if down:
+        changed.append(f"Less concern: {narrative.join_list(down)}.")
+    if not changed:
+        changed.append("No priority's rating moved since the last assessment.")
+    differ = [x.priority for x in a if x.agrees is False]
+    if differ:
+        changed.append(
+            "The method's recommendation differs from the partnership's proposal for "
+            f"{narrative.join_list(differ)}; the overview gives the reasons."
+        )
+    gaps = intelligence_gaps(ctx, assessments, kpis)
+    k = kpis[kpis["status"] != "no data"]
+    return Block(
+        "brief.html.j2",
+        {
+            "doc": ctx.document_control(),
+            "synthetic": ctx.synthetic,
+            "n": len(a),
+            "counts": [(c, n) for c, n in counts if n],
+            "n_proposed": sum(x.proposed_status is not None for x in a),
+            "n_agree": sum(bool(x.agrees) for x in a),
+            "rows": rows,
+            "changed": changed,
+            "previous_source": ctx.previous_ratings[1],
+            "findings": findings(ctx, assessments),
+            "kpis": (int((k["status"] == "met").sum()), len(k), int((k["rag"] == "red").sum())),
+            "decisions": ctx.params.decisions,
+            "gaps": gaps[:MAX_GAPS],
+            "more_gaps": max(0, len(gaps) - MAX_GAPS),
+        },
+    )

@@ -1,0 +1,163 @@
+"""The documents of a set, as each reader gets them: the index lists them with audience,
+pages and marking; packs are lean and their annexes keep everything; the brief and the
+board-facing pages speak plainly; the public summary is safe to publish."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+from builders import plain
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+BOARD_FACING = ["brief.html", "overview.html"]
+
+
+def _html(report_set, rel):
+    return (report_set.out_dir / rel).read_text(encoding="utf-8")
+
+
+def test_the_index_lists_every_document_with_its_reader(report_set, params):
+    m = json.loads(_html(report_set, "manifest.json"))
+    docs = {d["html"]: d for d in m["documents"]}
+    expected = ["brief.html", "overview.html", "public/summary.html", "methods.html"]
+    expected += [f"{t}.html" for t in params.themes] + [f"{t}_annex.html" for t in params.themes]
+    from kcpp_analysis.report.place_packs import slug
+
+    expected += [f"place_{slug(p)}.html" for p in params.sia.places]
+    assert set(expected) <= set(docs)
+    index = plain(_html(report_set, "index.html"))
+    for d in docs.values():
+        assert d["title"] in index and d["audience"] in index
+        assert (report_set.out_dir / d["html"]).is_file()
+    assert docs["public/summary.html"]["marking"] == params.sia.public_marking
+    assert docs["brief.html"]["marking"] == params.sia.protective_marking
+    assert "succeeded" not in index and " s " not in index  # not a build log
+    assert all(d["owner"] for d in m["files"].values())
+
+
+def _anchors(html: str) -> set[str]:
+    return set(re.findall(r'<section class="kcpp-section[^"]*" id="([^"]+)"', html))
+
+
+def test_packs_are_lean_and_annexes_keep_everything(report_set, params):
+    for th in params.themes.values():
+        pack, annex = _html(report_set, f"{th.id}.html"), _html(report_set, f"{th.id}_annex.html")
+        full, every = _anchors(pack), _anchors(annex)
+        assert full < every  # the pack shows fewer sections, all of them in the annex
+        for pr in th.priorities:
+            shown = {a for a in full if a.startswith(f"{pr.id}-")}
+            assert len(shown) <= 4, (pr.id, shown)
+            assert f'id="{pr.id}"' in annex
+        # every CSV the theme publishes is drawn from a section the annex shows
+        assert "Also checked" in pack and "evidence annex" in plain(pack)
+        # a caveat repeated across priorities is printed once in the pack
+        notes = re.findall(r'<p class="kcpp-note">(.*?)</p>', pack, flags=re.S)
+        long = [n for n in notes if len(n) > 120]
+        assert len(long) == len(set(long)), th.id
+
+
+def test_place_packs_show_the_theme_packs_published_figures(report_set, params):
+    """A place pack counts nothing afresh: each priority's figures for the place are the
+    places table the theme pack published."""
+    from kcpp_analysis.report.place_packs import slug
+
+    tables = report_set.out_dir / "tables"
+    for place in params.sia.places:
+        t = pd.read_csv(tables / f"place_{slug(place)}_priorities.csv", dtype=str)
+        assert len(t) >= 8
+        for row in t.to_dict("records"):
+            pr = next(p for p in params.priorities if p.title == row["priority"])
+            th = next(th for th in params.themes.values() if pr in th.priorities)
+            pl = pd.read_csv(tables / f"{th.id}_{pr.id}_places.csv", dtype=str)
+            mine = pl[pl["place"] == place].iloc[0]
+            assert (row["this_year"], row["last_year"]) == (mine["current"], mine["previous"])
+        text = plain(_html(report_set, f"place_{slug(place)}.html"))
+        assert place in text and "What the community says" in text
+
+
+def test_every_priority_opens_with_its_finding_and_so_what(report_set, params):
+    for th in params.themes.values():
+        text = plain(_html(report_set, f"{th.id}.html"))
+        assert text.count("Finding.") == len(th.priorities)
+        assert text.count("So what, and what next") == len(th.priorities)
+
+
+FORBIDDEN = {
+    "a file path": r"params/|\b\w+\.(?:ya?ml|md|py|csv|parquet)\b|README|/tmp/|data/prepared",
+    "an '(s)' plural": r"\w\(s\)",
+    "a wrong singular": r"\b1 (?:months|years|incidents|priorities|wards|places|labels|KPIs)\b",
+    "a field code": r"\b[a-z]+_[a-z]+(?:_[a-z]+)*\b",
+}
+
+
+def test_board_facing_pages_speak_plainly(report_set, params):
+    from kcpp_analysis.report.place_packs import slug
+
+    pages = BOARD_FACING + [f"{t}.html" for t in params.themes] + ["public/summary.html"]
+    pages += [f"place_{slug(p)}.html" for p in params.sia.places]
+    for rel in pages:
+        text = plain(_html(report_set, rel))
+        for what, pattern in FORBIDDEN.items():
+            hits = re.findall(rf".{{0,40}}(?:{pattern}).{{0,20}}", text)
+            assert not hits, f"{rel} shows {what}: {hits[:3]}"
+
+
+def test_the_brief_puts_findings_first_and_asks_for_decisions(report_set, params):
+    text = plain(_html(report_set, "brief.html"))
+    order = [
+        "Recommended classes",
+        "What changed since the last assessment",
+        "The findings that matter most",
+        "Decisions for the board",
+        "Intelligence gaps to commission",
+    ]
+    at = [text.index(h) for h in order]
+    assert at == sorted(at)
+    for d in params.decisions:
+        assert d.owner in text and d.due.strftime("%d %B %Y") in text
+    for pr in params.priorities:
+        assert pr.title in text
+
+
+def test_public_summary_has_no_small_count_and_no_small_area_detail(report_set, params):
+    t = params.sia.disclosure.public_threshold
+    html = _html(report_set, "public/summary.html")
+    text = plain(html)
+    heads = " ".join(re.findall(r"<th[^>]*>(.*?)</th>", html))
+    for word in ("Ward", "LSOA", "Neighbourhood", "Victims", "Offenders", "Repeat"):
+        assert word not in heads, word
+    for phrase in ("repeat victim", "offender", "near repeat", "near-repeat"):
+        assert phrase not in text.lower(), phrase
+    assert params.sia.public_marking in text and params.sia.protective_marking not in text
+    csv = pd.read_csv(report_set.out_dir / "public" / "summary.csv", dtype=str)
+    places = list(params.sia.places)
+    hidden = 0
+    for row in csv.to_dict("records"):
+        for c in ["this_year", "last_year", *places]:
+            v = row[c]
+            if v == "[c]":
+                hidden += 1
+                continue
+            n = float(str(v).replace(",", ""))
+            assert n == 0 or n >= t, (row["priority"], c, v)
+        # the attacker: this year's total is the sum of the places (all incidents located);
+        # a hidden place is at least 1
+        cells = [row[p] for p in places]
+        if "[c]" in cells and row["this_year"] != "[c]":
+            total = float(row["this_year"].replace(",", ""))
+            hid = [i for i, v in enumerate(cells) if v == "[c]"]
+            known = sum(float(v.replace(",", "")) for v in cells if v != "[c]")
+            A = np.ones((1, len(hid)))
+            for k in range(len(hid)):
+                c = np.zeros(len(hid))
+                c[k] = 1
+                box = Bounds(np.ones(len(hid)), np.full(len(hid), total))
+                cons = [LinearConstraint(A, total - known, total - known)]
+                lo = milp(c, constraints=cons, bounds=box, integrality=np.ones(len(hid))).fun
+                hi = -milp(-c, constraints=cons, bounds=box, integrality=np.ones(len(hid))).fun
+                assert not (round(lo) == round(hi) and 1 <= lo < t), (row["priority"], hid[k])
+    assert len(csv) >= 8  # every priority with a year of incidents
+    assert hidden > 0  # the demo has small counts here, so the check above checks something

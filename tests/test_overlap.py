@@ -51,3 +51,23 @@ def test_shared_victims_count_each_person_once():
     )
     t = shared_victims(m, ["A", "B"])
     assert t.to_dict("records") == [{"first": "A", "second": "B", "victims": 2}]
+
+
+def test_the_overview_publishes_the_recounted_combinations(report_set, demo, params):
+    """The overview's overlap table (all combinations in its CSV, the largest on the page)
+    shows the counts of a recount from the prepared dataset, or the marker."""
+    d = report_set.out_dir
+    pub = pd.read_csv(d / "tables" / "overview_links.csv", dtype=str, keep_default_na=False)
+    ids = list(params.sia.links)
+    recount = combinations(membership(demo.incidents, params, ids, "2025/26"))
+    truth = recount.set_index("sets")["count"]
+    assert set(pub["sets"]) == set(truth.index)
+    shown = pub[pub["count"] != "[c]"]
+    assert len(shown) >= len(pub) // 2  # small combinations are withheld, most are shown
+    for r in shown.itertuples():
+        assert int(r.count.replace(",", "")) == truth[r.sets], r.sets
+    hidden = pub.loc[pub["count"] == "[c]", "sets"]
+    assert (truth[hidden] >= 1).all()
+    html = (d / "overview.html").read_text()
+    assert "by the exact combination of priorities and flags" in html  # the table on the page
+    assert 'id="links"' in html

@@ -88,6 +88,12 @@ LABELS: dict[str, LabelMethod] = {
         (0.05,),
         "theory",
     ),
+    "risk factor association": LabelMethod(
+        "an area-level factor named as associated with a priority's neighbourhood rates "
+        "(per priority: any of the factors)",
+        (0.04,),
+        "tests/test_risk_factors.py",
+    ),
     "weekly time pattern": LabelMethod(
         "the weekly pattern differs from the borough's (chi-square)", (0.05,), "theory"
     ),

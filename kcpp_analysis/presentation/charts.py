@@ -481,3 +481,24 @@ def health_chart(vol: pd.DataFrame, *, title: str, alt: str, name: str) -> Chart
     ax.legend(loc="upper left", fontsize=7, frameon=False)
     ax.set_title(title, loc="left")
     return Chart(fig, alt, vol, name)
+
+
+def forest_chart(frame: pd.DataFrame, *, title: str, xlabel: str, alt: str, name: str) -> Chart:
+    """One row per factor: the estimate as a dot and its interval as a line, a reference
+    line at 0 (``frame``: ``label``, ``rho``, ``ci_low``, ``ci_high``, ``associated``);
+    factors whose interval excludes 0 are drawn in vermillion, the others in grey."""
+    style()
+    fig, ax = plt.subplots(figsize=(6.5, 1.0 + 0.32 * len(frame)))
+    fig.subplots_adjust(left=0.42, right=0.97, top=0.86, bottom=0.22)
+    y = np.arange(len(frame))
+    colour = np.where(frame["associated"] != "", OKABE_ITO["vermillion"], "#777777")
+    ax.hlines(y, frame["ci_low"], frame["ci_high"], colors=colour, lw=2)
+    ax.scatter(frame["rho"], y, color=colour, zorder=3, s=22)
+    ax.axvline(0, color="#333333", lw=0.8)
+    ax.set_yticks(y, frame["label"])
+    ax.invert_yaxis()
+    ax.set_xlim(-1, 1)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, loc="left")
+    ax.grid(axis="y", visible=False)
+    return Chart(fig, alt, frame, name)

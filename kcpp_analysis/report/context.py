@@ -311,6 +311,14 @@ class ReportContext:
         d.mkdir(parents=True, exist_ok=True)
         return d
 
+    def write_once(self, table: PublishedTable) -> None:
+        """Write a published table unless a table of that name was written already (a table
+        may belong to several results, or be published as CSV only)."""
+        written = self._cache.setdefault("written", set())
+        if table.name not in written:
+            self.write(table)
+            written.add(table.name)
+
     def write(self, table: PublishedTable) -> None:
         """Write a published table to ``tables/<name>.csv`` (formula-safe text cells)."""
         out = table.data.map(csv_safe)

@@ -37,6 +37,11 @@ from kcpp_analysis.presentation.narrative import fmt_number
 #: How each column is labelled on the page (CSV files keep the stable column names).
 COLUMN_LABELS = {
     "financial_year": "Financial year",
+    "factor": "Factor",
+    "rank_correlation": "Rank correlation",
+    "interval_low": "Interval low",
+    "interval_high": "Interval high",
+    "association": "Association",
     "police": "Police-recorded",
     "ae_attendances": "A&E attendances",
     "admissions": "Hospital admissions",

@@ -22,6 +22,8 @@ from kcpp_analysis.report.results import Block, Figure
 from kcpp_analysis.report.sections.common import table_name
 
 TOP_COMBINATIONS = 15
+#: combinations listed in the table on the page
+TOP_TABLE = 8
 #: multi-priority hotspots listed on the page (all of them on the map and in the CSV)
 HOTSPOTS_SHOWN = 5
 
@@ -93,15 +95,19 @@ def links_block(ctx) -> Block:
         hidden, set_hidden, union_ok = protect_combinations(gate, combos, sets)
         shown = combos.assign(hidden=hidden)
         # every combination is published in the CSV; the page shows the largest in the chart
-        gate.table(
+        # and the table
+        pub = gate.table(
             combos[["sets", "n_sets", "count"]],
             "overview_links",
             counts=["count"],
             mask={"count": hidden},
             formats={"n_sets": ".0f"},
             caption=f"Incidents in {ctx.year} by the exact combination of priorities and flags "
-            f"they fall under (each incident once): all {len(combos)} combinations",
+            f"they fall under (each incident once): the largest {TOP_TABLE} of "
+            f"{len(combos)}, all of them in the CSV tables",
         )
+        ctx.write_once(pub)
+        tables.append(replace(pub, display=pub.display.head(TOP_TABLE)))
         top = shown[~shown["hidden"]].head(TOP_COMBINATIONS)
         multi = combos[combos["n_sets"] >= 2]
         pri = [t for t in titles if t in sets]

@@ -92,6 +92,10 @@ RULES: dict[str, Rule] = {
     "funnel": Rule("when a ward is outside the 99.8% limits", _sig("outliers")),
     "spc": Rule("when the latest month or a run of the last six is a signal", _sig("signal")),
     "deprivation": Rule("when rates rise or fall with deprivation", _sig("gradient")),
+    "risk_factors": Rule(
+        "when an area-level factor is associated with the rates (family-wise 95%)",
+        _sig("associated"),
+    ),
     "concentration": Rule("when incidents are concentrated beyond chance", _sig("concentrated")),
     "repeats": Rule("when repeat counts are published", _sig("published")),
     "csp_trend": Rule("when the partnership is outside the comparators' limits", _sig("outside")),

@@ -229,9 +229,7 @@ class ThemeReport:
 def publish(ctx: ReportContext, result) -> None:
     """Write every table and chart data of a result as CSV (once per name)."""
     for t in result.publications:
-        if t.name not in ctx._cache.setdefault("written", set()):
-            ctx.write(t)
-            ctx._cache["written"].add(t.name)
+        ctx.write_once(t)
 
 
 def priority_header(

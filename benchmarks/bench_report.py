@@ -3,7 +3,8 @@
 Floor: papermill executing, once per report (4 themes + overview), a notebook that only
 imports the same libraries (no analysis), through the same parallel executor and HTML
 export. The ratio full / floor shows how much of the run is analysis and charts rather than
-kernel start-up and imports. Target: full run under 60 s on 2 cores.
+kernel start-up and imports. The full run also prints the PDFs and verifies and publishes
+the set; its breakdown (notebooks, PDFs) is printed from the manifest for each run.
 """
 
 import os
@@ -17,7 +18,8 @@ from pathlib import Path
 import nbformat
 
 from kcpp_analysis.data.prepare.demo import prepare_demo
-from kcpp_analysis.run.pipeline import _execute_one, run_report
+from kcpp_analysis.run.pipeline import run_report
+from kcpp_analysis.run.pipeline.execute import execute_one
 
 
 def floor(jobs: int, tmp: Path) -> float:
@@ -50,7 +52,7 @@ def floor(jobs: int, tmp: Path) -> float:
     ]
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        res = list(pool.map(_execute_one, jobs_list))
+        res = list(pool.map(execute_one, jobs_list))
     assert all(r["status"] == "succeeded" for r in res), res
     return time.perf_counter() - t0
 
@@ -66,6 +68,13 @@ def main(repeats: int = 2) -> None:
             r = run_report(data=data, out=d / f"out{i}", jobs=jobs)
             fulls.append(time.perf_counter() - t0)
             assert r.ok, r.failures
+            tm = r.manifest.get("timings_seconds", {})
+            per = ", ".join(f"{n.name} {n.seconds:.1f}" for n in r.notebooks)
+            print(
+                f"run {i + 1}: {fulls[-1]:.1f} s; execute and export {tm.get('execute_and_export')}"
+                f" s, PDFs {tm.get('pdf')} s; notebooks: {per}",
+                flush=True,
+            )
             floors.append(floor(jobs, Path(tempfile.mkdtemp(dir=d))))
     full, fl = min(fulls), min(floors)
     print(f"{jobs} core(s), {repeats} runs each (best shown); python {sys.version.split()[0]}")

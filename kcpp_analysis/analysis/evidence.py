@@ -246,7 +246,9 @@ def gather_evidence(
         pop = float(dataset.areas["population"].sum()) if len(dataset.areas) else 0.0
         if len(cur) and pop > 0:
             ev["rate_per_1000"] = 1000 * float(cur["count"].sum()) * 12 / len(cur) / pop
-        ev["sources"] = tuple(sorted(set(inc["source"].dropna()))) if inc is not None else ()
+        ev["sources"] = (
+            tuple(sorted(set(inc["source"].dropna().unique()))) if inc is not None else ()
+        )
     elif area_counts is not None and len(area_counts):
         first = pd.Period(area_counts["first_month"].iloc[0], "M")
         months = (pd.Period(area_counts["last_month"].iloc[0], "M") - first).n + 1

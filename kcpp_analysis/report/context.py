@@ -108,7 +108,7 @@ class ReportContext:
 
     def coverage(self, pr: Priority) -> tuple[pd.Timestamp, pd.Timestamp] | None:
         """The months every source of a priority's incidents covers (None: no incidents)."""
-        srcs = sorted(set(self.incidents(pr)["source"].dropna()))
+        srcs = sorted(set(self.incidents(pr)["source"].dropna().unique()))
         cov = [self.source_coverage[s] for s in srcs if s in self.source_coverage]
         if not cov:
             return None

@@ -78,7 +78,7 @@ def lsoa_rates(
     require_columns(areas, ["lsoa_code", "population"], "lsoa_rates", "areas")
     require_positive(areas, "lsoa_rates")
     inc = _select(incidents, period, category)
-    missing = sorted(set(inc["lsoa_code"]) - set(areas["lsoa_code"]))
+    missing = sorted(set(inc["lsoa_code"].unique()) - set(areas["lsoa_code"]))
     if missing:
         raise ValueError(
             f"lsoa_rates: {len(missing)} LSOA code(s) in incidents are missing "

@@ -92,7 +92,7 @@ def coverage_of(dataset) -> dict:
 def window(dataset, inc: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     """First and last day that every source of ``inc`` covers (None: no coverage)."""
     cov = coverage_of(dataset)
-    srcs = set(inc["source"].dropna())
+    srcs = set(inc["source"].dropna().unique())
     if not srcs or any(s not in cov for s in srcs):
         return None
     first = max(pd.Period(cov[s]["first_month"], "M").start_time for s in srcs)

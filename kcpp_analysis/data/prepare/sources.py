@@ -333,7 +333,7 @@ def _synthesise(run: Run, areas, incidents, tables, extras, first, last, seed):
             f"synthetic data covers {FIRST_FY} to {LAST_FY}; the coverage "
             f"{first} to {last} is outside it"
         )
-    present = set(incidents["source"]) if len(incidents) else set()
+    present = set(incidents["source"].unique()) if len(incidents) else set()
     demo_sources = ("police_crime", "police_asb", "council", "fire", "roads")
     missing = [s for s in demo_sources if s not in present]
     fill_tables = [t for t in ("survey", "indicators") if tables[t].empty]

@@ -45,7 +45,7 @@ def applies(ctx, pr) -> bool:
     inc = ctx.incidents(pr)
     raw = str(ctx.params.sia.report.settings.get(KIND, {}).get("categories", ""))
     cats = {c.strip() for c in raw.split(",") if c.strip()}
-    return len(inc) > 0 and bool(set(inc["category"]) & cats)
+    return len(inc) > 0 and bool(set(inc["category"].unique()) & cats)
 
 
 def compute(ctx, pr, settings: Settings) -> SectionResult:

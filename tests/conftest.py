@@ -54,6 +54,17 @@ def report_set(demo_dir, tmp_path_factory):
     return run_report(data=demo_dir, year="2025/26", out=tmp_path_factory.mktemp("outputs"), jobs=2)
 
 
+@pytest.fixture(autouse=True)
+def _pdfs_only_for_the_report_set(request, monkeypatch):
+    """Printing PDFs takes a few seconds a run; only the shared demo report set (whose PDFs
+    the print and document tests read) prints them. Every other end-to-end run takes the
+    path of a machine without Chromium (the HTML set is published, the log says which
+    package to install), which ``test_a_run_without_chromium_publishes_the_html_set``
+    checks."""
+    if "report_set" not in request.fixturenames:
+        monkeypatch.setenv("KCPP_CHROMIUM", str(request.config.rootpath / "no-chromium-here"))
+
+
 def pytest_collection_modifyitems(config, items):
     """Under ``pytest -n`` (pytest-xdist, ``--dist loadgroup``), every test that reads the
     shared demo report set runs on one worker, so the set is built once."""

@@ -29,7 +29,7 @@ YEAR = "2025-26"
 
 TINY_CELL = """\
 import os, time, pathlib
-from kcpp_analysis.report.context import record_written
+from kcpp_analysis.core.ledger import record_written
 name = theme or "overview"
 if os.environ.get("KCPP_TEST_FAIL") == name:
     raise RuntimeError("deliberately broken")
@@ -175,6 +175,21 @@ def test_manifest_lists_every_file_with_size_hash_and_owner(demo_dir, tmp_path, 
     assert m["files"]["index.html"]["owner"] == "set"
     assert not any(p.name.startswith(".") for p in d.iterdir())  # no marker, no staging
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f".{YEAR}.lock", YEAR]
+
+
+def test_a_run_without_chromium_publishes_the_html_set(demo_dir, tmp_path, tiny):
+    """No Chromium (the conftest points ``KCPP_CHROMIUM`` at nothing): the HTML set is
+    published without PDFs, and the log names the package to install."""
+    import os
+
+    assert not Path(os.environ["KCPP_CHROMIUM"]).exists()
+    res = run_report(data=demo_dir, out=tmp_path / "out", notebooks=tiny, jobs=2)
+    assert res.ok and res.published
+    d = tmp_path / "out" / YEAR
+    assert not list(d.rglob("*.pdf"))
+    m = json.loads((d / "manifest.json").read_text())
+    assert m["documents"] and not any(doc.get("pdf") for doc in m["documents"])
+    assert "apt-get install chromium" in (d / "run.log").read_text()
 
 
 def test_a_failed_run_keeps_the_previous_set_and_exits_non_zero(

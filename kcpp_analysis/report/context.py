@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from kcpp_analysis.analysis.trends import TrendFit, fit_trend, recent_trend, yea
 from kcpp_analysis.config.models import Priority
 from kcpp_analysis.config.params import Params, load_params
 from kcpp_analysis.core.errors import ConfigError, SourceError
+from kcpp_analysis.core.ledger import record_written
 from kcpp_analysis.core.periods import fy_bounds, previous_fy
 from kcpp_analysis.data.dataset import Dataset, load_dataset
 from kcpp_analysis.data.national import load_benchmark
@@ -355,19 +355,6 @@ def synthetic_labels(dataset: Dataset) -> list[str]:
     """The dataset's synthetic tables in plain words (unknown names with spaces for "_")."""
     tables = dataset.meta.get("synthetic_tables") or []
     return [TABLE_WORDS.get(t, str(t).replace("_", " ")) for t in tables]
-
-
-def record_written(path: Path) -> None:
-    """Note a file this notebook wrote into the report set (for ``kcpp report``).
-
-    ``kcpp report`` sets ``KCPP_WRITE_LEDGER`` for each notebook's kernel; the list tells it
-    which files belong to which notebook, so a run of some themes replaces exactly their
-    files. Outside ``kcpp report`` (JupyterLab) nothing is recorded.
-    """
-    ledger = os.environ.get("KCPP_WRITE_LEDGER")
-    if ledger:
-        with open(ledger, "a", encoding="utf-8") as f:
-            f.write(f"{Path(path).resolve()}\n")
 
 
 def document_control(params: Params, dataset: Dataset, year: str) -> dict[str, str]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from kcpp_analysis.core.ledger import record_written
 from kcpp_analysis.core.paths import PACKAGE_DIR
-from kcpp_analysis.report.context import ReportContext, record_written
+from kcpp_analysis.report.context import ReportContext
 from kcpp_analysis.report.render import render
 
 CSS = PACKAGE_DIR / "report" / "nbconvert" / "kcpp" / "kcpp.css"

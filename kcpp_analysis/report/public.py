@@ -108,7 +108,7 @@ def public_block(ctx, assessments) -> tuple[Block, pd.DataFrame]:
 
 def write_public(ctx, assessments, folder: Path) -> Path:
     """Write ``public/summary.html`` and ``public/summary.csv`` into the set."""
-    from kcpp_analysis.report.context import record_written
+    from kcpp_analysis.core.ledger import record_written
     from kcpp_analysis.report.documents import write_document
 
     block, table = public_block(ctx, assessments)

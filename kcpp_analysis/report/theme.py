@@ -27,10 +27,11 @@ from kcpp_analysis.analysis.assessment import (
 )
 from kcpp_analysis.analysis.kpis import evaluate_kpis, load_kpis, save_kpis
 from kcpp_analysis.config.models import Priority, Theme
+from kcpp_analysis.core.ledger import record_written
 from kcpp_analysis.presentation import narrative, recommendation
 from kcpp_analysis.report import packs
 from kcpp_analysis.report import sections as section_registry
-from kcpp_analysis.report.context import ReportContext, record_written
+from kcpp_analysis.report.context import ReportContext
 from kcpp_analysis.report.documents import write_document
 from kcpp_analysis.report.results import Block, SectionResult
 from kcpp_analysis.report.tables import appendix_block, kpi_block, pack_appendix_block

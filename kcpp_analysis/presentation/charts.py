@@ -435,11 +435,15 @@ def upset_chart(combos: pd.DataFrame, sets: list[str], *, title: str, alt: str, 
     fig.subplots_adjust(left=0.30, right=0.98, top=0.9, bottom=0.04)
     x = np.arange(n)
     ax.bar(x, combos["count"], color=OKABE_ITO["blue"], width=0.6)
-    for xi, c in zip(x, combos["count"], strict=True):
-        ax.text(xi, c, f"{c:,.0f}", ha="center", va="bottom", fontsize=6.5)
+    top = float(combos["count"].max()) if n else 1.0
+    for xi, c in zip(x, combos["count"], strict=True):  # upright labels never collide
+        ax.text(
+            xi, c + 0.02 * top, f"{c:,.0f}", ha="center", va="bottom", fontsize=6.5, rotation=90
+        )
+    ax.set_ylim(0, 1.3 * top)
     ax.set_ylabel("Incidents (exact combination)", fontsize=7.5)
     ax.tick_params(axis="x", bottom=False, labelbottom=False)
-    ax.set_title(title, loc="left", fontsize=9)
+    fig.suptitle(title, x=0.02, ha="left", fontsize=9)  # over the whole figure: never cut
     for j, s in enumerate(sets):
         y = len(sets) - 1 - j
         on = combos[s].to_numpy(dtype=bool)

@@ -151,7 +151,7 @@ COLUMN_LABELS = {
     "priorities": "Which priorities",
     "ward": "Ward",
     "sets": "Priorities and flags",
-    "n_sets": "How many",
+    "n_sets": "Sets in it",
     "first": "Priority",
     "second": "And priority",
     "victims": "Victims",

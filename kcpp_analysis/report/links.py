@@ -132,7 +132,8 @@ def links_block(ctx) -> Block:
             chart = charts.upset_chart(
                 top,
                 sets,
-                title=f"How {narrative.join_list(pri)} and the flags overlap, {ctx.year}",
+                title=f"How {narrative.plural(len(pri), 'priority', 'priorities')} and "
+                f"{narrative.plural(len(sets) - len(pri), 'flag')} overlap, {ctx.year}",
                 alt=f"UpSet chart of the {len(top)} largest exact combinations of "
                 f"{narrative.join_list(sets)}. " + " ".join(sentences),
                 name="overview_links_upset",

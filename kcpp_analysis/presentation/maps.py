@@ -78,6 +78,28 @@ def assign_classes(values, breaks: list[float]) -> np.ndarray:
     return out
 
 
+def integer_labels(breaks: list[float]) -> list[str]:
+    """Legend labels of :func:`assign_classes`' classes for whole-number values: the
+    integers each class holds (``breaks[k] < v <= breaks[k+1]``, the first class from its
+    lower edge); empty for a class that holds none.
+
+    Examples
+    --------
+    >>> integer_labels([3.0, 4.0, 6.7, 8.0])
+    ['3 to 4', '5 to 6', '7 to 8']
+    >>> integer_labels([3.0, 3.0])
+    ['3']
+    >>> integer_labels([3.0, 3.5, 4.0])
+    ['3', '4']
+    """
+    out = []
+    for k in range(len(breaks) - 1):
+        lo = int(np.ceil(breaks[k])) if k == 0 else int(np.floor(breaks[k])) + 1
+        hi = int(np.floor(breaks[k + 1]))
+        out.append("" if hi < lo else f"{lo:,}" if hi == lo else f"{lo:,} to {hi:,}")
+    return out
+
+
 def _palette(n: int) -> list:
     import matplotlib
 
@@ -167,12 +189,14 @@ def choropleth(
     name: str = "map",
     breaks: list[float] | None = None,
     suppressed_label: str | None = None,
+    integer: bool = False,
 ) -> Chart:
     """Choropleth of ``values`` (indexed by area code) over ``geoms``.
 
     ``suppressed`` (bool, by code) areas are hatched and labelled ``suppressed_label``
     (default "fewer than ``threshold``"); ``breaks`` are the class edges (default: quantile
     breaks of the values shown, :func:`class_breaks`);
+    ``integer`` values are whole numbers, labelled as the integers each class holds;
     ``outline`` codes are outlined; ``overlay`` (code -> geometry, e.g. wards) is drawn as
     thin boundaries on top. Returns a :class:`~kcpp_analysis.presentation.charts.Chart` whose ``data``
     holds ``code``, ``class`` (1-based; 0 = suppressed, -1 = no value), the class range as
@@ -217,10 +241,17 @@ def choropleth(
     for c in outline & set(codes):
         _draw(ax, geoms[c], facecolor="none", edgecolor="black", lw=1.8)
     _frame(ax, {**geoms, **(overlay or {})})
-    labels = [
-        f"{breaks[i]:,.1f} to {breaks[i + 1]:,.1f}" if len(breaks) > 1 else "" for i in range(n)
+    if integer and len(breaks) > 1:
+        labels = integer_labels(breaks)
+    else:
+        labels = [
+            f"{breaks[i]:,.1f} to {breaks[i + 1]:,.1f}" if len(breaks) > 1 else "" for i in range(n)
+        ]
+    handles = [
+        Patch(facecolor=colours[i], label=labels[i])
+        for i in range(n)
+        if len(breaks) > 1 and labels[i]
     ]
-    handles = [Patch(facecolor=colours[i], label=labels[i]) for i in range(n) if len(breaks) > 1]
     if hide.any():
         handles.append(Patch(facecolor=SUPPRESSED_COLOUR, hatch="////", label=hidden_label))
     if outline & set(codes):

@@ -233,6 +233,7 @@ def _hotspot_map(ctx, hot: pd.DataFrame):
         "how many; ward boundaries drawn.",
         overlay=geometries(wards) if wards is not None else None,
         n_classes=3,
+        integer=True,
         name="overview_multi_priority_map",
     )
     return Figure.from_chart(chart, ctx.gate.table(chart.data, "overview_multi_priority_map"))

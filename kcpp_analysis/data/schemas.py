@@ -75,6 +75,8 @@ INDICATOR_COLUMNS = ["indicator_id", "period", "value", "unit", "source"]
 DOMAIN_SCORES = AREA_COLUMNS[9:]
 DOMAIN_RANKS = [c.replace("_score", "_rank") for c in DOMAIN_SCORES]
 AGE_BAND_COLUMNS = ["pop_0_15", "pop_16_24", "pop_25_34", "pop_35_49", "pop_50_64", "pop_65_plus"]
+#: each Census 2021 age band and its population column of the areas table
+AGE_POP_COLUMNS = dict(zip(AGE_BANDS, AGE_BAND_COLUMNS, strict=True))
 N_LSOA_ENGLAND_2011 = 32844
 N_LSOA_ENGLAND_2021 = 33755
 

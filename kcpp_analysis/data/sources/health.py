@@ -79,19 +79,32 @@ def _vocab(df, col, allowed, path, lines, what) -> pd.Series:
     return v
 
 
+def _read_strict(path: Path, req: list, opt: list, kind: str, why: str) -> pd.DataFrame:
+    """Read a health file with exactly the allowed columns (no personal data can come in
+    through an extra column) and at least one row."""
+    df = read_csv_checked(path, req, kind=kind, optional=opt)
+    extra = [c for c in df.columns if c not in (*req, *opt, "_line")]
+    if extra:
+        raise SourceError(
+            f"{path}: column(s) {extra[:5]} are not allowed in {why}; allowed: "
+            f"{', '.join(req + opt)}"
+        )
+    if df.empty:
+        raise SourceError(f"{path}: file has a header but no rows")
+    return df
+
+
 def read_assaults(path: Path, place) -> tuple[pd.DataFrame, dict]:
     """Read one ISTV file into :data:`ASSAULT_COLUMNS` rows (``lsoa_code`` placed)."""
     req = ["attendance_date", "assault_location", "weapon", "age_band", "sex"]
     opt = ["attendance_time", "lsoa_code", "postcode_district"]
-    df = read_csv_checked(path, req, kind="A&E assault attendances", optional=opt)
-    extra = [c for c in df.columns if c not in (*req, *opt, "_line")]
-    if extra:
-        raise SourceError(
-            f"{path}: column(s) {extra[:5]} are not allowed in an A&E assault file (the ISTV "
-            f"minimum dataset only; no personal data); allowed: {', '.join(req + opt)}"
-        )
-    if df.empty:
-        raise SourceError(f"{path}: file has a header but no rows")
+    df = _read_strict(
+        path,
+        req,
+        opt,
+        "A&E assault attendances",
+        "an A&E assault file (the ISTV minimum dataset only; no personal data)",
+    )
     lines = df["_line"]
     date = pd.to_datetime(
         df["attendance_date"].fillna("").str.strip(), format="%Y-%m-%d", errors="coerce"
@@ -160,15 +173,7 @@ def read_assaults(path: Path, place) -> tuple[pd.DataFrame, dict]:
 def read_admissions(path: Path, place, areas: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """Read one admissions file into :data:`ADMISSION_COLUMNS` rows."""
     req = ["month", "area_code", "icd10", "age_band", "count"]
-    df = read_csv_checked(path, req, kind="hospital admissions for assault")
-    extra = [c for c in df.columns if c not in (*req, "_line")]
-    if extra:
-        raise SourceError(
-            f"{path}: column(s) {extra[:5]} are not allowed in an admissions file; allowed: "
-            f"{', '.join(req)}"
-        )
-    if df.empty:
-        raise SourceError(f"{path}: file has a header but no rows")
+    df = _read_strict(path, req, [], "hospital admissions for assault", "an admissions file")
     lines = df["_line"]
     month = pd.to_datetime(df["month"].fillna("").str.strip(), format="%Y-%m", errors="coerce")
     if month.isna().any():
@@ -221,24 +226,24 @@ class HospitalAdmissions(Entry):
     path: str
 
 
-def _read_assaults(e: HospitalAssaults, rc: ReadContext) -> ReadResult:
-    files = rc.resolve(e.path)
-    parts = [read_assaults(f, rc.place) for f in files]
+def _read_files(files: list[Path], read, what: str) -> ReadResult:
+    """Every file of an entry read with ``read``, the rows together and the counts summed."""
+    parts = [read(f) for f in files]
     df = pd.concat([d for d, _ in parts], ignore_index=True)
     q = {k: sum(p[1].get(k, 0) for p in parts) for k in parts[0][1]}
     if df.empty:
-        raise SourceError(f"{files[0]}: no attendances for the partnership's area")
+        raise SourceError(f"{files[0]}: no {what} for the partnership's area")
     return ReadResult(df, q, tuple(files))
+
+
+def _read_assaults(e: HospitalAssaults, rc: ReadContext) -> ReadResult:
+    return _read_files(rc.resolve(e.path), lambda f: read_assaults(f, rc.place), "attendances")
 
 
 def _read_admissions(e: HospitalAdmissions, rc: ReadContext) -> ReadResult:
-    files = rc.resolve(e.path)
-    parts = [read_admissions(f, rc.place, rc.areas) for f in files]
-    df = pd.concat([d for d, _ in parts], ignore_index=True)
-    q = {k: sum(p[1].get(k, 0) for p in parts) for k in parts[0][1]}
-    if df.empty:
-        raise SourceError(f"{files[0]}: no admissions for the partnership's area")
-    return ReadResult(df, q, tuple(files))
+    return _read_files(
+        rc.resolve(e.path), lambda f: read_admissions(f, rc.place, rc.areas), "admissions"
+    )
 
 
 register(

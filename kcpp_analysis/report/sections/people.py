@@ -16,6 +16,7 @@ import pandas as pd
 
 from kcpp_analysis.analysis.volt import top_share
 from kcpp_analysis.config.models import AGE_BANDS
+from kcpp_analysis.data.schemas import AGE_POP_COLUMNS
 from kcpp_analysis.presentation import narrative
 from kcpp_analysis.report.results import SectionResult
 from kcpp_analysis.report.sections.common import (
@@ -30,13 +31,7 @@ from kcpp_analysis.report.sections.common import (
 
 KIND = "people"
 TITLE = "Who: victims and offenders"
-POP_COLUMNS = dict(
-    zip(
-        AGE_BANDS,
-        ["pop_0_15", "pop_16_24", "pop_25_34", "pop_35_49", "pop_50_64", "pop_65_plus"],
-        strict=True,
-    )
-)
+POP_COLUMNS = AGE_POP_COLUMNS
 
 
 class Settings(SectionSettings):

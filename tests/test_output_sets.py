@@ -23,9 +23,17 @@ import pytest
 
 from kcpp_analysis.core import outputset
 from kcpp_analysis.core.errors import KcppError
-from kcpp_analysis.run.pipeline import run_report
+from kcpp_analysis.run.pipeline import run_report as _run_report
 
 YEAR = "2025-26"
+
+
+def run_report(**kw):
+    """These tests re-run into one folder with the fault environment changed (KCPP_TEST_*),
+    which is not an input kcpp knows of, so every run computes afresh (``--fresh``); reuse
+    of an unchanged set has its own tests below."""
+    return _run_report(fresh=True, **kw)
+
 
 TINY_CELL = """\
 import os, time, pathlib
@@ -238,6 +246,60 @@ def test_a_partial_run_updates_only_its_themes_and_the_overview(
     assert all(f'href="{t}.html"' in index for t in params.themes)
 
 
+def test_a_rerun_with_nothing_changed_reuses_every_page_and_computes_nothing(
+    demo_dir, tmp_path, tiny, monkeypatch
+):
+    out = tmp_path / "out"
+    assert run_report(data=demo_dir, out=out, notebooks=tiny, jobs=2).ok
+    before = _hashes(out / YEAR)
+    # a notebook that would fail if it ran: the re-run must not run it
+    monkeypatch.setenv("KCPP_TEST_FAIL", "risk")
+    res = _run_report(data=demo_dir, out=out, notebooks=tiny, jobs=2)
+    assert res.ok and res.published
+    after = _hashes(out / YEAR)
+    changed = {f for f in set(before) | set(after) if before.get(f) != after.get(f)}
+    # papermill stamps each execution into the notebook: identical notebooks were not re-run
+    assert changed <= {"index.html", "manifest.json", "run.log"}, changed
+    m = json.loads((out / YEAR / "manifest.json").read_text())
+    assert m["reused_from"] and m["themes_run"] == []
+    assert "every page and PDF reused" in (out / YEAR / "run.log").read_text()
+    assert all(n["status"] == "succeeded" for n in m["notebooks"])
+    # --fresh computes again (and here meets the broken notebook)
+    res = _run_report(data=demo_dir, out=out, notebooks=tiny, jobs=2, fresh=True)
+    assert not res.ok and not res.published
+    assert _hashes(out / YEAR) == after
+
+
+def test_a_rerun_computes_again_when_an_input_or_a_published_file_changed(
+    demo_dir, tmp_path, tiny, params_copy
+):
+    out = tmp_path / "out"
+    assert _run_report(data=demo_dir, out=out, notebooks=tiny, params_dir=params_copy).ok
+
+    def reused() -> bool:
+        r = _run_report(data=demo_dir, out=out, notebooks=tiny, params_dir=params_copy)
+        assert r.ok
+        return bool(r.manifest["reused_from"])
+
+    assert reused()
+    (params_copy / "sia.yaml").write_text((params_copy / "sia.yaml").read_text() + "\n# x\n")
+    assert not reused()  # a parameters file changed
+    assert reused()
+    (out / YEAR / "tables" / "risk_table.csv").write_text("a,b\n9,9\n")
+    assert not reused()  # a published file was edited after publication
+    assert "9,9" not in (out / YEAR / "tables" / "risk_table.csv").read_text()
+    # last year's set appears beside this one: this year's cells are protected with it
+    prev = out / "2024-25"
+    prev.mkdir()
+    (prev / "manifest.json").write_text(json.dumps({"sia_year": "2024/25", "files": {}}))
+    assert not reused()
+    assert reused()
+    nb = nbformat.read(tiny / "theme_report.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("print('a new section')"))
+    nbformat.write(nb, tiny / "theme_report.ipynb")
+    assert not reused()  # the code (here a notebook template) changed
+
+
 def test_a_partial_run_on_a_set_built_from_other_parameters_or_code_is_refused(
     demo_dir, tmp_path, tiny, params_copy
 ):
@@ -284,7 +346,17 @@ def test_a_partial_run_on_a_set_built_from_other_parameters_or_code_is_refused(
 
 
 def _report_args(demo_dir, out, tiny, *extra) -> list[str]:
-    return ["report", "--data", str(demo_dir), "--out", str(out), "--notebooks", str(tiny), *extra]
+    return [
+        "report",
+        "--data",
+        str(demo_dir),
+        "--out",
+        str(out),
+        "--notebooks",
+        str(tiny),
+        "--fresh",
+        *extra,
+    ]
 
 
 @pytest.mark.slow

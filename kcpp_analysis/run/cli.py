@@ -154,6 +154,13 @@ def report(
             help="Folder with your own theme_report.ipynb and sia_overview.ipynb templates (default: notebooks/)."
         ),
     ] = None,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh",
+            help="Compute every page again, even when the published set was built from the same dataset, parameters and code (default: reuse it).",
+        ),
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run every theme notebook and the overview, and export the HTML report set."""
@@ -169,6 +176,7 @@ def report(
             out=out,
             notebooks=notebooks,
             console=console,
+            fresh=fresh,
         )
     except KcppError as exc:
         console.print(f"[bold red]kcpp report failed before running any notebook:[/] {exc}")
@@ -185,6 +193,12 @@ def report(
                 f"this run's output, for diagnosis: {result.out_dir}"
             )
         raise typer.Exit(1)
+    if result.manifest.get("reused_from"):
+        console.print(
+            "nothing changed since the set built "
+            f"{result.manifest['reused_from']} (dataset, parameters, code, packages, last "
+            "year's set): its pages were reused; --fresh computes them again"
+        )
     console.print(f"report set: {result.out_dir / 'index.html'}")
 
 

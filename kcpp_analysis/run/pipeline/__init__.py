@@ -25,8 +25,11 @@ notebooks still run) and the exit status is non-zero.
 
 ``--themes`` (some themes only) updates those themes and the overview in the published set
 and carries the other themes' files over unchanged, provided the published set was built
-from the same dataset, parameters, SIA year and code (else it is refused with the
-reason); ``index.html`` and ``manifest.json`` give each page's build time.
+from the same inputs (dataset, parameters, SIA year, code, package versions and last year's
+set; else it is refused with the reason); ``index.html`` and ``manifest.json`` give each
+page's build time. A full run whose inputs are all unchanged since the published set (and
+whose files are intact) reuses every page and PDF instead of computing them again; the log
+says so, and ``fresh=True`` (``kcpp report --fresh``) recomputes.
 """
 
 from __future__ import annotations
@@ -62,13 +65,17 @@ from kcpp_analysis.data.dataset import Dataset, load_dataset
 from kcpp_analysis.run.pipeline.execute import execute_one
 from kcpp_analysis.run.pipeline.export import index_html, page_meta, set_documents
 from kcpp_analysis.run.pipeline.partial import (
+    carried_results,
     carry_over,
     code_hash,
+    copy_owned,
     foreign_files,
     is_report_set,
     relative_to_set,
+    reusable,
+    run_inputs,
 )
-from kcpp_analysis.run.pipeline.pdf import print_documents
+from kcpp_analysis.run.pipeline.pdf import page_count, print_documents
 from kcpp_analysis.run.pipeline.plan import (
     OVERVIEW_TEMPLATE,
     THEME_TEMPLATE,
@@ -148,6 +155,7 @@ def run_report(
     notebooks: str | Path | None = None,
     params_dir: str | Path | None = None,
     console=None,
+    fresh: bool = False,
 ) -> RunResult:
     """Build the report set; see the module docstring for the steps.
 
@@ -165,6 +173,9 @@ def run_report(
         Outputs root (default ``outputs/``); the set goes to ``<out>/<year-slug>/``.
     notebooks : path, optional
         Folder with the two notebook templates (default: the project's ``notebooks/``).
+    fresh : bool
+        Compute every page even when the published set was built from the same inputs
+        (default: such a set's pages and PDFs are reused).
 
     Raises
     ------
@@ -213,9 +224,19 @@ def run_report(
             )
     with exclusive(final):
         remove_abandoned(final)
+        inputs = run_inputs(params, ds, year, nb_dir, final)
         stage = new_staging(final)
+        reused_from = ""
         try:
-            carried = carry_over(final, stage, themes, params, ds, year, nb_dir)
+            whole = set(themes) >= set(params.themes)
+            old = reusable(final, inputs) if whole and not fresh else None
+            if old is not None:
+                names = {nb["name"] for nb in old["notebooks"]}
+                carried = carried_results(old, names, params)
+                copy_owned(final, stage, old, names)
+                reused_from = old.get("created", "")
+            else:
+                carried = carry_over(final, stage, themes, params, inputs)
         except BaseException:
             discard(stage)
             raise
@@ -246,6 +267,8 @@ def run_report(
                 handler=handler,
                 carried=carried,
                 console=console,
+                inputs=inputs,
+                reused_from=reused_from,
             )
             return _run(plan)
         except BaseException:
@@ -281,6 +304,14 @@ def _run(plan: RunPlan) -> RunResult:
     meta = page_meta(params, ds, year)
     specs = [(t, "theme", params.themes[t].title, THEME_TEMPLATE) for t in themes]
     specs.append(("overview", "overview", "SIA overview: plan on a page", OVERVIEW_TEMPLATE))
+    reused = {r.name for r in plan.carried}
+    specs = [s for s in specs if s[0] not in reused]
+    if plan.reused_from:
+        log.info(
+            "dataset, parameters, code, packages and last year's set unchanged since the set "
+            "built %s: every page and PDF reused, nothing computed (--fresh recomputes)",
+            plan.reused_from,
+        )
     for name, kind, title, template in specs:
         try:
             p = NotebookParameters(
@@ -321,7 +352,7 @@ def _run(plan: RunPlan) -> RunResult:
         live.start()
     try:
         with ProcessPoolExecutor(
-            max_workers=min(jobs, len(jobs_list)),
+            max_workers=max(1, min(jobs, len(jobs_list))),
             mp_context=ctx,
             initializer=die_with_parent,
             initargs=(os.getpid(),),
@@ -387,9 +418,17 @@ def _run(plan: RunPlan) -> RunResult:
     # PDFs of the reader-facing documents (headless Chromium), in parallel
     t_pdf = time.perf_counter()
     documents = set_documents(results, params, stage)
-    printed = print_documents(stage, [d["html"] for d in documents if d["print"]], jobs)
+    # a carried-over page keeps its PDF (the same HTML, byte for byte); the rest are printed
+    kept = {
+        d["html"]: {"pdf": pdf.as_posix(), "pages": page_count(stage / pdf)}
+        for d in documents
+        if d["print"] and (stage / (pdf := Path(d["html"]).with_suffix(".pdf"))).is_file()
+    }
+    printed = print_documents(
+        stage, [d["html"] for d in documents if d["print"] and d["html"] not in kept], jobs
+    )
     for d in documents:
-        d.update(printed.get(d["html"], {}))
+        d.update({**kept, **printed}.get(d["html"], {}))
     t_pdf = time.perf_counter() - t_pdf
 
     manifest = {
@@ -404,11 +443,13 @@ def _run(plan: RunPlan) -> RunResult:
             "coverage": ds.meta.get("coverage"),
             "rows": {t: v["rows"] for t, v in ds.meta.get("tables", {}).items()},
         },
+        "inputs": plan.inputs,
+        "reused_from": plan.reused_from or None,
         "params_sha256": params.hashes,
         "packages": versions(),
         "code_sha256": code_hash(nb_dir),
         "jobs": jobs,
-        "themes_run": [*themes, "overview"],
+        "themes_run": [n for n in [*themes, "overview"] if n not in reused],
         "notebooks": [
             {
                 "name": r.name,

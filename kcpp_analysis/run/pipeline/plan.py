@@ -99,3 +99,5 @@ class RunPlan:
     handler: logging.Handler
     carried: list[NotebookResult] = field(default_factory=list)
     console: object = None
+    inputs: dict = field(default_factory=dict)  # what the pages are computed from
+    reused_from: str = ""  # when every page was reused: the published set's build time

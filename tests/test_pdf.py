@@ -1,0 +1,107 @@
+"""Printing PDFs through one DevTools browser: the same pages as ``--print-to-pdf``, and a
+fall back to one browser per document when that browser fails or hangs."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from kcpp_analysis.run.pipeline import pdf as pdfmod
+from kcpp_analysis.run.pipeline.pdf import Browser, BrowserError, page_count, print_pdf
+
+CHROMIUM = pdfmod.find_chromium()  # read before the autouse fixture hides it
+
+PAGE = """<!doctype html><html><head><style>
+@page {{ size: A4; margin: 15mm }}
+section {{ break-after: page }}
+body {{ background: #eef }}
+</style></head><body>{body}</body></html>"""
+
+
+def _docs(folder, n_pages=(1, 3, 2)):
+    out = []
+    for i, n in enumerate(n_pages):
+        body = "".join(f"<section><h1>Document {i} page {k + 1}</h1></section>" for k in range(n))
+        p = folder / f"doc{i}.html"
+        p.write_text(PAGE.format(body=body), encoding="utf-8")
+        out.append(p.name)
+    return out
+
+
+def _media_boxes(pdf) -> set[bytes]:
+    return set(re.findall(rb"/MediaBox \[[^\]]*\]", pdf.read_bytes()))
+
+
+@pytest.fixture()
+def chromium(monkeypatch):
+    if CHROMIUM is None:
+        pytest.skip("headless Chromium is not installed")
+    monkeypatch.setenv("KCPP_CHROMIUM", CHROMIUM)
+    return CHROMIUM
+
+
+def test_one_browser_prints_the_pages_print_to_pdf_prints(tmp_path, chromium):
+    docs = _docs(tmp_path)
+    with Browser(chromium) as b:
+        pages = [b.print_pdf(tmp_path / d, tmp_path / f"{d}.devtools.pdf") for d in docs]
+    assert pages == [1, 3, 2]
+    for d in docs:
+        cli = tmp_path / f"{d}.cli.pdf"
+        assert print_pdf(tmp_path / d, cli, chromium) == page_count(tmp_path / f"{d}.devtools.pdf")
+        assert _media_boxes(cli) == _media_boxes(tmp_path / f"{d}.devtools.pdf")  # A4 both
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_print_documents_falls_back_to_one_browser_each_when_the_browser_fails(
+    tmp_path, chromium, monkeypatch, caplog
+):
+    docs = _docs(tmp_path)
+    calls = []
+    real = Browser.print_pdf
+
+    def dies_after_one(self, html, pdf):
+        calls.append(html.name)
+        if len(calls) > 1:
+            raise BrowserError("Chromium closed its pipe (exit -9)")
+        return real(self, html, pdf)
+
+    monkeypatch.setattr(Browser, "print_pdf", dies_after_one)
+    with caplog.at_level(logging.INFO):
+        done = pdfmod.print_documents(tmp_path, [*docs, "missing.html"], jobs=2)
+    assert {k: v["pages"] for k, v in done.items()} == {
+        "doc0.html": 1,
+        "doc1.html": 3,
+        "doc2.html": 2,
+    }
+    assert all((tmp_path / v["pdf"]).is_file() for v in done.values())
+    assert "printing the rest one by one" in caplog.text
+
+
+def test_a_browser_that_never_answers_times_out_and_is_stopped(tmp_path, monkeypatch, caplog):
+    fake = tmp_path / "silent-chromium"
+    fake.write_text("#!/bin/sh\nexec sleep 60\n")
+    fake.chmod(0o755)
+    t0 = time.monotonic()
+    b = Browser(str(fake), timeout=1)
+    profile = b._profile.name
+    with pytest.raises(BrowserError, match="did not answer in time"):
+        b.send("Browser.getVersion")
+    b.timeout = 0.2
+    b.close()
+    assert b._proc.poll() is not None  # killed, not left behind
+    assert time.monotonic() - t0 < 20
+    assert not Path(profile).exists()  # the profile it created is removed
+    # through print_documents: the one-browser path fails, the fallback fails too, the
+    # HTML stays and the log says why; nothing half-written is left
+    docs = _docs(tmp_path, (1,))
+    monkeypatch.setenv("KCPP_CHROMIUM", str(fake))
+    monkeypatch.setattr(pdfmod, "Browser", lambda c: Browser(c, timeout=0.5))
+    monkeypatch.setattr(pdfmod, "print_pdf", lambda h, p, c: print_pdf(h, p, c, timeout=0.5))
+    with caplog.at_level(logging.INFO):
+        assert pdfmod.print_documents(tmp_path, docs) == {}
+    assert "no PDF for doc0.html" in caplog.text
+    assert not list(tmp_path.glob("*.pdf")) and not list(tmp_path.glob(".*.tmp"))

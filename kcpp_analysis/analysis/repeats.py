@@ -43,13 +43,24 @@ from kcpp_analysis.core.periods import as_period
 def _flag_repeats(
     inc: pd.DataFrame, victim_col: str, date_col: str, id_col: str, window_days: int
 ) -> pd.DataFrame:
-    d = inc[[victim_col, date_col, id_col]].copy()
-    d[date_col] = pd.to_datetime(d[date_col])
-    d = d.sort_values([victim_col, date_col, id_col], kind="mergesort")
-    prev = d.groupby(victim_col, sort=False)[date_col].shift()
-    gap = (d[date_col] - prev).dt.days
+    """Each incident's gap in whole days since the same victim's previous incident (NaN for
+    a victim's first) and whether it is a repeat (gap <= ``window_days``), indexed like
+    ``inc``. Incidents of one victim on the same day are ordered by incident id.
+
+    Sorted on integer codes (``numpy.lexsort``), not on the strings themselves: the same
+    order within each victim, at a fraction of the cost of sorting 100,000 Arrow strings."""
+    victims = pd.factorize(inc[victim_col])[0]
+    ids = pd.factorize(inc[id_col], sort=True)[0]
+    ns = pd.to_datetime(inc[date_col]).to_numpy("datetime64[ns]").view("int64")
+    order = np.lexsort((ids, ns, victims))
+    v, t = victims[order], ns[order]
+    gap = np.full(len(order), np.nan)
+    if len(order) > 1:
+        same = v[1:] == v[:-1]
+        gap[1:] = np.where(same, (t[1:] - t[:-1]) // (86_400 * 10**9), np.nan)
+    d = inc[[victim_col, date_col, id_col]].iloc[order].copy()
     d["gap_days"] = gap
-    d["is_repeat"] = gap.le(window_days).fillna(False).astype(bool)
+    d["is_repeat"] = d["gap_days"].le(window_days)
     return d
 
 

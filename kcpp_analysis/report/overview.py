@@ -10,6 +10,8 @@ JupyterLab) is assessed here.
 from __future__ import annotations
 
 import logging
+import os
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -490,8 +492,32 @@ class OverviewReport:
         return write_public(self.ctx, self.assessments, self.ctx.output_dir / "public")
 
 
+def wait_for_themes(timeout: float = 6 * 3600) -> None:
+    """Under ``kcpp report``, wait until every theme notebook has ended.
+
+    The run starts the overview while the last theme is still running (its kernel and
+    imports need nothing from the themes) and names, in ``KCPP_THEMES_DONE``, the file it
+    writes when the last theme has ended. Without that variable (JupyterLab, papermill by
+    hand) this returns at once. Raises RuntimeError when the run that started this kernel
+    has gone (its working folder was removed, or this kernel's parent process changed) or
+    after ``timeout`` seconds.
+    """
+    flag = os.environ.get("KCPP_THEMES_DONE")
+    if not flag:
+        return
+    flag, parent, deadline = Path(flag), os.getppid(), time.monotonic() + timeout
+    while not flag.exists():
+        if not flag.parent.is_dir() or os.getppid() != parent:
+            raise RuntimeError("the kcpp report run that started this overview has stopped")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the theme notebooks did not end within {timeout:.0f} s")
+        time.sleep(0.05)
+
+
 def assess_overview(ctx: ReportContext) -> OverviewReport:
-    """Every theme's results: read from this report set's saved results where present."""
+    """Every theme's results: read from this report set's saved results where present
+    (under ``kcpp report``, once every theme has ended: :func:`wait_for_themes`)."""
+    wait_for_themes()
     kpis, assess, reused = [], [], []
     for tid in ctx.params.themes:
         saved = load_results(ctx, tid)

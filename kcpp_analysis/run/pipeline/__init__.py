@@ -37,11 +37,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import multiprocessing as mp
 import os
 import shutil
+import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -50,7 +49,6 @@ from kcpp_analysis.config.params import Params, load_params
 from kcpp_analysis.core.errors import ConfigError, KcppError
 from kcpp_analysis.core.outputset import (
     MARKER,
-    die_with_parent,
     discard,
     exclusive,
     inventory,
@@ -86,6 +84,7 @@ from kcpp_analysis.run.pipeline.plan import (
     year_slug,
 )
 from kcpp_analysis.run.pipeline.publish import leaks_in, versions, victim_tokens
+from kcpp_analysis.run.pipeline.schedule import execute_all, longest_first
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +126,15 @@ def kernel_noise(text: str, status: str) -> str:
     if status == "succeeded":
         lines = [x for x in lines if "KeyboardInterrupt" not in x]
     return "\n".join(lines).strip()
+
+
+def _last_seconds(final: Path) -> dict[str, float]:
+    """Each notebook's time in the published set's manifest ({} when there is none)."""
+    try:
+        m = json.loads((final / "manifest.json").read_text(encoding="utf-8"))
+        return {n["name"]: float(n.get("seconds") or 0) for n in m.get("notebooks", [])}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}
 
 
 def _progress(console, results: list[NotebookResult]):
@@ -341,7 +349,6 @@ def _run(plan: RunPlan) -> RunResult:
         )
     t_exec = time.perf_counter()
     by_name = {r.name: r for r in results}
-    ctx = mp.get_context("spawn")
     live = None
     if console is not None:
         from rich.live import Live
@@ -350,49 +357,62 @@ def _run(plan: RunPlan) -> RunResult:
             _progress(console, results), console=console, refresh_per_second=4, transient=False
         )
         live.start()
+
+    def on_result(j: dict, res) -> None:
+        r = by_name[j["name"]]
+        if isinstance(res, BaseException):
+            r.status, r.error = "failed", f"worker crashed: {res}"
+        else:
+            r.status, r.error, r.seconds = res["status"], res["error"], res["seconds"]
+            r.written = relative_to_set(res.get("written", []), stage)
+            if res.get("stderr_outputs", "").strip():
+                kernel_log.info(
+                    "%s warnings (kept off the page):\n%s",
+                    r.name,
+                    res["stderr_outputs"].strip()[-8000:],
+                )
+            noise = kernel_noise(res.get("kernel_stderr", ""), r.status)
+            if noise:
+                kernel_log.info("%s kernel stderr:\n%s", r.name, noise)
+        log.info("%s: %s in %.1fs %s", r.name, r.status, r.seconds, r.error)
+
+    # the theme packs print while the overview runs (one core is free then)
+    early: dict[str, dict] = {}
+    early_seconds: list[float] = []
+    printer: list[threading.Thread] = []
+
+    def on_themes_done() -> None:
+        packs = [r.html for r in results if r.kind == "theme" and r.status == "succeeded"]
+
+        def run() -> None:
+            t0 = time.perf_counter()
+            early.update(print_documents(stage, packs, 1))
+            early_seconds.append(time.perf_counter() - t0)
+
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        printer.append(t)
+
+    def on_tick() -> None:
+        for j in jobs_list:
+            r = by_name[j["name"]]
+            if r.status == "queued" and (Path(j["workdir"]) / ".started").exists():
+                r.status = "running"
+        if live:
+            live.update(_progress(console, results))
+
     try:
-        with ProcessPoolExecutor(
-            max_workers=max(1, min(jobs, len(jobs_list))),
-            mp_context=ctx,
-            initializer=die_with_parent,
-            initargs=(os.getpid(),),
-        ) as pool:
-            # themes first; the overview reads their saved results, so it starts after them
-            later = [j for j in jobs_list if j["name"] == "overview"]
-            futures = {pool.submit(execute_one, j): j for j in jobs_list if j not in later}
-            pending = set(futures)
-            while pending or later:
-                if not pending:
-                    futures.update({pool.submit(execute_one, j): j for j in later})
-                    pending = {f for f, j in futures.items() if j in later}
-                    later = []
-                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                for f in done:
-                    j = futures[f]
-                    r = by_name[j["name"]]
-                    try:
-                        res = f.result()
-                        r.status, r.error, r.seconds = res["status"], res["error"], res["seconds"]
-                        r.written = relative_to_set(res.get("written", []), stage)
-                        if res.get("stderr_outputs", "").strip():
-                            kernel_log.info(
-                                "%s warnings (kept off the page):\n%s",
-                                r.name,
-                                res["stderr_outputs"].strip()[-8000:],
-                            )
-                        noise = kernel_noise(res.get("kernel_stderr", ""), r.status)
-                        if noise:
-                            kernel_log.info("%s kernel stderr:\n%s", r.name, noise)
-                    except Exception as exc:  # worker process died
-                        r.status, r.error = "failed", f"worker crashed: {exc}"
-                    log.info("%s: %s in %.1fs %s", r.name, r.status, r.seconds, r.error)
-                for j in jobs_list:
-                    r = by_name[j["name"]]
-                    if r.status == "queued" and (Path(j["workdir"]) / ".started").exists():
-                        r.status = "running"
-                if live:
-                    live.update(_progress(console, results))
+        execute_all(
+            longest_first(jobs_list, _last_seconds(final)),
+            jobs,
+            stage / ".work",
+            on_result,
+            on_themes_done=on_themes_done,
+            on_tick=on_tick,
+        )
     finally:
+        for t in printer:
+            t.join()
         if live:
             live.stop()
     t_exec = time.perf_counter() - t_exec
@@ -415,7 +435,7 @@ def _run(plan: RunPlan) -> RunResult:
                 return r.name
         return "set"
 
-    # PDFs of the reader-facing documents (headless Chromium), in parallel
+    # PDFs of the other reader-facing documents (headless Chromium)
     t_pdf = time.perf_counter()
     documents = set_documents(results, params, stage)
     # a carried-over page keeps its PDF (the same HTML, byte for byte); the rest are printed
@@ -424,8 +444,13 @@ def _run(plan: RunPlan) -> RunResult:
         for d in documents
         if d["print"] and (stage / (pdf := Path(d["html"]).with_suffix(".pdf"))).is_file()
     }
-    printed = print_documents(
-        stage, [d["html"] for d in documents if d["print"] and d["html"] not in kept], jobs
+    printed = dict(early)
+    printed.update(
+        print_documents(
+            stage,
+            [d["html"] for d in documents if d["print"] and d["html"] not in {**kept, **early}],
+            jobs,
+        )
     )
     for d in documents:
         d.update({**kept, **printed}.get(d["html"], {}))
@@ -471,6 +496,7 @@ def _run(plan: RunPlan) -> RunResult:
             "load_and_validate": round(plan.t_data, 2),
             "execute_and_export": round(t_exec, 2),
             "pdf": round(t_pdf, 2),
+            "pdf_of_theme_packs_while_the_overview_ran": round(sum(early_seconds), 2),
         },
     }
     (stage / "index.html").write_text(

@@ -46,6 +46,7 @@ def execute_one(job: dict) -> dict:
     (work / ".started").write_text("1")
     ledger = work / "written.txt"
     os.environ["KCPP_WRITE_LEDGER"] = str(ledger)  # the kernel inherits it
+    os.environ.update(job.get("env", {}))
     out = {"name": job["name"], "status": "succeeded", "error": "", "seconds": 0.0}
     try:
         with warnings.catch_warnings():

@@ -1,0 +1,101 @@
+"""Running the notebooks of one set in worker processes, in the order that finishes first.
+
+The overview reads the themes' saved results, so it must not *assess* before every theme has
+finished; but its kernel start, imports and dataset load (about 5 s) need nothing from the
+themes. So the overview is started as soon as a worker is free and no theme is still
+queued (typically while the last theme runs), with ``KCPP_THEMES_DONE`` naming a file this
+scheduler writes when the last theme has finished, successfully or not;
+:func:`kcpp_analysis.report.overview.assess_overview` waits for that file. Themes start
+longest first (their time in the published set's manifest, when there is one), so the two
+workers finish together.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from multiprocessing import get_context
+from pathlib import Path
+
+from kcpp_analysis.core.outputset import die_with_parent
+from kcpp_analysis.run.pipeline.execute import execute_one
+
+log = logging.getLogger(__name__)
+
+THEMES_DONE = "themes-done"
+
+
+def longest_first(jobs_list: list[dict], seconds: dict[str, float]) -> list[dict]:
+    """Theme jobs by their last known time, longest first (unknown ones keep their order,
+    after the known ones); the overview last.
+
+    >>> js = [{"name": n} for n in ("asb", "risk", "violence", "overview")]
+    >>> [j["name"] for j in longest_first(js, {"risk": 9.0, "violence": 14.0})]
+    ['violence', 'risk', 'asb', 'overview']
+    """
+    themes = [j for j in jobs_list if j["name"] != "overview"]
+    rank = sorted(range(len(themes)), key=lambda i: (-seconds.get(themes[i]["name"], -1), i))
+    return [themes[i] for i in rank] + [j for j in jobs_list if j["name"] == "overview"]
+
+
+def execute_all(
+    jobs_list: list[dict],
+    workers: int,
+    work_dir: Path,
+    on_result: Callable[[dict, dict | BaseException], None],
+    on_themes_done: Callable[[], None] | None = None,
+    on_tick: Callable[[], None] | None = None,
+) -> None:
+    """Run every job (:func:`execute_one`) on ``workers`` processes.
+
+    ``on_result(job, result_or_exception)`` is called as each notebook ends (an exception
+    when its worker died); ``on_themes_done()`` once, when the last theme has ended (the
+    overview may still be running); ``on_tick()`` about twice a second (progress).
+    """
+    done_flag = Path(work_dir) / THEMES_DONE
+    overview = [j for j in jobs_list if j["name"] == "overview"]
+    themes = [j for j in jobs_list if j["name"] != "overview"]
+    for j in overview:
+        j.setdefault("env", {})["KCPP_THEMES_DONE"] = str(done_flag)
+    workers = max(1, min(workers, len(jobs_list)))
+    if not jobs_list:
+        return
+
+    def themes_done() -> None:
+        done_flag.parent.mkdir(parents=True, exist_ok=True)
+        done_flag.write_text("done\n", encoding="utf-8")
+        if on_themes_done is not None:
+            on_themes_done()
+
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context("spawn"),
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
+        futures = {pool.submit(execute_one, j): j for j in themes}
+        open_themes = set(futures)
+        if not open_themes:
+            themes_done()
+        pending = set(futures)
+        while pending or overview:
+            # a worker is free and no theme waits for one: start the overview now
+            if overview and len(open_themes) < workers:
+                f = pool.submit(execute_one, overview[0])
+                futures[f] = overview.pop()
+                pending.add(f)
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for f in done:
+                try:
+                    res = f.result()
+                except Exception as exc:  # the worker process died
+                    res = exc
+                on_result(futures[f], res)
+                if f in open_themes:
+                    open_themes.discard(f)
+                    if not open_themes:
+                        themes_done()
+            if on_tick is not None:
+                on_tick()

@@ -474,3 +474,52 @@ def test_two_runs_to_one_folder_one_is_refused_and_the_set_is_never_missing(
         for q in (first,):
             if q.poll() is None:
                 os.killpg(q.pid, signal.SIGKILL)
+
+
+OVERVIEW_WAITS = """\
+import os, pathlib
+from kcpp_analysis.core.ledger import record_written
+from kcpp_analysis.report.overview import wait_for_themes
+flag = pathlib.Path(os.environ["KCPP_THEMES_DONE"])
+early = not flag.exists()
+wait_for_themes()
+tables = sorted(p.name for p in (pathlib.Path(output_dir) / "tables").glob("*_table.csv"))
+p = pathlib.Path(output_dir) / "tables" / "overview_table.csv"
+p.write_text("started_before_the_themes_ended,themes_seen\\n" + f"{early},{len(tables)}\\n")
+record_written(p)
+"""
+
+
+def test_the_overview_starts_while_the_last_theme_runs_and_assesses_after_it(
+    demo_dir, tmp_path, tiny, params
+):
+    nb = nbformat.read(tiny / "sia_overview.ipynb", as_version=4)
+    nb.cells[1] = nbformat.v4.new_code_cell(OVERVIEW_WAITS)
+    nbformat.write(nb, tiny / "sia_overview.ipynb")
+    nb = nbformat.read(tiny / "theme_report.ipynb", as_version=4)
+    nb.cells[1].source = nb.cells[1].source.replace(
+        "time.sleep(", "time.sleep(6 if name == 'violence' else "
+    )
+    nbformat.write(nb, tiny / "theme_report.ipynb")
+    res = run_report(data=demo_dir, out=tmp_path / "out", notebooks=tiny, jobs=2)
+    assert res.ok, res.failures
+    row = (res.out_dir / "tables" / "overview_table.csv").read_text().splitlines()[1]
+    assert row == f"True,{len(params.themes)}"  # started early; saw every theme's output
+
+
+def test_wait_for_themes_returns_waits_or_gives_up(tmp_path, monkeypatch):
+    from kcpp_analysis.report.overview import wait_for_themes
+
+    monkeypatch.delenv("KCPP_THEMES_DONE", raising=False)
+    wait_for_themes(timeout=0)  # not under kcpp report: nothing to wait for
+    flag = tmp_path / "work" / "themes-done"
+    flag.parent.mkdir()
+    monkeypatch.setenv("KCPP_THEMES_DONE", str(flag))
+    with pytest.raises(RuntimeError, match="did not end within"):
+        wait_for_themes(timeout=0.2)
+    flag.write_text("done\n")
+    wait_for_themes(timeout=0)
+    flag.unlink()
+    flag.parent.rmdir()  # the run stopped and its working folder is gone
+    with pytest.raises(RuntimeError, match="has stopped"):
+        wait_for_themes(timeout=60)

@@ -26,7 +26,7 @@ report: $(STAMP)
 	$(BIN)/kcpp report --year $(YEAR)
 
 test: lint
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check kcpp_analysis tests benchmarks scripts

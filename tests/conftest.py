@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import pickle
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -46,12 +51,74 @@ def params_copy(tmp_path):
     return dst
 
 
-@pytest.fixture(scope="session")
-def report_set(demo_dir, tmp_path_factory):
-    """The full demo report set, built once per session (end-to-end tests share it)."""
+BUILD_REPORT_SET = """
+import pickle, sys, traceback
+from pathlib import Path
+shared = Path(sys.argv[1])
+try:
+    from kcpp_analysis.data.prepare.demo import prepare_demo
     from kcpp_analysis.run.pipeline import run_report
+    data = prepare_demo(shared / "report-set-data")
+    res = run_report(data=data, year="2025/26", out=shared / "report-set", jobs=2)
+    (shared / "report-set.pickle.tmp").write_bytes(pickle.dumps(res))
+    (shared / "report-set.pickle.tmp").rename(shared / "report-set.pickle")
+except BaseException:
+    (shared / "report-set.error").write_text(traceback.format_exc())
+"""
 
-    return run_report(data=demo_dir, year="2025/26", out=tmp_path_factory.mktemp("outputs"), jobs=2)
+
+def _shared_dir(config) -> Path:
+    """The folder every worker of this test run shares (pytest's base temporary folder;
+    its parent under pytest-xdist)."""
+    base = config._tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def _start_report_set(config) -> None:
+    """Start building the shared demo report set at once, in its own process, while the
+    tests that do not need it run (they come first). The first worker of the run to get
+    here starts it; the others find it started."""
+    shared = _shared_dir(config)
+    try:
+        fd = os.open(shared / "report-set.started", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return
+    os.close(fd)
+    env = {k: v for k, v in os.environ.items() if k != "KCPP_CHROMIUM"}
+    log = open(shared / "report-set.log", "w")  # the child process keeps it open
+    subprocess.Popen(
+        [sys.executable, "-c", BUILD_REPORT_SET, str(shared)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """When some test reads the shared report set, its build starts now, and those tests
+    run last, so it is built by then."""
+    items.sort(key=lambda item: "report_set" in getattr(item, "fixturenames", ()))
+    if items and "report_set" in getattr(items[-1], "fixturenames", ()):
+        _start_report_set(config)
+
+
+@pytest.fixture(scope="session")
+def report_set(request):
+    """The full demo report set, built once per test run in a process of its own (started
+    when the session starts, see :func:`pytest_sessionstart`) and shared by the end-to-end
+    tests of every worker. Waits for it; fails with the build's traceback if it failed."""
+    shared = _shared_dir(request.config)
+    done, error = shared / "report-set.pickle", shared / "report-set.error"
+    deadline = time.monotonic() + 900
+    while not done.exists():
+        if error.exists():
+            pytest.fail(f"building the shared demo report set failed:\n{error.read_text()}")
+        if time.monotonic() > deadline:
+            pytest.fail("the shared demo report set was not built within 15 minutes")
+        time.sleep(0.2)
+    return pickle.loads(done.read_bytes())
 
 
 @pytest.fixture(autouse=True)
@@ -63,11 +130,3 @@ def _pdfs_only_for_the_report_set(request, monkeypatch):
     checks."""
     if "report_set" not in request.fixturenames:
         monkeypatch.setenv("KCPP_CHROMIUM", str(request.config.rootpath / "no-chromium-here"))
-
-
-def pytest_collection_modifyitems(config, items):
-    """Under ``pytest -n`` (pytest-xdist, ``--dist loadgroup``), every test that reads the
-    shared demo report set runs on one worker, so the set is built once."""
-    for item in items:
-        if "report_set" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("report_set"))

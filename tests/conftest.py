@@ -16,6 +16,16 @@ from kcpp_analysis.config.params import load_params
 from kcpp_analysis.core.paths import PROJECT_ROOT, real_data_dir
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own tmp_path set-up
+def pytest_configure(config):
+    """Hypothesis keeps its example database and constants cache in this run's temporary
+    folder, never in the repository (its default is ``.hypothesis/`` in the working folder,
+    which a test running at the same moment would see appear in the tree)."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(config._tmp_path_factory.getbasetemp() / "hypothesis")
+
+
 @pytest.fixture(scope="session")
 def params():
     return load_params()

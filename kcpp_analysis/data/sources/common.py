@@ -297,3 +297,19 @@ def keep_rows(df: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
         del df[c]
         pa.default_memory_pool().release_unused()
     return pd.DataFrame(out)
+
+
+def vocabulary(df: pd.DataFrame, col: str, allowed, path, lines, what: str = "") -> pd.Series:
+    """Column ``col`` stripped and lower-cased; a :class:`SourceError` naming the file, the
+    column and the line of the first value not in ``allowed`` (``what`` names the list,
+    e.g. "the ISTV weapons")."""
+    v = df[col].fillna("").str.strip().str.lower()
+    bad = ~v.isin(allowed)
+    if bad.any():
+        i = bad.idxmax()
+        listed = f"{what}: " if what else ""
+        raise SourceError(
+            f"{path}: column '{col}' line {lines[i]}: {shown(df.loc[i, col])} is not one of "
+            f"{listed}{', '.join(allowed)}"
+        )
+    return v

@@ -47,7 +47,7 @@ import pandas as pd
 from kcpp_analysis.config.models import AGE_BANDS
 from kcpp_analysis.core.errors import SourceError
 from kcpp_analysis.core.messages import shown
-from kcpp_analysis.data.sources.common import numeric, read_csv_checked
+from kcpp_analysis.data.sources.common import numeric, read_csv_checked, vocabulary
 from kcpp_analysis.data.sources.registry import Entry, ReadContext, ReadResult, SourceKind, register
 
 LOCATIONS = ("home", "street", "licensed premises", "school or college", "other", "unknown")
@@ -65,18 +65,6 @@ ASSAULT_COLUMNS = ["date", "hour", "location", "weapon", "age_band", "sex", "lso
 ADMISSION_COLUMNS = ["month", "lsoa_code", "ward_code", "icd10", "age_band", "count"]
 MAX_COUNT = 100_000
 ICD10 = re.compile(r"^(X8[5-9]|X9\d|Y0\d)(\.\d)?$")
-
-
-def _vocab(df, col, allowed, path, lines, what) -> pd.Series:
-    v = df[col].fillna("").str.strip().str.lower()
-    bad = ~v.isin(allowed)
-    if bad.any():
-        i = bad.idxmax()
-        raise SourceError(
-            f"{path}: column '{col}' line {lines[i]}: {shown(df.loc[i, col])} is not one of "
-            f"the {what}: {', '.join(allowed)}"
-        )
-    return v
 
 
 def _read_strict(path: Path, req: list, opt: list, kind: str, why: str) -> pd.DataFrame:
@@ -127,10 +115,10 @@ def read_assaults(path: Path, place) -> tuple[pd.DataFrame, dict]:
                 f"{shown(df.loc[i, 'attendance_time'])} is not a 24-hour HH:MM time"
             )
         hour = parsed.dt.hour.astype("float64")
-    location = _vocab(df, "assault_location", LOCATIONS, path, lines, "ISTV locations")
-    weapon = _vocab(df, "weapon", WEAPONS, path, lines, "ISTV weapons")
-    age = _vocab(df, "age_band", AGE_BANDS, path, lines, "Census 2021 age bands")
-    sex = _vocab(df, "sex", SEXES, path, lines, "values")
+    location = vocabulary(df, "assault_location", LOCATIONS, path, lines, "the ISTV locations")
+    weapon = vocabulary(df, "weapon", WEAPONS, path, lines, "the ISTV weapons")
+    age = vocabulary(df, "age_band", AGE_BANDS, path, lines, "the Census 2021 age bands")
+    sex = vocabulary(df, "sex", SEXES, path, lines, "the values")
     lsoa = (
         df["lsoa_code"].fillna("").str.strip()
         if "lsoa_code" in df.columns
@@ -190,7 +178,7 @@ def read_admissions(path: Path, place, areas: pd.DataFrame) -> tuple[pd.DataFram
             f"{path}: column 'icd10' line {lines[i]}: {shown(df.loc[i, 'icd10'])} is not an "
             "assault code X85 to Y09"
         )
-    age = _vocab(df, "age_band", AGE_BANDS, path, lines, "Census 2021 age bands")
+    age = vocabulary(df, "age_band", AGE_BANDS, path, lines, "the Census 2021 age bands")
     n = numeric(df, "count", path, integer=True, minimum=1, maximum=MAX_COUNT, required=True)
     area = df["area_code"].fillna("").str.strip().str.upper()
     is_ward = area.str.match(r"^E05\d{6}$")

@@ -29,7 +29,7 @@ import pandas as pd
 from kcpp_analysis.config.partnership import CHANNELS
 from kcpp_analysis.core.errors import SourceError
 from kcpp_analysis.core.messages import shown
-from kcpp_analysis.data.sources.common import numeric, read_csv_checked
+from kcpp_analysis.data.sources.common import numeric, read_csv_checked, vocabulary
 from kcpp_analysis.data.sources.registry import Entry, ReadContext, ReadResult, SourceKind, register
 
 REQUIRED = ["date", "channel", "topic", "mentions"]
@@ -73,14 +73,7 @@ def read_insight(path: Path, params, areas: pd.DataFrame) -> tuple[pd.DataFrame,
             f"{path}: column 'date' line {lines[i]}: {shown(df.loc[i, 'date'])} is not a "
             "YYYY-MM-DD date or a YYYY-MM month"
         )
-    channel = df["channel"].fillna("").str.strip().str.lower()
-    bad = ~channel.isin(CHANNELS)
-    if bad.any():
-        i = bad.idxmax()
-        raise SourceError(
-            f"{path}: column 'channel' line {lines[i]}: {shown(df.loc[i, 'channel'])} is not "
-            f"one of {', '.join(CHANNELS)}"
-        )
+    channel = vocabulary(df, "channel", CHANNELS, path, lines)
     topics = params.insight.topics
     topic = df["topic"].fillna("").str.strip()
     bad = ~topic.isin(list(topics))

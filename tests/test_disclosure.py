@@ -211,3 +211,60 @@ def test_gate_series_never_draws_a_suppressed_month():
     assert tiny.freq == "year" and list(tiny.frame["value"]) == [12, 0, 0]
     none = g.series(pd.DataFrame({"month": months[:12], "count": np.r_[np.ones(3), np.zeros(9)]}))
     assert none.freq == "none" and "no chart" in none.reason
+
+
+@given(st.lists(st.lists(st.integers(0, 12), min_size=2, max_size=6), min_size=2, max_size=4))
+@settings(max_examples=30, deadline=None)
+def test_an_alternative_solution_keeps_every_published_relation(places):
+    """The second solution that clears a cell (and every other cell it moves) is a real one:
+    integer, inside each hidden cell's box, every relation holding, the cell itself moved."""
+    from kcpp_analysis.presentation.disclosure import LinkedCells
+
+    L = LinkedCells(5)
+    for wards in places:
+        wid = [L.cell("w", v) for v in wards]
+        L.relate({**{x: 1 for x in wid}, L.cell("p", sum(wards)): -1})
+    vals = np.array(L.values)
+    hidden = (vals >= 1) & (vals < 5)
+    for k in np.flatnonzero(hidden):
+        alt = L.alternative(hidden, int(k))
+        if alt is None:
+            continue
+        x = vals.copy()
+        for c, v in alt.items():
+            assert abs(v - round(v)) < 1e-6 and v >= (1 if vals[c] >= 1 else 0) - 1e-9
+            x[c] = round(v)
+        assert x[k] != vals[k]
+        assert set(alt) == set(np.flatnonzero(hidden).tolist())
+        for terms in L.equal:
+            assert sum(c * x[i] for i, c in terms.items()) == 0
+
+
+def test_one_solution_clears_many_cells_and_the_mask_is_unchanged():
+    """Cells moved by one alternative solution are not audited again: on a 40-ward borough
+    with many small counts the audit takes far fewer integer programs than there are small
+    cells, and the mask is the one auditing every cell gives."""
+    from kcpp_analysis.presentation.disclosure import LinkedCells
+
+    rng = np.random.default_rng(3)
+    wards = rng.poisson(3, size=(4, 10))
+
+    def build():
+        L = LinkedCells(5)
+        pids = []
+        for row in wards:
+            wid = [L.cell("w", v) for v in row]
+            pids.append(L.cell("p", row.sum()))
+            L.relate({**{x: 1 for x in wid}, pids[-1]: -1})
+        L.relate({**{p: 1 for p in pids}, L.cell("t", wards.sum()): -1})
+        return L
+
+    fast = build()
+    mask = fast.protect()
+    slow = build()
+    slow.alternative = lambda h, k, _m=slow.alternative: (  # every cell audited on its own
+        None if (a := _m(h, k)) is None else {k: a[k]}
+    )
+    assert (slow.protect() == mask).all()
+    small = int(((wards >= 1) & (wards < 5)).sum())
+    assert fast.audits < small / 2 < slow.audits, (fast.audits, small, slow.audits)

@@ -327,7 +327,19 @@ class LinkedCells:
 
     def _system(self, hidden: np.ndarray):
         """The attacker's integer program over the hidden cells: positions, constraints,
-        variable box and the finite upper bound standing for "unbounded"."""
+        variable box and the finite upper bound standing for "unbounded" (built once per
+        hidden set and set of relations)."""
+        key = (
+            np.asarray(hidden, dtype=bool).tobytes(),
+            len(self.values),
+            len(self.equal),
+            len(self.at_most),
+        )
+        if getattr(self, "_system_key", None) != key:
+            self._system_key, self._system_value = key, self._build_system(hidden)
+        return self._system_value
+
+    def _build_system(self, hidden: np.ndarray):
         from scipy.optimize import LinearConstraint
 
         idx = np.flatnonzero(hidden)
@@ -380,6 +392,14 @@ class LinkedCells:
         published: a feasibility problem with ``x_k <= v - 1``, then ``x_k >= v + 1``. The
         true values are one solution, so a second value means the cell is not pinned (the
         same verdict as :meth:`bounds`, usually with one solve and no optimisation)."""
+        return self.alternative(hidden, k) is not None
+
+    def alternative(self, hidden: np.ndarray, k: int) -> dict[int, float] | None:
+        """An integer solution of the attacker's program in which hidden cell ``k`` differs
+        from its true value (hidden cell -> value), or None when ``k`` is pinned.
+
+        Every hidden cell whose value differs in that solution is not pinned either, so one
+        solve can clear many cells (:meth:`protect` uses this)."""
         from scipy.optimize import Bounds, milp
 
         pos, cons, (blo, bhi), _ = self._system(hidden)
@@ -393,8 +413,8 @@ class LinkedCells:
             r = milp(np.zeros(len(pos)), constraints=cons, bounds=Bounds(lo, hi), integrality=integ)
             self.audits += 1
             if r.status == 0:
-                return True
-        return False
+                return {c: float(r.x[j]) for c, j in pos.items()}
+        return None
 
     def exposed(self, hidden: np.ndarray, cells=None) -> int | None:
         """The first cell of ``cells`` (default: small and implied cells) that is hidden
@@ -467,9 +487,14 @@ class LinkedCells:
             todo = [int(k) for k in np.flatnonzero(hidden & protect_me) if int(k) not in safe]
             k = None
             for cand in todo:
-                if not self.movable(hidden, cand):
+                if cand in safe:  # cleared by an earlier solution of this round
+                    continue
+                alt = self.alternative(hidden, cand)
+                if alt is None:
                     k = cand
                     break
+                # every hidden cell the solution moves is not pinned either
+                safe.update(c for c, x in alt.items() if abs(x - vals[c]) > 0.5)
                 safe.add(cand)
             if k is None:
                 return hidden

@@ -131,12 +131,6 @@ def _path(geom):
     return path
 
 
-def _draw(ax, geom, **kw) -> None:
-    from matplotlib.patches import PathPatch
-
-    ax.add_patch(PathPatch(_path(geom), **kw))
-
-
 def _draw_many(ax, geoms: list, facecolors, **kw) -> None:
     """Many polygons as one collection (much faster than a patch each)."""
     from matplotlib.collections import PathCollection
@@ -232,14 +226,18 @@ def choropleth(
     )
     empty = [c for c in codes if not hide[c] and cls[c] < 0]
     _draw_many(ax, [geoms[c] for c in empty], "white", edgecolors="#bbbbbb", linewidths=0.3)
-    for c in codes:
-        if hide[c]:
-            _draw(
-                ax, geoms[c], facecolor=SUPPRESSED_COLOUR, edgecolor="white", lw=0.3, hatch="////"
-            )
+    _draw_many(
+        ax,
+        [geoms[c] for c in codes if hide[c]],
+        SUPPRESSED_COLOUR,
+        edgecolors="white",
+        linewidths=0.3,
+        hatch="////",
+    )
     _draw_many(ax, list((overlay or {}).values()), "none", edgecolors="#444444", linewidths=0.7)
-    for c in outline & set(codes):
-        _draw(ax, geoms[c], facecolor="none", edgecolor="black", lw=1.8)
+    _draw_many(
+        ax, [geoms[c] for c in codes if c in outline], "none", edgecolors="black", linewidths=1.8
+    )
     _frame(ax, {**geoms, **(overlay or {})})
     if integer and len(breaks) > 1:
         labels = integer_labels(breaks)

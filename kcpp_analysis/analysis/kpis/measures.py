@@ -25,7 +25,7 @@ To add a measure kind: name it and the keys it needs in
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -65,6 +65,9 @@ class Inputs:
     dataset: object
     kpi: Kpi
     params: Params
+    #: results already computed for this KPI (a measure's value, travel and baseline test
+    #: ask for the same year's figures)
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     def incidents(self) -> pd.DataFrame:
         return select_incidents(self.dataset.incidents, self.kpi.select, self.params)
@@ -217,7 +220,15 @@ def _count_since(inp: Inputs, fy: str, current: float, baseline: float) -> Chang
 # repeat rates
 # --------------------------------------------------------------------------------------
 def repeat_rate(inp: Inputs, fy: str) -> tuple[float, float, float]:
-    """(rate, 95% low, 95% high) in %, NaN when there are no victims."""
+    """(rate, 95% low, 95% high) in %, NaN when there are no victims (computed once per
+    KPI and year)."""
+    key = ("repeat_rate", fy)
+    if key not in inp.memo:
+        inp.memo[key] = _repeat_rate(inp, fy)
+    return inp.memo[key]
+
+
+def _repeat_rate(inp: Inputs, fy: str) -> tuple[float, float, float]:
     inc = inp.incidents()
     if inc.empty or inc["victim_id"].notna().sum() == 0:
         return np.nan, np.nan, np.nan
@@ -255,8 +266,13 @@ def _repeat_since(inp: Inputs, fy: str, current: float, baseline: float) -> Chan
 # survey share
 # --------------------------------------------------------------------------------------
 def _survey_value(inp: Inputs, fy: str, months: int | None) -> float:
-    ws = weighted_share(inp.dataset.survey, inp.kpi.question, wave=fy, survey_name=inp.kpi.survey)
-    return float(100 * ws["share"].iloc[0]) if len(ws) else np.nan
+    """The weighted share (%) in wave ``fy``; every wave's share is computed once per KPI
+    (a wave's share uses only its own responses)."""
+    if "survey_shares" not in inp.memo:
+        ws = weighted_share(inp.dataset.survey, inp.kpi.question, survey_name=inp.kpi.survey)
+        inp.memo["survey_shares"] = dict(zip(ws["wave"], ws["share"], strict=True))
+    share = inp.memo["survey_shares"].get(fy)
+    return float(100 * share) if share is not None else np.nan
 
 
 def _survey_test(inp: Inputs, fy: str, other: str):

@@ -78,6 +78,38 @@ def _spearman_columns(y: np.ndarray, x: np.ndarray) -> np.ndarray:
         return (ry @ rx) / den
 
 
+def _weighted_mid_ranks(v: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Mid-ranks of ``v`` (n,) in each replicate that holds item ``i`` ``w[b, i]`` times
+    (``w``: (reps, n)): the rank :func:`scipy.stats.rankdata` gives each copy of item ``i``
+    in the replicated sample, i.e. (copies of smaller values) + (copies of equal values + 1) / 2."""
+    order = np.argsort(v, kind="stable")
+    sv = v[order]
+    starts = np.flatnonzero(np.r_[True, sv[1:] != sv[:-1]])
+    group = np.cumsum(np.r_[True, sv[1:] != sv[:-1]]) - 1  # tie group of each sorted item
+    gsum = np.add.reduceat(w[:, order], starts, axis=1)  # copies in each tie group
+    below = np.cumsum(gsum, axis=1) - gsum
+    ranks = np.empty_like(w, dtype=float)
+    ranks[:, order] = (below + (gsum + 1) / 2)[:, group]
+    return ranks
+
+
+def _weighted_spearman(y: np.ndarray, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Spearman's rho of ``y`` with each column of ``x`` in every replicate of ``w``
+    (:func:`_weighted_mid_ranks`): Pearson on the replicate's mid-ranks with each item
+    weighted by its copies, which equals :func:`_spearman_columns` on the replicated rows."""
+    tot = w.sum(axis=1, keepdims=True)
+    ry = _weighted_mid_ranks(y, w)
+    ry = ry - (w * ry).sum(axis=1, keepdims=True) / tot
+    out = np.empty((w.shape[0], x.shape[1]))
+    syy = (w * ry**2).sum(axis=1)
+    for j in range(x.shape[1]):
+        rx = _weighted_mid_ranks(x[:, j], w)
+        rx = rx - (w * rx).sum(axis=1, keepdims=True) / tot
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, j] = (w * ry * rx).sum(axis=1) / np.sqrt(syy * (w * rx**2).sum(axis=1))
+    return out
+
+
 def factor_associations(
     rates: pd.DataFrame,
     factors: pd.DataFrame,
@@ -141,12 +173,12 @@ def factor_associations(
     y = d["rate"].to_numpy(dtype=float)
     x = d[cols].to_numpy(dtype=float)
     rho = _spearman_columns(y, x)
-    members = [np.flatnonzero(inv == i) for i in range(len(uw))]
     rng = np.random.default_rng(seed)
-    boot = np.empty((reps, len(cols)))
-    for b in range(reps):
-        idx = np.concatenate([members[i] for i in rng.integers(0, len(uw), len(uw))])
-        boot[b] = _spearman_columns(y[idx], x[idx])
+    draws = rng.integers(0, len(uw), (reps, len(uw)))
+    # a replicate holds each LSOA as many times as its ward was drawn
+    times = np.zeros((reps, len(uw)))
+    np.add.at(times, (np.repeat(np.arange(reps), len(uw)), draws.ravel()), 1)
+    boot = _weighted_spearman(y, x, times[:, inv])
     each = 1 - (1 - level) / len(cols)
     lo, hi = np.nanquantile(boot, [(1 - each) / 2, 1 - (1 - each) / 2], axis=0)
     assoc = np.where(lo > 0, "higher", np.where(hi < 0, "lower", ""))

@@ -62,6 +62,9 @@ def style() -> None:
             "font.size": 10,
             "axes.titlesize": 11,
             "axes.titleweight": "bold",
+            # a fixed title position: matplotlib otherwise measures every tick label to
+            # lift the title over top ticks (none here), about 10 ms a chart
+            "axes.titley": 1.0,
             "axes.spines.top": False,
             "axes.spines.right": False,
             "axes.grid": True,

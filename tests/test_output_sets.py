@@ -538,3 +538,27 @@ def test_wait_for_themes_returns_waits_or_gives_up(tmp_path, monkeypatch):
     flag.parent.rmdir()  # the run stopped and its working folder is gone
     with pytest.raises(RuntimeError, match="has stopped"):
         wait_for_themes(timeout=60)
+
+
+def test_a_first_run_starts_the_theme_with_most_section_work_first(params):
+    """With no earlier manifest, themes are ordered by the sections their priorities with
+    incident data compute; a priority without incident data adds nothing."""
+    from kcpp_analysis.run.pipeline.schedule import estimated_work, longest_first
+
+    work = estimated_work(params)
+    per_theme = {
+        th.id: sum(1 for pr in th.priorities if pr.selection is not None)
+        for th in params.themes.values()
+    }
+    busiest = max(per_theme, key=per_theme.get)
+    jobs = [{"name": n} for n in [*sorted(params.themes), "overview"]]
+    order = [j["name"] for j in longest_first(jobs, work)]
+    assert order[0] == busiest and order[-1] == "overview"
+    import copy
+
+    no_data = copy.deepcopy(params)
+    th = no_data.themes[busiest]
+    no_data.themes[busiest] = th.model_copy(
+        update={"priorities": [p.model_copy(update={"selection": None}) for p in th.priorities]}
+    )
+    assert estimated_work(no_data)[busiest] == 0

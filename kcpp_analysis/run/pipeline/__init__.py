@@ -84,7 +84,7 @@ from kcpp_analysis.run.pipeline.plan import (
     year_slug,
 )
 from kcpp_analysis.run.pipeline.publish import leaks_in, versions, victim_tokens
-from kcpp_analysis.run.pipeline.schedule import execute_all, longest_first
+from kcpp_analysis.run.pipeline.schedule import estimated_work, execute_all, longest_first
 
 log = logging.getLogger(__name__)
 
@@ -403,7 +403,7 @@ def _run(plan: RunPlan) -> RunResult:
 
     try:
         execute_all(
-            longest_first(jobs_list, _last_seconds(final)),
+            longest_first(jobs_list, _last_seconds(final) or estimated_work(params)),
             jobs,
             stage / ".work",
             on_result,

@@ -6,8 +6,8 @@ themes. So the overview is started as soon as a worker is free and no theme is s
 queued (typically while the last theme runs), with ``KCPP_THEMES_DONE`` naming a file this
 scheduler writes when the last theme has finished, successfully or not;
 :func:`kcpp_analysis.report.overview.assess_overview` waits for that file. Themes start
-longest first (their time in the published set's manifest, when there is one), so the two
-workers finish together.
+longest first (their time in the published set's manifest, when there is one, else
+:func:`estimated_work`), so the two workers finish together.
 """
 
 from __future__ import annotations
@@ -38,6 +38,19 @@ def longest_first(jobs_list: list[dict], seconds: dict[str, float]) -> list[dict
     themes = [j for j in jobs_list if j["name"] != "overview"]
     rank = sorted(range(len(themes)), key=lambda i: (-seconds.get(themes[i]["name"], -1), i))
     return [themes[i] for i in rank] + [j for j in jobs_list if j["name"] == "overview"]
+
+
+def estimated_work(params) -> dict[str, float]:
+    """Each theme's work when no earlier run has timed it: the section computations its
+    priorities with incident data make (a priority without them computes almost nothing).
+    Only the order of these numbers is used (:func:`longest_first`)."""
+    default = params.sia.report.sections
+    return {
+        th.id: float(
+            sum(len(pr.sections or default) for pr in th.priorities if pr.selection is not None)
+        )
+        for th in params.themes.values()
+    }
 
 
 def execute_all(

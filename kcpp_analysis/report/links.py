@@ -83,11 +83,20 @@ def multi_priority_hotspots(ctx, need_years: int | None = None) -> pd.DataFrame:
     )
 
 
+def links_membership(ctx) -> pd.DataFrame:
+    """Which of the linked priorities and flags (``sia.yaml: links``) each incident of the
+    year falls under (:func:`kcpp_analysis.analysis.overlap.membership`, cached)."""
+    ids = list(ctx.params.sia.links)
+    return ctx._cached(
+        "links_membership", lambda: membership(ctx.dataset.incidents, ctx.params, ids, ctx.year)
+    )
+
+
 def links_block(ctx) -> Block:
     gate = ctx.gate
     ids = list(ctx.params.sia.links)
     titles = [ctx.params.priority(i).title for i in ids]
-    m = membership(ctx.dataset.incidents, ctx.params, ids, ctx.year)
+    m = links_membership(ctx)
     sets = [c for c in m.columns if c not in ("incident_id", "victim_id")]
     combos = combinations(m)
     tables, figures, sentences = [], [], []

@@ -33,7 +33,7 @@ from kcpp_analysis.presentation import charts, narrative, recommendation
 from kcpp_analysis.report.brief import brief_block
 from kcpp_analysis.report.context import ReportContext
 from kcpp_analysis.report.documents import write_document
-from kcpp_analysis.report.links import links_block
+from kcpp_analysis.report.links import links_block, links_membership
 from kcpp_analysis.report.methods_annex import methods_block
 from kcpp_analysis.report.place_packs import write_place_packs
 from kcpp_analysis.report.public import write_public
@@ -180,47 +180,8 @@ class OverviewReport:
         return b
 
     def _insight_frames(self) -> dict | None:
-        """Concern by place and where concern and data disagree (cached; None without
-        insight): shared by the insight section and the place packs."""
-        ctx = self.ctx
-        ins = ctx.insight
-        if ins is None:
-            return None
-
-        def build():
-            topics = ctx.params.insight.topics
-            places = ctx.params.sia.places
-            concern = concern_by_place(ins, topics, places)
-            counts = []
-            a = ctx.dataset.areas
-            for pr in ctx.params.priorities:
-                if pr.selection is None:
-                    continue
-                inc = ctx.incidents(pr)
-                y = inc[in_fy(inc["date"], ctx.year)].merge(
-                    a[["lsoa_code", "place"]], on="lsoa_code"
-                )
-                if y.empty:
-                    continue
-                n = y["place"].value_counts()
-                counts += [
-                    {"priority_id": pr.id, "place": p, "count": int(n.get(p, 0))} for p in places
-                ]
-            signal = signal_by_place(
-                pd.DataFrame(counts, columns=["priority_id", "place", "count"]),
-                a.groupby("place")["population"].sum(),
-            )
-            dd = ctx.params.insight.dig_deeper
-            digs = dig_deeper(
-                concern,
-                signal,
-                concern_share_pct=dd.concern_share_pct,
-                quiet_share_pct=dd.quiet_share_pct,
-                places=places,
-            )
-            return {"concern": concern, "digs": digs}
-
-        return ctx._cached("overview_insight_frames", build)
+        """Concern by place and where concern and data disagree (:func:`insight_frames`)."""
+        return insight_frames(self.ctx)
 
     def insight(self) -> Block:
         """Community insight against the data, and where to dig deeper."""
@@ -355,10 +316,7 @@ class OverviewReport:
         return b
 
     def _places(self) -> pd.DataFrame:
-        ctx = self.ctx
-        return ctx._cached(
-            "place_profiles", lambda: place_profiles(ctx.dataset, ctx.params.sia.places, ctx.year)
-        )
+        return places_table(self.ctx)
 
     def place_profiles(self) -> Block:
         """Crime, ASB and domestic abuse by place (like for like with the theme pages),
@@ -492,6 +450,83 @@ class OverviewReport:
         return write_public(self.ctx, self.assessments, self.ctx.output_dir / "public")
 
 
+def insight_frames(ctx: ReportContext) -> dict | None:
+    """Concern by place and where concern and data disagree (cached; None without
+    insight): shared by the insight section and the place packs. Reads the dataset and
+    the parameters only, never the themes' results."""
+    ins = ctx.insight
+    if ins is None:
+        return None
+
+    def build():
+        topics = ctx.params.insight.topics
+        places = ctx.params.sia.places
+        concern = concern_by_place(ins, topics, places)
+        counts = []
+        a = ctx.dataset.areas
+        for pr in ctx.params.priorities:
+            if pr.selection is None:
+                continue
+            inc = ctx.incidents(pr)
+            y = inc[in_fy(inc["date"], ctx.year)].merge(a[["lsoa_code", "place"]], on="lsoa_code")
+            if y.empty:
+                continue
+            n = y["place"].value_counts()
+            counts += [
+                {"priority_id": pr.id, "place": p, "count": int(n.get(p, 0))} for p in places
+            ]
+        signal = signal_by_place(
+            pd.DataFrame(counts, columns=["priority_id", "place", "count"]),
+            a.groupby("place")["population"].sum(),
+        )
+        dd = ctx.params.insight.dig_deeper
+        digs = dig_deeper(
+            concern,
+            signal,
+            concern_share_pct=dd.concern_share_pct,
+            quiet_share_pct=dd.quiet_share_pct,
+            places=places,
+        )
+        return {"concern": concern, "digs": digs}
+
+    return ctx._cached("overview_insight_frames", build)
+
+
+def places_table(ctx: ReportContext) -> pd.DataFrame:
+    """Crime, ASB and domestic abuse by place (:func:`kcpp_analysis.analysis.places.
+    place_profiles`, cached); the dataset only."""
+    return ctx._cached(
+        "place_profiles", lambda: place_profiles(ctx.dataset, ctx.params.sia.places, ctx.year)
+    )
+
+
+def partnership_kpis(ctx: ReportContext) -> pd.DataFrame | None:
+    """The partnership-wide KPIs (e.g. total recorded crime), which belong to the overview
+    only (cached; None when there are none)."""
+    wide = ctx.params.kpis_for_theme("partnership")
+    if not wide:
+        return None
+    return ctx._cached(
+        "partnership_kpis",
+        lambda: evaluate_kpis(ctx.dataset, wide, period=ctx.year, params=ctx.params),
+    )
+
+
+def prepare_overview(ctx: ReportContext) -> None:
+    """Compute what the overview needs from the dataset and parameters alone (each
+    priority's incidents, the partnership-wide KPIs, place profiles, the insight frames and
+    the links between priorities), into the context's caches. Under ``kcpp report`` this
+    runs while the last theme is still running, on the worker that would otherwise wait;
+    nothing here reads a theme's results or publishes anything."""
+    for pr in ctx.params.priorities:
+        if pr.selection is not None:
+            ctx.incidents(pr)
+    partnership_kpis(ctx)
+    places_table(ctx)
+    insight_frames(ctx)
+    links_membership(ctx)
+
+
 def wait_for_themes(timeout: float = 6 * 3600) -> None:
     """Under ``kcpp report``, wait until every theme notebook has ended.
 
@@ -516,7 +551,9 @@ def wait_for_themes(timeout: float = 6 * 3600) -> None:
 
 def assess_overview(ctx: ReportContext) -> OverviewReport:
     """Every theme's results: read from this report set's saved results where present
-    (under ``kcpp report``, once every theme has ended: :func:`wait_for_themes`)."""
+    (under ``kcpp report``, once every theme has ended: :func:`wait_for_themes`; what
+    needs no theme is computed first, while they run: :func:`prepare_overview`)."""
+    prepare_overview(ctx)
     wait_for_themes()
     kpis, assess, reused = [], [], []
     for tid in ctx.params.themes:
@@ -530,7 +567,7 @@ def assess_overview(ctx: ReportContext) -> OverviewReport:
             reused.append(tid)
         kpis.append(k)
         assess.extend(a)
-    wide = ctx.params.kpis_for_theme("partnership")
-    if wide:  # partnership-wide KPIs (e.g. total recorded crime) belong to the overview only
-        kpis.insert(0, evaluate_kpis(ctx.dataset, wide, period=ctx.year, params=ctx.params))
+    wide = partnership_kpis(ctx)
+    if wide is not None:
+        kpis.insert(0, wide)
     return OverviewReport(ctx, pd.concat(kpis, ignore_index=True), assess, reused)

@@ -42,11 +42,14 @@ def test_choropleth_hatches_suppressed_areas_and_publishes_no_rate():
     assert d.loc[["A0", "A1", "A2", "A3"], "class"].tolist() == [1, 1, 1, 2]
     assert d.loc["A4", "class_range"] == "2.0 to 4.0"
     assert set(c.data.columns) == {"code", "class", "class_range", "outlined"}
-    # the hatched patch is drawn grey with a hatch; no coloured patch for it
+    # the hidden area is drawn grey with a hatch, in a shape set of its own; no coloured
+    # shape for it
     ax = c.figure.axes[0]
-    hatched = [p for p in ax.patches if p.get_hatch()]
-    assert len(hatched) == 1
-    assert np.allclose(hatched[0].get_facecolor()[:3], [0xD9 / 255] * 3)
+    hatched = [p for p in ax.collections if p.get_hatch()]
+    assert len(hatched) == 1 and len(hatched[0].get_paths()) == 1
+    assert np.allclose(hatched[0].get_facecolor()[0][:3], [0xD9 / 255] * 3)
+    shapes = sum(len(p.get_paths()) for p in ax.collections)
+    assert shapes == len(geoms)  # every area once: five coloured, one hatched
     assert SUPPRESSED_COLOUR == "#d9d9d9"
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["0.5 to 2.0", "2.0 to 4.0", "fewer than 5"]
@@ -68,7 +71,8 @@ def test_outlined_areas_are_flagged_and_drawn_on_top():
     )
     assert c.data.set_index("code")["outlined"].tolist() == [False, False, True]
     ax = c.figure.axes[0]
-    assert ax.patches[-1].get_linewidth() == pytest.approx(1.8)
+    top = ax.collections[-1]  # drawn last, so on top
+    assert len(top.get_paths()) == 1 and top.get_linewidth()[0] == pytest.approx(1.8)
     import matplotlib.pyplot as plt
 
     plt.close(c.figure)

@@ -496,8 +496,11 @@ def generate_demo(
     inc["severity"] = None
     lsoa_i = inc["lsoa_i"].to_numpy().copy()
 
+    cat_code, cat_names = pd.factorize(cat)  # once: every propensity reads the codes
+
     def propensity(table: dict) -> np.ndarray:
-        return pd.Series(cat).map(table).fillna(0.0).to_numpy()
+        """Each incident's weight from its category (0 for a category not in ``table``)."""
+        return np.array([float(table.get(c, 0.0)) for c in cat_names])[cat_code]
 
     # --- domestic abuse: exact yearly totals, victims with repeats ---
     da_w = propensity(DA_PROPENSITY)

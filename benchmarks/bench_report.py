@@ -1,7 +1,8 @@
 """Time the full demo report run against its floor.
 
 Floor: papermill executing, once per report (4 themes + overview), a notebook that only
-imports the same libraries (no analysis), through the same parallel executor and HTML
+imports the same libraries (no analysis), through the same parallel executor (workers forked
+from the fork server, :func:`kcpp_analysis.run.pipeline.schedule.worker_context`) and HTML
 export. The ratio full / floor shows how much of the run is analysis and charts rather than
 kernel start-up and imports. The full run also prints the PDFs and verifies and publishes
 the set; its breakdown (notebooks, PDFs) is printed from the manifest for each run.
@@ -16,7 +17,6 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 
 import nbformat
@@ -24,6 +24,7 @@ import nbformat
 from kcpp_analysis.data.prepare.demo import prepare_demo
 from kcpp_analysis.run.pipeline import run_report
 from kcpp_analysis.run.pipeline.execute import execute_one
+from kcpp_analysis.run.pipeline.schedule import worker_context
 
 
 def floor(jobs: int, tmp: Path) -> float:
@@ -55,7 +56,7 @@ def floor(jobs: int, tmp: Path) -> float:
         for n in ["violence", "asb", "communities", "risk", "overview"]
     ]
     t0 = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context()) as pool:
         res = list(pool.map(execute_one, jobs_list))
     assert all(r["status"] == "succeeded" for r in res), res
     return time.perf_counter() - t0

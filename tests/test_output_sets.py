@@ -562,3 +562,21 @@ def test_a_first_run_starts_the_theme_with_most_section_work_first(params):
         update={"priorities": [p.model_copy(update={"selection": None}) for p in th.priorities]}
     )
     assert estimated_work(no_data)[busiest] == 0
+
+
+def test_workers_forked_for_a_later_run_see_that_runs_environment(
+    demo_dir, tmp_path, tiny, monkeypatch
+):
+    """Workers are forked from a fork server started by the first run of this process, so
+    they would start from its environment; each job carries the run's own instead."""
+    from kcpp_analysis.run.pipeline.schedule import worker_context
+
+    assert worker_context().get_start_method() == "forkserver"
+    monkeypatch.setenv("KCPP_TEST_STAMP", "7")
+    assert run_report(data=demo_dir, out=tmp_path / "a", notebooks=tiny, jobs=2).ok
+    monkeypatch.setenv("KCPP_TEST_STAMP", "8")
+    monkeypatch.setenv("KCPP_TEST_ROWS", "1")
+    res = run_report(data=demo_dir, out=tmp_path / "b", notebooks=tiny, jobs=2)
+    assert res.ok, res.failures
+    for name in ("risk", "overview"):
+        assert (res.out_dir / "tables" / f"{name}_table.csv").read_text() == "a,b\n8,2\n"

@@ -19,7 +19,9 @@ Used by ``kcpp report`` (report sets under ``outputs/<year>/``) and ``kcpp prepa
   old set or the new set, never neither.
 - **Workers die with their parent.** :func:`die_with_parent` (a process-pool initializer)
   asks Linux to SIGKILL the worker when the process that started it dies
-  (``prctl(PR_SET_PDEATHSIG)``); Jupyter kernels started by a worker already exit when
+  (``prctl(PR_SET_PDEATHSIG)``); a worker forked by the run's fork server (which stays up
+  while any worker holds it open) also waits on the run's own pidfd and SIGKILLs itself
+  when the run ends; Jupyter kernels started by a worker already exit when
   their parent goes (ipykernel's parent poller).
 
 References: flock(2), rename(2) (``RENAME_EXCHANGE``), prctl(2) (``PR_SET_PDEATHSIG``).
@@ -228,9 +230,10 @@ def _fsync_dir(d: Path) -> None:
 
 
 def die_with_parent(parent_pid: int) -> None:
-    """Process-pool initializer: SIGKILL this worker when its parent process dies (Linux).
+    """Process-pool initializer: SIGKILL this worker when the process that forked it dies
+    (Linux): the run itself, or the run's fork server, which exits as soon as the run does.
 
-    If the parent is already gone when this runs, exit at once.
+    If the run is already gone when this runs, exit at once.
     """
     if sys.platform.startswith("linux"):
         try:
@@ -239,4 +242,40 @@ def die_with_parent(parent_pid: int) -> None:
         except (OSError, AttributeError):  # pragma: no cover - no prctl
             pass
     if os.getppid() != parent_pid:
+        # forked by the run's fork server, which stays up while any of its workers does:
+        # watch the run itself
+        _die_with(parent_pid)
+
+
+def _die_with(pid: int) -> None:
+    """SIGKILL this process when process ``pid`` ends (a thread waiting on a Linux pidfd;
+    exit at once if it has ended already)."""
+    import select
+    import threading
+
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
         os._exit(1)
+    except (AttributeError, OSError):  # pragma: no cover - no pidfd (Linux < 5.3)
+        fd = None
+
+    def wait() -> None:
+        if fd is not None:
+            select.select([fd], [], [])
+        else:  # pragma: no cover
+            while _alive(pid):
+                time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=wait, name="kcpp-die-with-run", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - someone else's process holds the pid
+        return True
+    return True

@@ -35,6 +35,11 @@ def execute_one(job: dict) -> dict:
     import papermill as pm
 
     t0 = time.perf_counter()
+    if "environ" in job:  # the run's environment and folder, not the fork server's
+        os.environ.clear()
+        os.environ.update(job["environ"])
+    if "cwd" in job:
+        os.chdir(job["cwd"])
     work = Path(job["workdir"])
     work.mkdir(parents=True, exist_ok=True)
     # the kernel inherits this worker's stderr: keep its chatter out of the terminal and put

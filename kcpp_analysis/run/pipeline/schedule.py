@@ -13,10 +13,10 @@ longest first (their time in the published set's manifest, when there is one, el
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from multiprocessing import get_context
 from pathlib import Path
 
 from kcpp_analysis.core.outputset import die_with_parent
@@ -25,6 +25,23 @@ from kcpp_analysis.run.pipeline.execute import execute_one
 log = logging.getLogger(__name__)
 
 THEMES_DONE = "themes-done"
+
+#: what a fork server imports once, so that each worker it forks starts ready
+PRELOAD = ["kcpp_analysis.run.pipeline.execute", "papermill", "nbformat"]
+
+
+def worker_context() -> multiprocessing.context.BaseContext:
+    """How worker processes start: forked from a fork server that has imported
+    :data:`PRELOAD` once (about 1.5 s), instead of each worker starting Python and importing
+    papermill itself; the server lives as long as this process, so later runs in the same
+    process (the tests, a notebook) start their workers at once. A forked worker starts
+    from the server's environment and folder, so each job carries the run's own
+    (:func:`execute_all`). Falls back to "spawn" where there is no fork server (Windows)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)  # no effect once the server runs
+    return ctx
 
 
 def longest_first(jobs_list: list[dict], seconds: dict[str, float]) -> list[dict]:
@@ -72,6 +89,8 @@ def execute_all(
     themes = [j for j in jobs_list if j["name"] != "overview"]
     for j in overview:
         j.setdefault("env", {})["KCPP_THEMES_DONE"] = str(done_flag)
+    for j in jobs_list:  # a forked worker has the fork server's environment and folder
+        j["environ"], j["cwd"] = dict(os.environ), os.getcwd()
     workers = max(1, min(workers, len(jobs_list)))
     if not jobs_list:
         return
@@ -84,7 +103,7 @@ def execute_all(
 
     with ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=get_context("spawn"),
+        mp_context=worker_context(),
         initializer=die_with_parent,
         initargs=(os.getpid(),),
     ) as pool:

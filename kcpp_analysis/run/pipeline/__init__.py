@@ -84,7 +84,12 @@ from kcpp_analysis.run.pipeline.plan import (
     year_slug,
 )
 from kcpp_analysis.run.pipeline.publish import leaks_in, versions, victim_tokens
-from kcpp_analysis.run.pipeline.schedule import estimated_work, execute_all, longest_first
+from kcpp_analysis.run.pipeline.schedule import (
+    estimated_work,
+    execute_all,
+    longest_first,
+    start_fork_server,
+)
 
 log = logging.getLogger(__name__)
 
@@ -190,9 +195,10 @@ def run_report(
     KcppError
         For invalid parameters or dataset, before any notebook runs.
     """
+    t_start = time.perf_counter()
+    start_fork_server()  # the workers' imports, meanwhile, in a process of their own
     from kcpp_analysis.report.sections import check_params
 
-    t_start = time.perf_counter()
     params = load_params(params_dir)
     check_params(params)
     year = year or params.sia.sia_year

@@ -44,6 +44,17 @@ def worker_context() -> multiprocessing.context.BaseContext:
     return ctx
 
 
+def start_fork_server() -> None:
+    """Start the fork server now, if it is not running: it imports :data:`PRELOAD` in its
+    own process while this one goes on checking the parameters and the dataset, so the
+    workers fork at once when the notebooks start (an abandoned run leaves it idle; it
+    exits with this process)."""
+    if worker_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 def longest_first(jobs_list: list[dict], seconds: dict[str, float]) -> list[dict]:
     """Theme jobs by their last known time, longest first (unknown ones keep their order,
     after the known ones); the overview last.

@@ -105,3 +105,67 @@ def test_a_browser_that_never_answers_times_out_and_is_stopped(tmp_path, monkeyp
         assert pdfmod.print_documents(tmp_path, docs) == {}
     assert "no PDF for doc0.html" in caplog.text
     assert not list(tmp_path.glob("*.pdf")) and not list(tmp_path.glob(".*.tmp"))
+
+
+def _fake_printer(calls):
+    def fake(folder, htmls, jobs=2):
+        calls.append(list(htmls))
+        out = {}
+        for h in htmls:
+            pdf = Path(h).with_suffix(".pdf")
+            (folder / pdf).write_bytes(b"%PDF-1.4 fake")
+            out[h] = {"pdf": pdf.as_posix(), "pages": 1}
+        return out
+
+    return fake
+
+
+def test_early_prints_take_the_overview_documents_as_its_ledger_lists_them(tmp_path, monkeypatch):
+    """Packs print first; the overview's documents print once its ledger lists them all,
+    in one browser call; a document whose HTML changed afterwards loses its early PDF."""
+    from kcpp_analysis.run.pipeline import early as early_mod
+
+    calls: list[list[str]] = []
+    monkeypatch.setattr(early_mod, "print_documents", _fake_printer(calls))
+    stage = tmp_path / "stage"
+    (stage / ".work" / "overview").mkdir(parents=True)
+    for h in ("asb.html", "brief.html", "place_rural.html"):
+        (stage / h).write_text(f"<p>{h}</p>")
+    ledger = stage / ".work" / "overview" / "written.txt"
+    e = early_mod.EarlyPrints(stage, ledger, ["brief.html", "place_rural.html"])
+    e.start(["asb.html"])
+    time.sleep(0.5)
+    assert calls == [["asb.html"]]  # the overview has written nothing yet
+    ledger.write_text(f"{stage / 'brief.html'}\n")
+    time.sleep(0.5)
+    assert calls == [["asb.html"]]  # waits for both documents
+    with ledger.open("a") as f:
+        f.write(f"{stage / 'place_rural.html'}\n")
+    deadline = time.monotonic() + 10
+    while len(calls) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert calls == [["asb.html"], ["brief.html", "place_rural.html"]]
+    (stage / "place_rural.html").write_text("<p>rewritten</p>")
+    e.overview_ended()
+    kept = e.finish(overview_ok=True)
+    assert sorted(kept) == ["asb.html", "brief.html"]
+    assert not (stage / "place_rural.pdf").exists() and (stage / "brief.pdf").exists()
+
+
+def test_early_prints_of_a_failed_overview_are_removed(tmp_path, monkeypatch):
+    from kcpp_analysis.run.pipeline import early as early_mod
+
+    calls: list[list[str]] = []
+    monkeypatch.setattr(early_mod, "print_documents", _fake_printer(calls))
+    stage = tmp_path / "stage"
+    (stage / ".work" / "overview").mkdir(parents=True)
+    (stage / "brief.html").write_text("<p>brief</p>")
+    (stage / "asb.html").write_text("<p>asb</p>")
+    ledger = stage / ".work" / "overview" / "written.txt"
+    ledger.write_text(f"{stage / 'brief.html'}\n")
+    e = early_mod.EarlyPrints(stage, ledger, ["brief.html", "public/summary.html"])
+    e.start(["asb.html"])
+    e.overview_ended()  # the overview failed before writing the public summary
+    kept = e.finish(overview_ok=False)
+    assert calls == [["asb.html"], ["brief.html"]]
+    assert list(kept) == ["asb.html"] and not (stage / "brief.pdf").exists()

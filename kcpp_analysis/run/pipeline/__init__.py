@@ -39,7 +39,6 @@ import json
 import logging
 import os
 import shutil
-import threading
 import time
 from pathlib import Path
 
@@ -60,8 +59,14 @@ from kcpp_analysis.core.outputset import (
 from kcpp_analysis.core.paths import default_outputs_dir, notebooks_dir
 from kcpp_analysis.core.periods import check_fy_label, fy_bounds
 from kcpp_analysis.data.dataset import Dataset, load_dataset
+from kcpp_analysis.run.pipeline.early import EarlyPrints
 from kcpp_analysis.run.pipeline.execute import execute_one
-from kcpp_analysis.run.pipeline.export import index_html, page_meta, set_documents
+from kcpp_analysis.run.pipeline.export import (
+    early_overview_documents,
+    index_html,
+    page_meta,
+    set_documents,
+)
 from kcpp_analysis.run.pipeline.partial import (
     carried_results,
     carry_over,
@@ -381,23 +386,17 @@ def _run(plan: RunPlan) -> RunResult:
             if noise:
                 kernel_log.info("%s kernel stderr:\n%s", r.name, noise)
         log.info("%s: %s in %.1fs %s", r.name, r.status, r.seconds, r.error)
+        if r.name == "overview":
+            early.overview_ended()
 
-    # the theme packs print while the overview runs (one core is free then)
-    early: dict[str, dict] = {}
-    early_seconds: list[float] = []
-    printer: list[threading.Thread] = []
+    # the theme packs, then the overview's first documents, print while the overview runs
+    # (one core is free then)
+    early = EarlyPrints(
+        stage, stage / ".work" / "overview" / "written.txt", early_overview_documents(params)
+    )
 
     def on_themes_done() -> None:
-        packs = [r.html for r in results if r.kind == "theme" and r.status == "succeeded"]
-
-        def run() -> None:
-            t0 = time.perf_counter()
-            early.update(print_documents(stage, packs, 1))
-            early_seconds.append(time.perf_counter() - t0)
-
-        t = threading.Thread(target=run, daemon=True)
-        t.start()
-        printer.append(t)
+        early.start([r.html for r in results if r.kind == "theme" and r.status == "succeeded"])
 
     def on_tick() -> None:
         for j in jobs_list:
@@ -417,8 +416,9 @@ def _run(plan: RunPlan) -> RunResult:
             on_tick=on_tick,
         )
     finally:
-        for t in printer:
-            t.join()
+        printed_early = early.finish(
+            any(r.name == "overview" and r.status == "succeeded" for r in results)
+        )
         if live:
             live.stop()
     t_exec = time.perf_counter() - t_exec
@@ -450,11 +450,15 @@ def _run(plan: RunPlan) -> RunResult:
         for d in documents
         if d["print"] and (stage / (pdf := Path(d["html"]).with_suffix(".pdf"))).is_file()
     }
-    printed = dict(early)
+    printed = dict(printed_early)
     printed.update(
         print_documents(
             stage,
-            [d["html"] for d in documents if d["print"] and d["html"] not in {**kept, **early}],
+            [
+                d["html"]
+                for d in documents
+                if d["print"] and d["html"] not in {**kept, **printed_early}
+            ],
             jobs,
         )
     )
@@ -502,7 +506,7 @@ def _run(plan: RunPlan) -> RunResult:
             "load_and_validate": round(plan.t_data, 2),
             "execute_and_export": round(t_exec, 2),
             "pdf": round(t_pdf, 2),
-            "pdf_of_theme_packs_while_the_overview_ran": round(sum(early_seconds), 2),
+            "pdf_while_the_overview_ran": round(early.seconds, 2),
         },
     }
     (stage / "index.html").write_text(

@@ -65,6 +65,22 @@ def page_meta(params: Params, ds: Dataset, year: str) -> dict:
     return d
 
 
+def place_slug(place: str) -> str:
+    """A place's name in file names (``place_<slug>.html``)."""
+    return re.sub(r"[^a-z0-9]+", "-", place.lower()).strip("-")
+
+
+def early_overview_documents(params: Params) -> list[str]:
+    """The documents the overview notebook writes before its own page (from the themes'
+    results alone): the board brief, the place packs and the public summary. ``kcpp
+    report`` prints them while the overview page is still being computed."""
+    return [
+        "brief.html",
+        *(f"place_{place_slug(p)}.html" for p in params.sia.places),
+        "public/summary.html",
+    ]
+
+
 def set_documents(results: list[NotebookResult], params: Params, folder) -> list[dict]:
     """The documents of a set, in reading order, with their audience and marking: the board
     brief, the overview, each theme's pack, the public summary, then the analysts' annexes.
@@ -84,9 +100,14 @@ def set_documents(results: list[NotebookResult], params: Params, folder) -> list
             docs.append((r.html, f"{r.title}: theme pack", "theme leads and the board", mark, True))
     if "overview" in ok:
         for place in params.sia.places:
-            slug = re.sub(r"[^a-z0-9]+", "-", place.lower()).strip("-")
             docs.append(
-                (f"place_{slug}.html", f"{place}: place pack", "place partnerships", mark, True)
+                (
+                    f"place_{place_slug(place)}.html",
+                    f"{place}: place pack",
+                    "place partnerships",
+                    mark,
+                    True,
+                )
             )
         docs.append(("public/summary.html", "Public summary", "the public", public, True))
     for r in results:

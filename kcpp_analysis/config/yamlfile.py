@@ -49,7 +49,24 @@ def safe_yaml(raw: bytes | str, path: Path | str = ""):
     """
     if len(raw) > MAX_YAML_BYTES:
         raise yaml.YAMLError(f"file is larger than {MAX_YAML_BYTES:,} bytes")
-    return yaml.load(raw, Loader=NoAliasLoader)
+    if not getattr(yaml, "__with_libyaml__", False):  # pragma: no cover - pure-Python PyYAML
+        return yaml.load(raw, Loader=NoAliasLoader)
+    # libyaml (about 7x faster): the parse events are checked for anchors and aliases
+    # before anything is constructed, so an alias never expands
+    for ev in yaml.parse(raw, Loader=yaml.CSafeLoader):
+        what = (
+            "aliases (*name)"
+            if isinstance(ev, yaml.AliasEvent)
+            else "anchors (&name)"
+            if getattr(ev, "anchor", None)
+            else ""
+        )
+        if what:
+            raise yaml.YAMLError(
+                f"line {ev.start_mark.line + 1}: YAML {what} are not allowed in "
+                "parameters or sources files"
+            )
+    return yaml.load(raw, Loader=yaml.CSafeLoader)
 
 
 def read_regular_file(path: Path, limit: int, what: str) -> bytes:

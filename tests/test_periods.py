@@ -28,6 +28,19 @@ def test_fy_label(date, label):
     assert fy_labels(pd.Series(pd.to_datetime([date]))).iloc[0] == label
 
 
+def test_fy_labels_of_a_column_with_a_missing_date_agree_with_each_date():
+    """A missing date gives a missing label and leaves the others whole (an earlier version
+    turned the years into floats, "2024.0/25.0", when one date was missing)."""
+    dates = pd.Series(
+        pd.to_datetime(["2025-03-31 23:59", None, "2025-04-01 00:00", "1999-04-01 00:00"]),
+        index=[7, 3, 5, 1],
+    )
+    got = fy_labels(dates)
+    assert got.index.tolist() == [7, 3, 5, 1] and pd.isna(got.loc[3])
+    for i in (7, 5, 1):
+        assert got.loc[i] == fy_label(dates.loc[i])
+
+
 def test_bounds_previous_and_range():
     assert fy_bounds("2021/22") == (pd.Timestamp("2021-04-01"), pd.Timestamp("2022-03-31"))
     assert previous_fy("2000/01") == "1999/00"

@@ -77,9 +77,13 @@ def fy_label(date: pd.Timestamp) -> str:
 def fy_labels(dates: pd.Series) -> pd.Series:
     """Vectorised :func:`fy_label` for a datetime Series (NaT gives missing)."""
     d = pd.to_datetime(dates)
-    start = d.dt.year - (d.dt.month < 4).astype("int64")
-    out = start.astype("string") + "/" + ((start + 1) % 100).astype("string").str.zfill(2)
-    return out.where(d.notna())
+    ok = d.notna().to_numpy()
+    out = np.full(len(d), None, dtype=object)
+    if ok.any():  # a label per distinct year, not a string built per row
+        start = (d.dt.year - (d.dt.month < 4).astype("int64")).to_numpy()[ok].astype(np.int64)
+        years, which = np.unique(start, return_inverse=True)
+        out[ok] = np.array([fy_from_start_year(int(y)) for y in years], dtype=object)[which]
+    return pd.Series(out, index=d.index, dtype="string")
 
 
 def fy_bounds(label: str) -> tuple[pd.Timestamp, pd.Timestamp]:

@@ -24,7 +24,7 @@ def test_the_index_lists_every_document_with_its_reader(report_set, params):
     docs = {d["html"]: d for d in m["documents"]}
     expected = ["brief.html", "overview.html", "public/summary.html", "methods.html"]
     expected += [f"{t}.html" for t in params.themes] + [f"{t}_annex.html" for t in params.themes]
-    from kcpp_analysis.report.place_packs import slug
+    from kcpp_analysis.core.paths import place_slug as slug
 
     expected += [f"place_{slug(p)}.html" for p in params.sia.places]
     assert set(expected) <= set(docs)
@@ -62,7 +62,7 @@ def test_packs_are_lean_and_annexes_keep_everything(report_set, params):
 def test_place_packs_show_the_theme_packs_published_figures(report_set, params):
     """A place pack counts nothing afresh: each priority's figures for the place are the
     places table the theme pack published."""
-    from kcpp_analysis.report.place_packs import slug
+    from kcpp_analysis.core.paths import place_slug as slug
 
     tables = report_set.out_dir / "tables"
     for place in params.sia.places:
@@ -94,7 +94,7 @@ FORBIDDEN = {
 
 
 def test_board_facing_pages_speak_plainly(report_set, params):
-    from kcpp_analysis.report.place_packs import slug
+    from kcpp_analysis.core.paths import place_slug as slug
 
     pages = BOARD_FACING + [f"{t}.html" for t in params.themes] + ["public/summary.html"]
     pages += [f"place_{slug(p)}.html" for p in params.sia.places]

@@ -43,3 +43,14 @@ def default_outputs_dir() -> Path:
 def real_data_dir() -> Path:
     """The shared real open-data folder (``../shared/data/real`` beside the repo)."""
     return Path(os.environ.get("KCPP_REAL_DATA", PROJECT_ROOT.parent / "shared" / "data" / "real"))
+
+
+def place_slug(place: str) -> str:
+    """A place's name in file and table names: ``place_<slug>.html``.
+
+    >>> place_slug("Dewsbury & Mirfield"), place_slug("Rural")
+    ('dewsbury-mirfield', 'rural')
+    """
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "-", place.lower()).strip("-")

@@ -12,12 +12,12 @@ count KPI's share in the place is its priority's row.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from kcpp_analysis.core.paths import place_slug
 from kcpp_analysis.presentation import narrative, recommendation
 from kcpp_analysis.report.documents import write_document
 from kcpp_analysis.report.links import multi_priority_hotspots
@@ -27,15 +27,6 @@ from kcpp_analysis.report.summary import ordered
 
 #: high-focus priorities whose wards are tabled in a place pack (most first)
 WARD_COLUMNS = 5
-
-
-def slug(place: str) -> str:
-    """``Dewsbury & Mirfield`` -> ``dewsbury-mirfield``.
-
-    >>> slug("Dewsbury & Mirfield"), slug("Rural")
-    ('dewsbury-mirfield', 'rural')
-    """
-    return re.sub(r"[^a-z0-9]+", "-", place.lower()).strip("-")
 
 
 def _read(ctx, pr_id: str, kind: str) -> pd.DataFrame | None:
@@ -184,7 +175,7 @@ def place_block(ctx, assessments, place: str, insight: dict | None) -> Block:
         )
     pub = gate.table(
         rows.drop(columns=[c for c in rows.columns if c.startswith("_")]),
-        f"place_{slug(place)}_priorities",
+        f"place_{place_slug(place)}_priorities",
         caption=f"Every priority in {place}, {ctx.year}: incidents, rate per 1,000 residents "
         "and the borough's rate (the theme packs' published figures)",
     )
@@ -194,7 +185,7 @@ def place_block(ctx, assessments, place: str, insight: dict | None) -> Block:
         tables.append(
             gate.table(
                 wm.rename(columns={"ward_name": "ward"}),
-                f"place_{slug(place)}_wards",
+                f"place_{place_slug(place)}_wards",
                 caption=f"{place}'s wards: incidents in {ctx.year} for the high-focus priorities",
             )
         )
@@ -203,7 +194,7 @@ def place_block(ctx, assessments, place: str, insight: dict | None) -> Block:
         tables.append(
             gate.table(
                 hs,
-                f"place_{slug(place)}_hotspots",
+                f"place_{place_slug(place)}_hotspots",
                 caption=f"Hotspots of the high-focus priorities in {place} (rank in the borough)",
             )
         )
@@ -215,7 +206,7 @@ def place_block(ctx, assessments, place: str, insight: dict | None) -> Block:
                 multi[["lsoa_name", "ward_name", "n", "priorities"]].rename(
                     columns={"n": "n_priorities"}
                 ),
-                f"place_{slug(place)}_multi",
+                f"place_{place_slug(place)}_multi",
                 formats={"n_priorities": ".0f"},
                 caption=f"Neighbourhoods in {place} that are persistent hotspots for several "
                 "priorities",
@@ -266,7 +257,7 @@ def write_place_packs(ctx, assessments, insight: dict | None) -> list[Path]:
         out.append(
             write_document(
                 ctx,
-                ctx.output_dir / f"place_{slug(place)}.html",
+                ctx.output_dir / f"place_{place_slug(place)}.html",
                 f"{place}: place pack, Strategic Intelligence Assessment {ctx.year}",
                 b._repr_html_(),
             )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from kcpp_analysis.config.params import Params
-from kcpp_analysis.core.paths import PACKAGE_DIR
+from kcpp_analysis.core.paths import PACKAGE_DIR, place_slug
 from kcpp_analysis.data.dataset import Dataset
 from kcpp_analysis.run.pipeline.plan import NotebookResult
 
@@ -63,11 +63,6 @@ def page_meta(params: Params, ds: Dataset, year: str) -> dict:
     d["marking_css"] = re.sub(r"[^A-Za-z0-9 \-]", "", d["marking"])[:60] or "OFFICIAL"
     d["index_href"] = "index.html"
     return d
-
-
-def place_slug(place: str) -> str:
-    """A place's name in file names (``place_<slug>.html``)."""
-    return re.sub(r"[^a-z0-9]+", "-", place.lower()).strip("-")
 
 
 def early_overview_documents(params: Params) -> list[str]:

@@ -79,6 +79,14 @@ def _hashes(folder: Path) -> dict[str, str]:
     }
 
 
+def _published_set(demo_dir: Path, tmp_path: Path, tiny: Path) -> tuple[Path, dict[str, str]]:
+    """A set published by a first good run of the tiny notebooks into ``tmp_path/out``, and
+    the SHA-256 of each of its files (what a later run must keep or change)."""
+    out = tmp_path / "out"
+    assert run_report(data=demo_dir, out=out, notebooks=tiny, jobs=2).ok
+    return out, _hashes(out / YEAR)
+
+
 def _cli(args: list[str], env: dict | None = None, **kw) -> subprocess.Popen:
     e = {**os.environ, "COLUMNS": "400", **(env or {})}
     return subprocess.Popen(
@@ -203,9 +211,7 @@ def test_a_run_without_chromium_publishes_the_html_set(demo_dir, tmp_path, tiny)
 def test_a_failed_run_keeps_the_previous_set_and_exits_non_zero(
     demo_dir, tmp_path, tiny, monkeypatch
 ):
-    out = tmp_path / "out"
-    assert run_report(data=demo_dir, out=out, notebooks=tiny, jobs=2).ok
-    before = _hashes(out / YEAR)
+    out, before = _published_set(demo_dir, tmp_path, tiny)
     monkeypatch.setenv("KCPP_TEST_FAIL", "risk")
     monkeypatch.setenv("KCPP_TEST_STAMP", "2")
     res = run_report(data=demo_dir, out=out, notebooks=tiny, jobs=2)
@@ -225,9 +231,7 @@ def test_a_failed_run_keeps_the_previous_set_and_exits_non_zero(
 def test_a_partial_run_updates_only_its_themes_and_the_overview(
     demo_dir, tmp_path, tiny, monkeypatch, params
 ):
-    out = tmp_path / "out"
-    assert run_report(data=demo_dir, out=out, notebooks=tiny, jobs=2).ok
-    before = _hashes(out / YEAR)
+    out, before = _published_set(demo_dir, tmp_path, tiny)
     monkeypatch.setenv("KCPP_TEST_STAMP", "2")
     res = run_report(data=demo_dir, out=out, notebooks=tiny, jobs=2, themes=["risk"])
     assert res.ok
@@ -249,9 +253,7 @@ def test_a_partial_run_updates_only_its_themes_and_the_overview(
 def test_a_rerun_with_nothing_changed_reuses_every_page_and_computes_nothing(
     demo_dir, tmp_path, tiny, monkeypatch
 ):
-    out = tmp_path / "out"
-    assert run_report(data=demo_dir, out=out, notebooks=tiny, jobs=2).ok
-    before = _hashes(out / YEAR)
+    out, before = _published_set(demo_dir, tmp_path, tiny)
     # a notebook that would fail if it ran: the re-run must not run it
     monkeypatch.setenv("KCPP_TEST_FAIL", "risk")
     res = _run_report(data=demo_dir, out=out, notebooks=tiny, jobs=2)
@@ -318,9 +320,7 @@ def test_a_rerun_computes_again_when_an_input_or_a_published_file_changed(
 def test_a_partial_run_on_a_set_built_from_other_parameters_or_code_is_refused(
     demo_dir, tmp_path, tiny, params_copy
 ):
-    out = tmp_path / "out"
-    assert run_report(data=demo_dir, out=out, notebooks=tiny, jobs=2).ok
-    before = _hashes(out / YEAR)
+    out, before = _published_set(demo_dir, tmp_path, tiny)
     sia = params_copy / "sia.yaml"
     sia.write_text(sia.read_text() + "\n# changed\n")
     with pytest.raises(KcppError, match="differs in parameters"):
@@ -377,9 +377,7 @@ def _report_args(demo_dir, out, tiny, *extra) -> list[str]:
 @pytest.mark.slow
 def test_disk_full_keeps_the_previous_set(demo_dir, tmp_path, tiny):
     """A file-size limit (RLIMIT_FSIZE, SIGXFSZ ignored) makes big writes fail with EFBIG."""
-    out = tmp_path / "out"
-    assert run_report(data=demo_dir, out=out, notebooks=tiny, jobs=2).ok
-    before = _hashes(out / YEAR)
+    out, before = _published_set(demo_dir, tmp_path, tiny)
     limit = 1 << 20
 
     def small_disk():

@@ -273,6 +273,8 @@ class LinkedCells:
         self.equal: list[dict[int, float]] = []
         self.at_most: list[dict[int, float]] = []
         self.audits = 0  # integer programs solved (for the benchmark and the appendix)
+        self._system_key: tuple | None = None  # the hidden set _system_value was built for
+        self._system_value: tuple | None = None
 
     def cell(
         self,
@@ -335,7 +337,7 @@ class LinkedCells:
             len(self.equal),
             len(self.at_most),
         )
-        if getattr(self, "_system_key", None) != key:
+        if self._system_key != key:
             self._system_key, self._system_value = key, self._build_system(hidden)
         return self._system_value
 

@@ -15,6 +15,7 @@ for name in [
     "bench_deprivation",
     "bench_knox",
     "bench_policeuk_prepare",
+    "bench_threads",
     "bench_report",
 ]:
     path = HERE / f"{name}.py"

@@ -14,6 +14,11 @@ import pytest
 
 from kcpp_analysis.config.params import load_params
 from kcpp_analysis.core.paths import PROJECT_ROOT, real_data_dir
+from kcpp_analysis.run.pipeline.schedule import thread_limits
+
+# The xdist workers run side by side, so each gets its share of the cores' native threads,
+# as the pipeline gives its kernels; set here in the controller, before it starts them.
+os.environ.update(thread_limits(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "2"))))
 
 
 @pytest.hookimpl(trylast=True)  # after pytest's own tmp_path set-up

@@ -45,7 +45,9 @@ time.sleep(float(os.environ.get("KCPP_TEST_SLEEP", "0")))
 p = pathlib.Path(output_dir) / "tables" / f"{name}_table.csv"
 p.parent.mkdir(parents=True, exist_ok=True)
 rows = int(os.environ.get("KCPP_TEST_ROWS", "3"))
-p.write_text("a,b\\n" + f"{os.environ.get('KCPP_TEST_STAMP', '1')},2\\n" * rows)
+var = os.environ.get("KCPP_TEST_STAMP_FROM", "KCPP_TEST_STAMP")  # which variable to stamp
+stamp = os.environ.get(var, "1" if var == "KCPP_TEST_STAMP" else "unset")
+p.write_text("a,b\\n" + f"{stamp},2\\n" * rows)
 record_written(p)
 print(name, "done")
 """
@@ -584,3 +586,20 @@ def test_workers_forked_for_a_later_run_see_that_runs_environment(
     assert res.ok, res.failures
     for name in ("risk", "overview"):
         assert (res.out_dir / "tables" / f"{name}_table.csv").read_text() == "a,b\n8,2\n"
+
+
+def test_kernels_running_side_by_side_share_the_cores_native_threads(
+    demo_dir, tmp_path, tiny, monkeypatch
+):
+    """Each kernel's OpenBLAS (and OpenMP, MKL, numexpr) pool gets the cores divided among the
+    notebooks running at once, so their spin-waiting threads do not take each other's cores;
+    a limit the user set is theirs to keep."""
+    monkeypatch.setenv("KCPP_TEST_STAMP_FROM", "OPENBLAS_NUM_THREADS")
+    monkeypatch.setenv("KCPP_TEST_ROWS", "1")
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    res = run_report(data=demo_dir, out=tmp_path / "a", notebooks=tiny, jobs=2)
+    share = max(1, (os.cpu_count() or 1) // 2)
+    assert res.ok and (res.out_dir / "tables" / "risk_table.csv").read_text() == f"a,b\n{share},2\n"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
+    res = run_report(data=demo_dir, out=tmp_path / "b", notebooks=tiny, jobs=2)
+    assert res.ok and (res.out_dir / "tables" / "risk_table.csv").read_text() == "a,b\n3,2\n"

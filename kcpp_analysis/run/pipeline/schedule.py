@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
@@ -53,6 +53,32 @@ def start_fork_server() -> None:
         from multiprocessing import forkserver
 
         forkserver.ensure_running()
+
+
+#: the native thread pools a kernel's numerical libraries start (OpenBLAS, OpenMP, MKL, numexpr)
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def thread_limits(
+    workers: int, cpus: int | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The thread-pool sizes each kernel gets when ``workers`` notebooks run at once: the
+    machine's cores shared between them (at least 1), for every variable in
+    :data:`THREAD_VARS` the user has not set (in ``environ``, default
+    ``os.environ``). Without a limit, each kernel's OpenBLAS starts
+    a thread per core, and its threads spin-wait on the cores the other kernels need
+    (``benchmarks/bench_threads.py`` measures it).
+
+    >>> thread_limits(2, cpus=2, environ={})["OPENBLAS_NUM_THREADS"]
+    '1'
+    >>> thread_limits(1, cpus=4, environ={})["OMP_NUM_THREADS"]
+    '4'
+    >>> "OMP_NUM_THREADS" in thread_limits(2, cpus=2, environ={"OMP_NUM_THREADS": "2"})
+    False
+    """
+    environ = os.environ if environ is None else environ
+    n = max(1, (cpus or os.cpu_count() or 1) // max(1, workers))
+    return {v: str(n) for v in THREAD_VARS if v not in environ}
 
 
 def longest_first(jobs_list: list[dict], seconds: dict[str, float]) -> list[dict]:
@@ -100,9 +126,10 @@ def execute_all(
     themes = [j for j in jobs_list if j["name"] != "overview"]
     for j in overview:
         j.setdefault("env", {})["KCPP_THEMES_DONE"] = str(done_flag)
+    workers = max(1, min(workers, len(jobs_list)))
     for j in jobs_list:  # a forked worker has the fork server's environment and folder
         j["environ"], j["cwd"] = dict(os.environ), os.getcwd()
-    workers = max(1, min(workers, len(jobs_list)))
+        j.setdefault("env", {}).update(thread_limits(workers))
     if not jobs_list:
         return
 

@@ -56,6 +56,46 @@ def test_one_browser_prints_the_pages_print_to_pdf_prints(tmp_path, chromium):
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+def test_one_tab_prints_document_after_document_each_its_own_pages(tmp_path, chromium):
+    """Every document is a new navigation of the same tab: each PDF has its own pages and
+    text, also when the same document is printed twice in a row (a reload)."""
+    docs = _docs(tmp_path, (2, 1))
+    order = [docs[0], docs[1], docs[1], docs[0]]
+    with Browser(chromium) as b:
+        pages = [b.print_pdf(tmp_path / d, tmp_path / f"{k}.pdf") for k, d in enumerate(order)]
+        assert len({e.get("sessionId") for e in b._events} - {None}) <= 1  # one tab
+    assert pages == [2, 1, 1, 2]
+    for k, d in enumerate(order):
+        cli = tmp_path / f"{k}.cli.pdf"
+        print_pdf(tmp_path / d, cli, chromium)
+        assert (tmp_path / f"{k}.pdf").stat().st_size == pytest.approx(cli.stat().st_size, rel=0.05)
+
+
+def test_a_printer_keeps_one_browser_for_the_run_and_replaces_a_failed_one(
+    tmp_path, chromium, monkeypatch
+):
+    started = []
+
+    def counting(c):
+        started.append(c)
+        return Browser(c)
+
+    monkeypatch.setattr(pdfmod, "Browser", counting)
+    docs = _docs(tmp_path)
+    with pdfmod.Printer(1) as printer:
+        first = pdfmod.print_documents(tmp_path, docs[:1], printer=printer)
+        rest = pdfmod.print_documents(tmp_path, docs[1:], printer=printer)
+        assert len(started) == 1  # the second call used the running browser
+        printer._browser._proc.kill()  # the browser dies between two calls
+        printer._browser._proc.wait()
+        again = printer.print_documents(tmp_path, docs[:1])  # printed on its own instead
+        assert len(started) == 1 and printer._browser is None
+        later = printer.print_documents(tmp_path, docs[1:])
+    assert {**first, **rest}.keys() == set(docs) and list(again) == docs[:1]
+    assert list(later) == docs[1:]
+    assert len(started) == 2 and printer._browser is None  # a new browser, then closed
+
+
 def test_print_documents_falls_back_to_one_browser_each_when_the_browser_fails(
     tmp_path, chromium, monkeypatch, caplog
 ):
@@ -108,7 +148,7 @@ def test_a_browser_that_never_answers_times_out_and_is_stopped(tmp_path, monkeyp
 
 
 def _fake_printer(calls):
-    def fake(folder, htmls, jobs=2):
+    def fake(folder, htmls, jobs=2, printer=None):
         calls.append(list(htmls))
         out = {}
         for h in htmls:

@@ -78,7 +78,7 @@ from kcpp_analysis.run.pipeline.partial import (
     reusable,
     run_inputs,
 )
-from kcpp_analysis.run.pipeline.pdf import page_count, print_documents
+from kcpp_analysis.run.pipeline.pdf import Printer, page_count, print_documents
 from kcpp_analysis.run.pipeline.plan import (
     OVERVIEW_TEMPLATE,
     THEME_TEMPLATE,
@@ -289,7 +289,8 @@ def run_report(
                 inputs=inputs,
                 reused_from=reused_from,
             )
-            return _run(plan)
+            with Printer(jobs) as printer:  # one browser for the run's PDFs, closed on any exit
+                return _run(plan, printer)
         except BaseException:
             discard(stage)
             raise
@@ -299,7 +300,7 @@ def run_report(
             handler.close()
 
 
-def _run(plan: RunPlan) -> RunResult:
+def _run(plan: RunPlan, printer: Printer) -> RunResult:
     """Execute the notebooks, write the index and manifest, check and publish."""
     params, ds, data_path, year = plan.params, plan.dataset, plan.data_path, plan.year
     themes, jobs, nb_dir, stage = plan.themes, plan.jobs, plan.nb_dir, plan.stage
@@ -392,7 +393,10 @@ def _run(plan: RunPlan) -> RunResult:
     # the theme packs, then the overview's first documents, print while the overview runs
     # (one core is free then)
     early = EarlyPrints(
-        stage, stage / ".work" / "overview" / "written.txt", early_overview_documents(params)
+        stage,
+        stage / ".work" / "overview" / "written.txt",
+        early_overview_documents(params),
+        printer,
     )
 
     def on_themes_done() -> None:
@@ -460,8 +464,10 @@ def _run(plan: RunPlan) -> RunResult:
                 if d["print"] and d["html"] not in {**kept, **printed_early}
             ],
             jobs,
+            printer=printer,
         )
     )
+    printer.close()
     for d in documents:
         d.update({**kept, **printed}.get(d["html"], {}))
     t_pdf = time.perf_counter() - t_pdf

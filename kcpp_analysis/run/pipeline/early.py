@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from kcpp_analysis.run.pipeline.partial import relative_to_set
-from kcpp_analysis.run.pipeline.pdf import print_documents
+from kcpp_analysis.run.pipeline.pdf import Printer, print_documents
 
 
 class EarlyPrints:
@@ -27,10 +27,17 @@ class EarlyPrints:
 
     ``overview_ledger`` is the overview notebook's write ledger; call :meth:`overview_ended`
     when the overview notebook has ended, and :meth:`finish` before the remaining documents
-    are printed."""
+    are printed (with the same ``printer``, whose browser is then already running)."""
 
-    def __init__(self, stage: Path, overview_ledger: Path, overview_docs: list[str]):
+    def __init__(
+        self,
+        stage: Path,
+        overview_ledger: Path,
+        overview_docs: list[str],
+        printer: Printer | None = None,
+    ):
         self.stage = Path(stage)
+        self.printer = printer
         self.ledger = Path(overview_ledger)
         self.overview_docs = list(overview_docs)
         self.printed: dict[str, dict] = {}
@@ -58,7 +65,7 @@ class EarlyPrints:
             return
         sha = {h: _sha256(self.stage / h) for h in htmls}
         t0 = time.perf_counter()
-        self.printed.update(print_documents(self.stage, htmls, 1))
+        self.printed.update(print_documents(self.stage, htmls, 1, printer=self.printer))
         self.seconds += time.perf_counter() - t0
         self._sha.update(sha)
 

@@ -4,10 +4,10 @@ A4, the page furniture's own print styles (marking, page numbers).
 One headless browser prints many documents (:class:`Browser`): it is started once with
 ``--remote-debugging-pipe`` and driven through the Chrome DevTools Protocol
 (``Page.printToPDF``, https://chromedevtools.github.io/devtools-protocol/tot/Page/#method-printToPDF)
-over two pipes, so a set of 11 documents costs one browser start, not 11 (3.5 s instead of
-8.6 s on the demo set; the pages are the same, pixel for pixel, as ``--print-to-pdf``'s).
-When that browser cannot start or dies, the remaining documents are printed one browser
-each with ``--print-to-pdf`` (:func:`print_pdf`).
+over two pipes, so a run's documents cost one browser start and one tab, not one each (a
+:class:`Printer` holds the browser for the run); the pages are the same, pixel for pixel, as
+``--print-to-pdf``'s. When that browser cannot start or dies, the remaining documents are
+printed one browser each with ``--print-to-pdf`` (:func:`print_pdf`).
 
 Chromium is found as ``$KCPP_CHROMIUM``, ``chromium``, ``chromium-browser`` or
 ``google-chrome`` on the path. Without it the HTML set is still published and the run log
@@ -25,6 +25,7 @@ import select
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -140,6 +141,7 @@ class Browser:
         self._buf = b""
         self._n = 0
         self._events: list[dict] = []
+        self._session: str | None = None
 
     def __enter__(self) -> Browser:
         return self
@@ -186,25 +188,35 @@ class Browser:
                     return self._events.pop(k)
             self._events.append(self._recv(deadline))
 
+    def _tab(self) -> str:
+        """The session of the one tab every document is printed in (created at first use)."""
+        if self._session is None:
+            target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+            s = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})
+            self._session = s["sessionId"]
+            self.send("Page.enable", session=self._session)
+        return self._session
+
     def print_pdf(self, html: Path, pdf: Path) -> int:
         """Print ``html`` to ``pdf`` (written atomically) as ``--print-to-pdf`` does: the
-        page's own CSS page size, backgrounds, no header or footer. Returns the pages."""
-        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        try:
-            s = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})
-            session = s["sessionId"]
-            self.send("Page.enable", session=session)
-            nav = self.send("Page.navigate", {"url": Path(html).resolve().as_uri()}, session)
-            if nav.get("errorText"):
-                raise BrowserError(f"could not open {Path(html).name}: {nav['errorText']}")
-            self._wait_for("Page.loadEventFired", session)
-            r = self.send(
-                "Page.printToPDF",
-                {"preferCSSPageSize": True, "printBackground": True, "displayHeaderFooter": False},
-                session,
-            )
-        finally:
-            self.send("Target.closeTarget", {"targetId": target})
+        page's own CSS page size, backgrounds, no header or footer. Returns the pages.
+
+        Every document is printed in the same tab, each a new navigation (a new document:
+        nothing of one page stays for the next; the pages print pixel for pixel as in a
+        tab of their own). A tab per document started a renderer each time, about a
+        quarter of the browser's work on the demo set."""
+        session = self._tab()
+        # events of an earlier page (its load, frames) must not answer for this one
+        self._events = [e for e in self._events if e.get("sessionId") != session]
+        nav = self.send("Page.navigate", {"url": Path(html).resolve().as_uri()}, session)
+        if nav.get("errorText"):
+            raise BrowserError(f"could not open {Path(html).name}: {nav['errorText']}")
+        self._wait_for("Page.loadEventFired", session)
+        r = self.send(
+            "Page.printToPDF",
+            {"preferCSSPageSize": True, "printBackground": True, "displayHeaderFooter": False},
+            session,
+        )
         tmp = pdf.with_name(f".{pdf.name}.tmp")
         tmp.write_bytes(base64.b64decode(r["data"]))
         tmp.replace(pdf)
@@ -228,45 +240,90 @@ class Browser:
             self._profile.cleanup()
 
 
-def print_documents(folder: Path, htmls: list[str], jobs: int = 2) -> dict[str, dict]:
-    """Print each document (paths relative to ``folder``) beside its HTML. Returns
-    ``{html: {"pdf": relative path, "pages": n}}`` for those printed; failures are logged
-    and leave the HTML published.
+class Printer:
+    """Prints the documents of one run with one browser (:class:`Browser`), started for
+    the first document and kept until :meth:`close`, so the packs printed while the
+    overview runs and the documents printed after it share one browser start (each start
+    costs about half a second of a core). Safe to call from two threads (one prints at a
+    time). A browser that fails is closed; the documents it did not print are printed one
+    browser each with ``--print-to-pdf`` (:func:`print_pdf`), up to ``jobs`` at a time, and
+    the next call starts a new browser."""
 
-    One browser prints them all, one after another (:class:`Browser`): a second browser
-    in parallel was no faster on 2 cores (3.6 s against 3.5 s for the demo set: the
-    browser already renders on several threads), so ``jobs`` is kept only for the
-    fallback. A document that browser could not print is printed on its own with
-    ``--print-to-pdf``, up to ``jobs`` at a time."""
-    chromium = find_chromium()
-    if chromium is None:
-        log.warning(INSTALL_HINT)
-        return {}
-    present = [h for h in htmls if (folder / h).is_file()]
-    if not present:
-        return {}
+    def __init__(self, jobs: int = 2):
+        self.jobs = max(1, jobs)
+        self._browser: Browser | None = None
+        self._lock = threading.Lock()
+        self._warned = False
 
-    def fallback(rel: str) -> tuple[str, dict | None]:
-        html = folder / rel
-        try:
-            pages = print_pdf(html, html.with_suffix(".pdf"), chromium)
-        except (OSError, RuntimeError, subprocess.TimeoutExpired) as exc:
-            log.warning("no PDF for %s: %s", rel, exc)
-            return rel, None
-        return rel, {"pdf": str(Path(rel).with_suffix(".pdf")), "pages": pages}
+    def __enter__(self) -> Printer:
+        return self
 
-    out, left = [], list(present)
-    try:
-        with Browser(chromium) as b:
-            while left:
-                rel = left[0]
-                html = folder / rel
-                pages = b.print_pdf(html, html.with_suffix(".pdf"))
-                out.append(
-                    (left.pop(0), {"pdf": str(Path(rel).with_suffix(".pdf")), "pages": pages})
-                )
-    except (OSError, BrowserError, KeyError, ValueError) as exc:
-        log.info("one-browser printing stopped (%s); printing the rest one by one", exc)
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
-        out += list(ex.map(fallback, left))
-    return {k: v for k, v in out if v is not None}
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the browser, if one was started."""
+        with self._lock:
+            if self._browser is not None:
+                self._browser.close()
+                self._browser = None
+
+    def print_documents(self, folder: Path, htmls: list[str]) -> dict[str, dict]:
+        """Print each document (paths relative to ``folder``) beside its HTML. Returns
+        ``{html: {"pdf": relative path, "pages": n}}`` for those printed; failures are
+        logged and leave the HTML published."""
+        chromium = find_chromium()
+        if chromium is None:
+            if not self._warned:
+                log.warning(INSTALL_HINT)
+                self._warned = True
+            return {}
+        present = [h for h in htmls if (folder / h).is_file()]
+        if not present:
+            return {}
+
+        def fallback(rel: str) -> tuple[str, dict | None]:
+            html = folder / rel
+            try:
+                pages = print_pdf(html, html.with_suffix(".pdf"), chromium)
+            except (OSError, RuntimeError, subprocess.TimeoutExpired) as exc:
+                log.warning("no PDF for %s: %s", rel, exc)
+                return rel, None
+            return rel, {"pdf": str(Path(rel).with_suffix(".pdf")), "pages": pages}
+
+        out, left = [], list(present)
+        with self._lock:
+            try:
+                if self._browser is None:
+                    self._browser = Browser(chromium)
+                while left:
+                    rel = left[0]
+                    html = folder / rel
+                    pages = self._browser.print_pdf(html, html.with_suffix(".pdf"))
+                    out.append(
+                        (left.pop(0), {"pdf": str(Path(rel).with_suffix(".pdf")), "pages": pages})
+                    )
+            except (OSError, BrowserError, KeyError, ValueError) as exc:
+                log.info("one-browser printing stopped (%s); printing the rest one by one", exc)
+                if self._browser is not None:
+                    self._browser.close()
+                    self._browser = None
+        with ThreadPoolExecutor(max_workers=self.jobs) as ex:
+            out += list(ex.map(fallback, left))
+        return {k: v for k, v in out if v is not None}
+
+
+def print_documents(
+    folder: Path, htmls: list[str], jobs: int = 2, printer: Printer | None = None
+) -> dict[str, dict]:
+    """Print each document (paths relative to ``folder``) beside its HTML, with
+    ``printer``'s browser, or one started for this call (:class:`Printer`). Returns
+    ``{html: {"pdf": relative path, "pages": n}}`` for those printed.
+
+    One browser prints them all, one after another: a second browser in parallel was no
+    faster on 2 cores (the browser already renders on several threads), so ``jobs`` is
+    kept only for the fallback."""
+    if printer is not None:
+        return printer.print_documents(folder, htmls)
+    with Printer(jobs) as p:
+        return p.print_documents(folder, htmls)

@@ -134,7 +134,7 @@ def test_no_module_is_over_700_lines(path):
 # install routes (pyproject, the pip lock, the conda environment) agree
 # --------------------------------------------------------------------------------------
 #: import name -> distribution name where they differ
-DIST = {"yaml": "pyyaml", "jinja2": "jinja2", "jupyter_client": "jupyter_client"}
+DIST = {"PIL": "pillow", "yaml": "pyyaml", "jinja2": "jinja2", "jupyter_client": "jupyter_client"}
 
 
 def _declared() -> set[str]:

@@ -26,11 +26,24 @@ class Figure:
 
     @classmethod
     def from_chart(cls, chart, data: PublishedTable | None = None) -> Figure:
-        """Encode a :class:`kcpp_analysis.presentation.charts.Chart` and close its matplotlib figure."""
-        import matplotlib.pyplot as plt
+        """Encode a :class:`kcpp_analysis.presentation.charts.Chart` and close its matplotlib figure.
 
+        The figure is drawn by Agg at its own dpi, as ``savefig`` draws it, and written as
+        an RGB PNG (zlib level 3) when every pixel is opaque, as the report's charts are:
+        the same pixels as ``savefig``'s RGBA PNG at level 6, in about a tenth fewer bytes
+        and less time (``tests/test_charts.py`` compares them).
+        """
+        import matplotlib.pyplot as plt
+        import numpy as np
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from PIL import Image
+
+        canvas = FigureCanvasAgg(chart.figure)
+        canvas.draw()
+        rgba = np.asarray(canvas.buffer_rgba())
+        opaque = bool((rgba[..., 3] == 255).all())
         buf = io.BytesIO()
-        chart.figure.savefig(buf, format="png", metadata={"Software": None})
+        Image.fromarray(rgba[..., :3] if opaque else rgba).save(buf, format="png", compress_level=3)
         plt.close(chart.figure)
         return cls(chart.name, base64.b64encode(buf.getvalue()).decode("ascii"), chart.alt, data)
 

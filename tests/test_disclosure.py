@@ -268,3 +268,29 @@ def test_one_solution_clears_many_cells_and_the_mask_is_unchanged():
     assert (slow.protect() == mask).all()
     small = int(((wards >= 1) & (wards < 5)).sum())
     assert fast.audits < small / 2 < slow.audits, (fast.audits, small, slow.audits)
+
+
+def test_gate_table_hides_small_counts_their_derived_columns_and_publishes_empty_tables():
+    """The gate's table: a small count and the cell that protects it show the marker in the
+    published data and on the page, so does a rate computed from a hidden count; the other
+    cells are formatted; an empty table (a priority with no rows) publishes, nothing hidden."""
+    from kcpp_analysis.report.gate import DisclosureGate
+
+    g = DisclosureGate()
+    t = pd.DataFrame(
+        {"ward": ["A", "B", "C"], "n": [3, 10, 1200], "rate": [0.5, 1.25, 2.0]}, index=[7, 8, 9]
+    )
+    p = g.table(t, "wards", counts=["n"], derived={"n": ["rate"]})
+    assert p.data["n"].tolist() == ["[c]", "[c]", 1200]
+    assert p.data["rate"].tolist() == ["[c]", "[c]", 2.0]
+    assert p.display.to_dict("list") == {
+        "ward": ["A", "B", "C"],
+        "n": ["[c]", "[c]", "1,200"],
+        "rate": ["[c]", "[c]", "2.00"],
+    }
+    assert list(p.data.index) == [0, 1, 2] and g.suppressed_cells == 2
+    empty = g.table(t.iloc[0:0], "none", counts=["n"], derived={"n": ["rate"]})
+    assert empty.data.empty and list(empty.display.columns) == ["ward", "n", "rate"]
+    assert g.suppressed_cells == 2
+    masked = g.table(t, "masked", counts=["n"], mask={"n": [False, False, True]})
+    assert masked.data["n"].tolist() == [3, 10, "[c]"] and g.suppressed_cells == 3

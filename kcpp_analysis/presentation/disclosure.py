@@ -194,9 +194,8 @@ def suppress_small_counts(
     mask, rows_pub, cols_pub = protect(
         vals, threshold=threshold, row_totals=row_totals, column_totals=column_totals
     )
-    text = np.where(
-        mask, marker, np.vectorize(lambda x: f"{x:.0f}" if float(x).is_integer() else f"{x}")(vals)
-    )
+    as_text = np.vectorize(lambda x: f"{x:.0f}" if float(x).is_integer() else f"{x}", otypes=[str])
+    text = np.where(mask, marker, as_text(vals))  # otypes: an empty table has no first value
     for j, c in enumerate(cols):
         out[c] = text[:, j]
     if add_totals:

@@ -285,12 +285,16 @@ class DisclosureGate:
         linked protection). ``derived`` maps a count column to the columns computed from it,
         hidden with it. ``formats`` maps columns to format specs for the page.
         """
-        t = frame.reset_index(drop=True).copy()
+        t = frame.reset_index(drop=True)  # copy-on-write: never changed below
         counts = [c for c in counts if c in t.columns]
-        hidden = pd.DataFrame(False, index=t.index, columns=t.columns)
+        n = len(t)
+        # built column by column as NumPy arrays: per-column frame assignments cost more
+        # than the rules themselves on tables this small
+        hidden = {c: np.zeros(n, dtype=bool) for c in t.columns}
         if mask is not None:
             for c, m in mask.items():
-                hidden[c] = np.asarray(m, dtype=bool)
+                if c in hidden:
+                    hidden[c] = np.asarray(m, dtype=bool)
         elif counts:
             vals = t[counts].astype(float).fillna(0)
             s = suppress_small_counts(
@@ -305,27 +309,35 @@ class DisclosureGate:
                 hidden[c] = (s[c] == self.marker).to_numpy()
         for cnt, cols in (derived or {}).items():
             for c in cols:
-                if c in hidden.columns:
+                if c in hidden:
                     hidden[c] = hidden[c] | hidden[cnt]
-        if count_secondary:
-            self.suppressed_cells += int(hidden[counts].to_numpy().sum()) if counts else 0
-        data = t.astype(object).where(~hidden, self.marker)
+        if count_secondary and counts:
+            self.suppressed_cells += int(sum(hidden[c].sum() for c in counts))
+        cells = {}
+        for c in t.columns:
+            v = t[c].astype(object).to_numpy()
+            if hidden[c].any():
+                v = v.copy()
+                v[hidden[c]] = self.marker
+            cells[c] = v
+        data = pd.DataFrame(cells, index=t.index, columns=t.columns, dtype=object)
         numeric = tuple(
             c
             for c in t.columns
             if pd.api.types.is_numeric_dtype(t[c]) and not pd.api.types.is_bool_dtype(t[c])
         )
-        display = data.copy()
+        shown = {}
         for c in t.columns:
             spec = (formats or {}).get(c, ",.0f" if c in counts else None)
             if c in numeric:
                 spec = spec or (",.0f" if pd.api.types.is_integer_dtype(t[c]) else ",.2f")
-                display[c] = [v if isinstance(v, str) else fmt_number(v, spec) for v in data[c]]
+                shown[c] = [v if isinstance(v, str) else fmt_number(v, spec) for v in cells[c]]
             else:
-                display[c] = [
+                shown[c] = [
                     "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
-                    for v in data[c]
+                    for v in cells[c]
                 ]
+        display = pd.DataFrame(shown, index=t.index, columns=t.columns)
         return PublishedTable(
             name=name,
             data=data,

@@ -18,6 +18,34 @@ def test_prepared_dataset_round_trips(demo_dir, demo):
         assert meta["tables"][t]["rows"] == len(getattr(ds, t))
 
 
+def test_tables_are_read_as_pandas_reads_them_in_one_chunk(demo_dir, tmp_path):
+    """Each table of the prepared demo, and a file of several row groups with missing
+    values, a category and an index, reads exactly as ``pd.read_parquet`` reads it (values,
+    dtypes, index), with every Arrow-backed column in one chunk."""
+    import pandas as pd
+
+    from kcpp_analysis.data.dataset import read_parquet_whole
+
+    odd = pd.DataFrame(
+        {
+            "s": ["a", None, "c", "d"] * 50,
+            "c": pd.Categorical(["x", "y", None, "x"] * 50),
+            "n": [1.5, None, 3.0, 4.0] * 50,
+            "t": pd.to_datetime(["2024-01-01", None, "2024-03-01", "2024-04-01"] * 50),
+        },
+        index=pd.Index(range(1000, 1200), name="row"),
+    )
+    odd.to_parquet(tmp_path / "odd.parquet", row_group_size=30)
+    files = [demo_dir / f"{t}.parquet" for t in TABLES] + [tmp_path / "odd.parquet"]
+    for f in files:
+        ours, theirs = read_parquet_whole(f), pd.read_parquet(f)
+        pd.testing.assert_frame_equal(ours, theirs, check_exact=True)
+        for c in ours.columns:
+            if isinstance(ours[c].array, pd.arrays.ArrowStringArray):
+                assert ours[c].array.__arrow_array__().num_chunks == 1, (f.name, c)
+    assert theirs["s"].array.__arrow_array__().num_chunks > 1  # the file does have several groups
+
+
 def test_changed_table_is_detected(demo_dir, tmp_path):
     import shutil
 

@@ -462,6 +462,20 @@ def read_meta(path: str | Path) -> dict:
     return json.loads(p.read_text())
 
 
+def read_parquet_whole(path: str | Path) -> pd.DataFrame:
+    """``pd.read_parquet(path)``, but with each column in one contiguous Arrow array.
+
+    A parquet file's row groups otherwise become chunks of every column, and each selection
+    of rows (a priority's incidents, a year) then gathers every string column chunk by
+    chunk: on the demo's 550,000 incidents (5 row groups) a selection of a fifth of the
+    rows takes about a quarter less time from one chunk. The frame is otherwise the same,
+    dtype for dtype (``tests/test_dataset.py`` compares them).
+    """
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path).combine_chunks().to_pandas()
+
+
 def load_dataset(
     path: str | Path, *, validate: bool | None = None, params: Params | None = None
 ) -> Dataset:
@@ -498,7 +512,7 @@ def load_dataset(
                 f"{f}: content does not match the hash in dataset.json; the prepared dataset was "
                 "changed after `kcpp prepare`. Prepare it again."
             )
-        frames[t] = normalise_table(pd.read_parquet(f), t)
+        frames[t] = normalise_table(read_parquet_whole(f), t)
     extras = {}
     for name, info in (meta.get("extras") or {}).items():
         f = path / info["file"]
@@ -507,7 +521,7 @@ def load_dataset(
                 f"{f}: missing, or its content does not match the hash in dataset.json; "
                 "prepare the dataset again"
             )
-        extras[name] = pd.read_parquet(f)
+        extras[name] = read_parquet_whole(f)
     ds = Dataset(**frames, meta=meta, path=path.resolve(), extras=extras)
     if validate or (validate is None and not meta.get("validated")):
         try:

@@ -16,19 +16,21 @@ from kcpp_analysis.config.params import load_params
 from kcpp_analysis.core.paths import PROJECT_ROOT, real_data_dir
 from kcpp_analysis.run.pipeline.schedule import thread_limits
 
-# The xdist workers run side by side, so each gets its share of the cores' native threads,
-# as the pipeline gives its kernels; set here in the controller, before it starts them.
-os.environ.update(thread_limits(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "2"))))
-
 
 @pytest.hookimpl(trylast=True)  # after pytest's own tmp_path set-up
 def pytest_configure(config):
     """Hypothesis keeps its example database and constants cache in this run's temporary
     folder, never in the repository (its default is ``.hypothesis/`` in the working folder,
-    which a test running at the same moment would see appear in the tree)."""
+    which a test running at the same moment would see appear in the tree). The native
+    thread pools are sized for the number of xdist workers."""
     from hypothesis.configuration import set_hypothesis_home_dir
 
     set_hypothesis_home_dir(config._tmp_path_factory.getbasetemp() / "hypothesis")
+    # xdist workers run side by side, so each gets its share of the cores' native threads,
+    # as the pipeline's kernels do; set in the controller, before it starts them
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        n = getattr(config.option, "numprocesses", None)
+        os.environ.update(thread_limits(n if isinstance(n, int) and n > 0 else 1))
 
 
 @pytest.fixture(scope="session")

@@ -467,8 +467,7 @@ def read_parquet_whole(path: str | Path) -> pd.DataFrame:
 
     A parquet file's row groups otherwise become chunks of every column, and each selection
     of rows (a priority's incidents, a year) then gathers every string column chunk by
-    chunk: on the demo's 550,000 incidents (5 row groups) a selection of a fifth of the
-    rows takes about a quarter less time from one chunk. The frame is otherwise the same,
+    chunk, which is slower than gathering from one array. The frame is otherwise the same,
     dtype for dtype (``tests/test_dataset.py`` compares them).
     """
     import pyarrow.parquet as pq

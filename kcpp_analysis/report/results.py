@@ -30,8 +30,8 @@ class Figure:
 
         The figure is drawn by Agg at its own dpi, as ``savefig`` draws it, and written as
         an RGB PNG (zlib level 3) when every pixel is opaque, as the report's charts are:
-        the same pixels as ``savefig``'s RGBA PNG at level 6, in about a tenth fewer bytes
-        and less time (``tests/test_charts.py`` compares them).
+        the same pixels as ``savefig``'s RGBA PNG at level 6, in fewer bytes and less
+        time (``tests/test_charts.py`` compares them).
         """
         import matplotlib.pyplot as plt
         import numpy as np

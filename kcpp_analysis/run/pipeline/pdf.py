@@ -203,8 +203,8 @@ class Browser:
 
         Every document is printed in the same tab, each a new navigation (a new document:
         nothing of one page stays for the next; the pages print pixel for pixel as in a
-        tab of their own). A tab per document started a renderer each time, about a
-        quarter of the browser's work on the demo set."""
+        tab of their own); a tab per document would start a renderer each time (the README's
+        PDF figures compare the two)."""
         session = self._tab()
         # events of an earlier page (its load, frames) must not answer for this one
         self._events = [e for e in self._events if e.get("sessionId") != session]
@@ -243,8 +243,7 @@ class Browser:
 class Printer:
     """Prints the documents of one run with one browser (:class:`Browser`), started for
     the first document and kept until :meth:`close`, so the packs printed while the
-    overview runs and the documents printed after it share one browser start (each start
-    costs about half a second of a core). Safe to call from two threads (one prints at a
+    overview runs and the documents printed after it share one browser start. Safe to call from two threads (one prints at a
     time). A browser that fails is closed; the documents it did not print are printed one
     browser each with ``--print-to-pdf`` (:func:`print_pdf`), up to ``jobs`` at a time, and
     the next call starts a new browser."""

@@ -243,10 +243,10 @@ class Browser:
 class Printer:
     """Prints the documents of one run with one browser (:class:`Browser`), started for
     the first document and kept until :meth:`close`, so the packs printed while the
-    overview runs and the documents printed after it share one browser start. Safe to call from two threads (one prints at a
-    time). A browser that fails is closed; the documents it did not print are printed one
-    browser each with ``--print-to-pdf`` (:func:`print_pdf`), up to ``jobs`` at a time, and
-    the next call starts a new browser."""
+    overview runs and the documents printed after it share one browser start. Safe to call
+    from two threads (one prints at a time). A browser that fails is closed; the documents
+    it did not print are printed one browser each with ``--print-to-pdf``
+    (:func:`print_pdf`), up to ``jobs`` at a time, and the next call starts a new browser."""
 
     def __init__(self, jobs: int = 2):
         self.jobs = max(1, jobs)

@@ -462,6 +462,38 @@ def read_meta(path: str | Path) -> dict:
     return json.loads(p.read_text())
 
 
+def check_files(path: str | Path) -> dict:
+    """Check that every table and extra file of a prepared dataset folder is there and
+    matches the SHA-256 ``dataset.json`` records for it, without reading the tables; returns
+    the metadata.
+
+    Raises
+    ------
+    KcppError
+        If the folder is not a prepared dataset, or a file is missing or changed.
+    """
+    path = Path(path)
+    meta = read_meta(path)
+    for t in TABLES:
+        info = meta["tables"][t]
+        f = path / info["file"]
+        if not f.exists():
+            raise KcppError(f"{path}: table file {info['file']} is missing")
+        if sha256_file(f) != info["sha256"]:
+            raise KcppError(
+                f"{f}: content does not match the hash in dataset.json; the prepared dataset was "
+                "changed after `kcpp prepare`. Prepare it again."
+            )
+    for info in (meta.get("extras") or {}).values():
+        f = path / info["file"]
+        if not f.exists() or sha256_file(f) != info["sha256"]:
+            raise KcppError(
+                f"{f}: missing, or its content does not match the hash in dataset.json; "
+                "prepare the dataset again"
+            )
+    return meta
+
+
 def read_parquet_whole(path: str | Path) -> pd.DataFrame:
     """``pd.read_parquet(path)``, but with each column in one contiguous Arrow array.
 
@@ -499,28 +531,14 @@ def load_dataset(
         If validation fails.
     """
     path = Path(path)
-    meta = read_meta(path)
-    frames = {}
-    for t in TABLES:
-        info = meta["tables"][t]
-        f = path / info["file"]
-        if not f.exists():
-            raise KcppError(f"{path}: table file {info['file']} is missing")
-        if sha256_file(f) != info["sha256"]:
-            raise KcppError(
-                f"{f}: content does not match the hash in dataset.json; the prepared dataset was "
-                "changed after `kcpp prepare`. Prepare it again."
-            )
-        frames[t] = normalise_table(read_parquet_whole(f), t)
-    extras = {}
-    for name, info in (meta.get("extras") or {}).items():
-        f = path / info["file"]
-        if not f.exists() or sha256_file(f) != info["sha256"]:
-            raise KcppError(
-                f"{f}: missing, or its content does not match the hash in dataset.json; "
-                "prepare the dataset again"
-            )
-        extras[name] = read_parquet_whole(f)
+    meta = check_files(path)
+    frames = {
+        t: normalise_table(read_parquet_whole(path / meta["tables"][t]["file"]), t) for t in TABLES
+    }
+    extras = {
+        name: read_parquet_whole(path / info["file"])
+        for name, info in (meta.get("extras") or {}).items()
+    }
     ds = Dataset(**frames, meta=meta, path=path.resolve(), extras=extras)
     if validate or (validate is None and not meta.get("validated")):
         try:

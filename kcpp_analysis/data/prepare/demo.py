@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kcpp_analysis.config.params import Params, load_params
 from kcpp_analysis.core.paths import default_prepared_dir
-from kcpp_analysis.data.dataset import Dataset, read_meta, write_dataset
+from kcpp_analysis.data.dataset import Dataset, check_files, read_meta, write_dataset
 from kcpp_analysis.data.demo.generator import (
     DEFAULT_SEED,
     GENERATOR_VERSION,
@@ -46,9 +46,7 @@ def prepare_demo(
                 and gen.get("seed") == seed
                 and gen.get("fingerprint") == generator_fingerprint(params)
             ):
-                from kcpp_analysis.data.dataset import load_dataset
-
-                load_dataset(out, validate=False, params=params)  # checks file hashes
+                check_files(out)  # every file still matches its recorded hash
                 log.info("reusing demo dataset at %s", out)
                 return out
         except Exception as exc:  # stale or damaged: regenerate

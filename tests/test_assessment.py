@@ -257,3 +257,26 @@ def test_assessments_round_trip_with_their_schema(params, tmp_path):
     f.write_text('{"schema": "something else"}')
     with pytest.raises(ValueError, match="not a kcpp.priority_assessment/1 file"):
         load_assessments(f)
+
+
+@pytest.mark.parametrize(
+    "share,places,says",
+    [
+        (0.0, [], "no community insight mentions this year"),
+        (float("nan"), [], "no community insight mentions this year"),
+        (0.3, ["Rural"], "under 1% of community insight mentions, from 1 place"),
+        (4.0, ["Huddersfield", "Rural"], "4% of community insight mentions, from 2 places"),
+        (2.0, [], "2% of community insight mentions, from no named place"),
+    ],
+)
+def test_community_impact_not_escalating_reads_true_at_small_shares(share, places, says):
+    """A share that rounds to 0% is "under 1%", never "0% ... from 1 place"; no mentions
+    is said in words, never "0% ... from 0 places"."""
+    facts = {
+        "insight_share_pct": share,
+        "insight_places": places,
+        "share_threshold_pct": 10,
+        "places_threshold": 3,
+    }
+    text = recommendation.criterion_sentence("community_impact", False, facts)
+    assert text == f"Community impact is not escalating: {says}."

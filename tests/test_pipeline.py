@@ -301,6 +301,25 @@ def test_headline_and_rationale_never_contradict(report_set, params):
     assert checked >= 5
 
 
+def test_no_rationale_says_the_same_thing_twice(report_set, params):
+    """Each priority's finding (the rationale the pack, the overview and the brief print)
+    states each sentence once: a criterion a class was tested against (community impact)
+    can also be one of the reasons for it, and the reader saw it twice."""
+    import re
+
+    from kcpp_analysis.analysis.assessment import load_assessments
+    from kcpp_analysis.presentation.recommendation import rationale
+
+    seen = 0
+    for th in params.themes.values():
+        for a in load_assessments(report_set.out_dir / "results" / f"{th.id}_assessment.json"):
+            sentences = re.split(r"(?<=[.:])\s+(?=[A-Z])", rationale(a, params.scoring.bands))
+            repeated = {x for x in sentences if sentences.count(x) > 1}
+            assert not repeated, (a.priority, repeated)
+            seen += a.status == "continue to monitor"
+    assert seen >= 3
+
+
 def test_asb_definitions_agree_between_pages(report_set, demo, params):
     """One definition per measure: the overview's "police-recorded ASB" is the police ASB
     count of the dataset on every page; the ASB priority counts police plus environmental

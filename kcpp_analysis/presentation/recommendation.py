@@ -119,11 +119,12 @@ def criterion_sentence(key: str, fired, facts: dict, *, threshold: int = 5) -> s
             bits.append(
                 f"{plural(f['survey_tested'], 'survey measure')} show no significant worsening"
             )
-        if share is not None:
-            bits.append(
-                f"{fmt_pct(share, 0)} of community insight mentions, from "
-                f"{plural(len(places), 'place')}"
-            )
+        if share is not None and not share > 0:  # none (or no mentions at all: NaN)
+            bits.append("no community insight mentions this year")
+        elif share is not None:
+            pct = "under 1%" if share < 0.5 else fmt_pct(share, 0)
+            where = f"from {plural(len(places), 'place')}" if places else "from no named place"
+            bits.append(f"{pct} of community insight mentions, {where}")
         return "Community impact is not escalating: " + "; ".join(bits) + "."
     if key == "stable_or_improving":
         if fired is None:
@@ -190,7 +191,11 @@ def reason_sentences(a, *, threshold: int = 5, labels=None) -> list[str]:
             if s:
                 parts.append(s)
     if a.status == "no data":
-        parts.append("No data are held for this priority, so the method cannot be applied.")
+        parts.append(
+            "The method cannot be applied: no incident data are held for this priority."
+            if a.has_data  # partner indicators or survey measures only (said below)
+            else "No data are held for this priority, so the method cannot be applied."
+        )
     elif a.status == "continue to monitor":
         parts = why_not_high_focus(a, threshold=threshold, labels=labels) + parts
         held = [k for k in a.reasons if crit.get(k) and k in ("community_impact",)]
@@ -199,7 +204,9 @@ def reason_sentences(a, *, threshold: int = 5, labels=None) -> list[str]:
                 "Under the partnership's method, community concern alone does not make a "
                 "priority high focus while a connected partnership has it in view."
             )
-    return parts
+    # a criterion the class was tested against can also be one of its reasons (community
+    # impact not escalating is both): say each thing once
+    return list(dict.fromkeys(parts))
 
 
 def rationale(a, bands, *, threshold: int = 5, labels=None) -> str:

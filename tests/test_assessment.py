@@ -280,3 +280,18 @@ def test_community_impact_not_escalating_reads_true_at_small_shares(share, place
     }
     text = recommendation.criterion_sentence("community_impact", False, facts)
     assert text == f"Community impact is not escalating: {says}."
+
+
+def test_a_no_data_priority_holding_indicators_is_not_said_to_hold_no_data():
+    """'No data' is the class when there is nothing the method can score; a priority that
+    holds partner indicators is told apart from one that holds nothing at all."""
+    from types import SimpleNamespace
+
+    def says(has_data):
+        a = SimpleNamespace(criteria=[], reasons=[], status="no data", has_data=has_data)
+        return recommendation.reason_sentences(a)
+
+    assert says(False) == ["No data are held for this priority, so the method cannot be applied."]
+    assert says(True) == [
+        "The method cannot be applied: no incident data are held for this priority."
+    ]

@@ -51,7 +51,7 @@ def test_headline_between_4_and_8_sentences_with_no_data_counted_apart():
         "road safety."
     )
     assert out[1] == "Continue to monitor: water safety."
-    assert out[2].startswith("No data held for reoffending: ")
+    assert out[2] == "Reoffending cannot be assessed from the data held (an intelligence gap)."
     assert out[3] == "1 of 2 KPIs with data are meeting their targets."
     assert not any("maintained and monitored" in s for s in out)
 

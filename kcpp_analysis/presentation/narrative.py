@@ -90,14 +90,19 @@ def possessive(name: str) -> str:
 
 
 def join_list(items) -> str:
-    """``a``, ``a and b``, ``a, b and c``.
+    """``a``, ``a and b``, ``a, b and c``; ``a; b, c; and d`` when an item holds a comma
+    (so "anti-social behaviour, including environmental ASB" stays one item).
 
     >>> join_list(["Batley East", "Dewsbury West", "Greenhead"])
     'Batley East, Dewsbury West and Greenhead'
+    >>> join_list(["serious violence", "anti-social behaviour, including environmental ASB", "Prevent"])
+    'serious violence; anti-social behaviour, including environmental ASB; and Prevent'
     """
     items = [str(i) for i in items]
     if len(items) <= 1:
         return "".join(items)
+    if any("," in i for i in items):
+        return "; ".join(items[:-1]) + "; and " + items[-1]
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
@@ -110,8 +115,23 @@ def capitalise(s: str) -> str:
     return s[:1].upper() + s[1:]
 
 
+#: first words of titles that are names, kept capitalised mid-sentence (the Prevent duty, the
+#: Channel programme, places)
+PROPER_NOUNS = frozenset(
+    {"Prevent", "Channel", "Kirklees", "England", "West", "Batley", "Dewsbury", "Huddersfield"}
+)
+
+
 def lower_first(s: str) -> str:
-    return s[:1].lower() + s[1:] if s and not s[:2].isupper() else s
+    """A title as it reads mid-sentence: first letter lower case, unless the title starts
+    with an acronym or a name (:data:`PROPER_NOUNS`).
+
+    >>> lower_first("Serious violence"), lower_first("ASB hotspots"), lower_first("Prevent")
+    ('serious violence', 'ASB hotspots', 'Prevent')
+    """
+    if not s or s[:2].isupper() or s.split(" ", 1)[0].rstrip(",:;") in PROPER_NOUNS:
+        return s
+    return s[:1].lower() + s[1:]
 
 
 def fmt_figure(v) -> str:

@@ -340,9 +340,10 @@ def headline(
                 f"{status_label(status)}: {join_list([lower_first(x) for x in by[status]])}."
             )
     if by.get("no data"):
+        names = join_list([lower_first(x) for x in by["no data"]])
         out.append(
-            f"No data held for {join_list([lower_first(x) for x in by['no data']])}: "
-            "these cannot be assessed from data (an intelligence gap)."
+            f"{names[:1].upper() + names[1:]} cannot be assessed from the data held (an "
+            "intelligence gap)."
         )
     k = kpi_table[kpi_table["status"] != "no data"]
     if len(k):

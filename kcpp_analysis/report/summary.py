@@ -94,13 +94,15 @@ def key_messages(ctx, assessments: list[PriorityAssessment], kpis: pd.DataFrame,
         for s in ("cross-cutting", "continue to monitor")
         if by.get(s)
     ]
-    if rest:
-        msgs.append(narrative.capitalise(narrative.join_list(rest)) + ".")
+    if rest:  # each class its own clause: the lists themselves hold "and"
+        msgs.append(narrative.capitalise("; ".join(rest)) + ".")
     if by.get("no data"):
+        nd = by["no data"]
+        one = len(nd) == 1
         msgs.append(
-            f"No data are held for {narrative.plural(len(by['no data']), 'priority', 'priorities')} "
-            f"({_names(by['no data'])}): they cannot be assessed from data and are listed as "
-            "intelligence gaps."
+            f"{narrative.plural(len(nd), 'priority', 'priorities')} ({_names(nd)}) cannot be "
+            f"assessed from the data held: {'it is' if one else 'they are'} listed as "
+            f"{'an intelligence gap' if one else 'intelligence gaps'}."
         )
     up = [a.priority for a in assessments if a.movement == "up"]
     down = [a.priority for a in assessments if a.movement == "down"]

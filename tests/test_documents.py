@@ -118,6 +118,8 @@ def test_the_brief_puts_findings_first_and_asks_for_decisions(report_set, params
     assert at == sorted(at)
     for d in params.decisions:
         assert d.owner in text and d.due.strftime("%d %B %Y") in text
+    # a list ends in one "and": "A (266), B (232) and 10 more", never "B (232) and C and 10 more"
+    assert not re.search(r"\) and [^.;]{0,80}\) and \d+ more", text)
     for pr in params.priorities:
         assert pr.title in text
 
@@ -161,3 +163,31 @@ def test_public_summary_has_no_small_count_and_no_small_area_detail(report_set, 
                 assert not (round(lo) == round(hi) and 1 <= lo < t), (row["priority"], hid[k])
     assert len(csv) >= 8  # every priority with a year of incidents
     assert hidden > 0  # the demo has small counts here, so the check above checks something
+
+
+def test_the_run_log_warns_when_a_decision_is_due_before_the_assessed_year_ends(
+    params, tmp_path, caplog
+):
+    """A board cannot take a decision on an assessment before the year it covers has ended:
+    such a date in ``params/decisions.yaml`` is named in the log (the brief still lists it)."""
+    import dataclasses
+    import datetime as dt
+    import logging
+
+    from builders import incidents_by_year, report_context
+
+    from kcpp_analysis.analysis.kpis.evaluate import evaluate_kpis
+    from kcpp_analysis.report.brief import brief_block
+
+    early = params.decisions[0].model_copy(update={"due": dt.date(2026, 3, 31)})
+    p = dataclasses.replace(params, decisions=[early, *params.decisions[1:]])
+    ctx = report_context(p, incidents_by_year({"2025/26": 40}), tmp_path)
+    kpis = evaluate_kpis(ctx.dataset, [], period=ctx.year, params=p)  # none: an empty table
+    with caplog.at_level(logging.WARNING, logger="kcpp_analysis.report.brief"):
+        block = brief_block(ctx, [], kpis)
+    assert "1 of 3 decisions are due on or before 31 March 2026" in caplog.text
+    assert block.values["decisions"][0].due == dt.date(2026, 3, 31)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="kcpp_analysis.report.brief"):
+        brief_block(report_context(params, incidents_by_year({"2025/26": 40}), tmp_path), [], kpis)
+    assert "decisions" not in caplog.text  # the shipped dates fall after the year

@@ -12,9 +12,14 @@ reads (already through the disclosure gate); nothing is computed afresh.
 
 from __future__ import annotations
 
+import logging
+
+from kcpp_analysis.core.periods import as_period
 from kcpp_analysis.presentation import narrative, recommendation
 from kcpp_analysis.report.results import Block
 from kcpp_analysis.report.summary import intelligence_gaps, ordered
+
+log = logging.getLogger(__name__)
 
 MAX_FINDINGS = 5
 MAX_GAPS = 5
@@ -89,6 +94,17 @@ def brief_block(ctx, assessments, kpis) -> Block:
         )
     gaps = intelligence_gaps(ctx, assessments, kpis)
     k = kpis[kpis["status"] != "no data"]
+    year_end = as_period(ctx.year).end.date()
+    early = [d for d in ctx.params.decisions if d.due <= year_end]
+    if early:  # a board cannot decide on an assessment before the year it covers has ended
+        log.warning(
+            "params/decisions.yaml: %d of %d decisions are due on or before %s, the end of "
+            "the year this brief assesses (%s); update their dates",
+            len(early),
+            len(ctx.params.decisions),
+            year_end.strftime("%d %B %Y"),
+            ctx.year,
+        )
     return Block(
         "brief.html.j2",
         {

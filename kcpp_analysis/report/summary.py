@@ -251,8 +251,9 @@ def intelligence_gaps(ctx, assessments: list[PriorityAssessment], kpis: pd.DataF
                 {
                     "gap": f"{narrative.plural(len(top), 'concern')} raised in community "
                     "insight cannot be tested with the data held: "
-                    + narrative.join_list(names)
-                    + (f" and {more} more (listed under community insight)" if more else "")
+                    + narrative.join_list(
+                        names + ([f"{more} more (listed under community insight)"] if more else [])
+                    )
                     + ".",
                     "owner": narrative.join_list(owners[:3]) or "the partnership analyst",
                 }

@@ -294,3 +294,8 @@ def test_gate_table_hides_small_counts_their_derived_columns_and_publishes_empty
     assert g.suppressed_cells == 2
     masked = g.table(t, "masked", counts=["n"], mask={"n": [False, False, True]})
     assert masked.data["n"].tolist() == [3, 10, "[c]"] and g.suppressed_cells == 3
+    # counts already published elsewhere, mixed with the marker: the page formats the numbers
+    mixed = pd.DataFrame({"place": ["A", "B"], "this_year": [2511, "[c]"]})
+    m = g.table(mixed, "mixed", formats={"this_year": ",.0f"})
+    assert m.data["this_year"].tolist() == [2511, "[c]"]
+    assert m.display["this_year"].tolist() == ["2,511", "[c]"]

@@ -283,7 +283,8 @@ class DisclosureGate:
         ``counts`` are protected with primary and secondary suppression against the
         published row/column totals, unless ``mask`` gives the cells to hide (decided by a
         linked protection). ``derived`` maps a count column to the columns computed from it,
-        hidden with it. ``formats`` maps columns to format specs for the page.
+        hidden with it. ``formats`` maps columns to format specs for the page (in a text
+        column, e.g. counts mixed with the marker, to the numbers in it).
         """
         t = frame.reset_index(drop=True)  # copy-on-write: never changed below
         counts = [c for c in counts if c in t.columns]
@@ -332,9 +333,14 @@ class DisclosureGate:
             if c in numeric:
                 spec = spec or (",.0f" if pd.api.types.is_integer_dtype(t[c]) else ",.2f")
                 shown[c] = [v if isinstance(v, str) else fmt_number(v, spec) for v in cells[c]]
-            else:
+            else:  # text, or numbers mixed with the marker: formatted when a spec is given
+                fmt = (formats or {}).get(c)
                 shown[c] = [
-                    "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+                    ""
+                    if v is None or (isinstance(v, float) and math.isnan(v))
+                    else fmt_number(v, fmt)
+                    if fmt and isinstance(v, int | float) and not isinstance(v, bool)
+                    else str(v)
                     for v in cells[c]
                 ]
         display = pd.DataFrame(shown, index=t.index, columns=t.columns)

@@ -41,6 +41,12 @@ def _num(v) -> float | None:
         return None
 
 
+def _count(v: float | None, published):
+    """A published count as a whole number (the page prints it "2,511"), else what was
+    published (the marker where it was withheld)."""
+    return int(v) if v is not None and v == v and float(v).is_integer() else published
+
+
 #: the columns of :func:`place_rows` (those starting ``_`` are never published)
 PLACE_COLUMNS = [
     "priority",
@@ -80,8 +86,8 @@ def place_rows(ctx, assessments, place: str) -> pd.DataFrame:
             {
                 "priority": a.priority,
                 "recommended_class": recommendation.status_label(a.final_status),
-                "this_year": r["current"],
-                "last_year": r["previous"],
+                "this_year": _count(cur, r["current"]),
+                "last_year": _count(prev, r["previous"]),
                 "change": (
                     narrative.fmt_pct(100 * (cur - prev) / prev, sign=True)
                     if cur is not None and prev
@@ -176,6 +182,7 @@ def place_block(ctx, assessments, place: str, insight: dict | None) -> Block:
     pub = gate.table(
         rows.drop(columns=[c for c in rows.columns if c.startswith("_")]),
         f"place_{place_slug(place)}_priorities",
+        formats={"this_year": ",.0f", "last_year": ",.0f"},
         caption=f"Every priority in {place}, {ctx.year}: incidents, rate per 1,000 residents "
         "and the borough's rate (the theme packs' published figures)",
     )
@@ -233,6 +240,7 @@ def place_block(ctx, assessments, place: str, insight: dict | None) -> Block:
             "synthetic": ctx.synthetic,
             "place": place,
             "wards": wards,
+            "ward_list": narrative.join_list(wards),
             "population": narrative.fmt_count(
                 areas.loc[areas["place"] == place, "population"].sum()
             ),

@@ -295,3 +295,20 @@ def test_a_no_data_priority_holding_indicators_is_not_said_to_hold_no_data():
     assert says(True) == [
         "The method cannot be applied: no incident data are held for this priority."
     ]
+
+
+@pytest.mark.parametrize(
+    "sensitivity,has_data,total,says",
+    [
+        ([{"kind": "fixed", "by": ["statutory_duty"]}], False, None, "Fixed: statutory duty"),
+        ([], False, None, "Needs data"),
+        ([], True, None, "Needs incident data"),  # partner indicators only: never "Stable"
+        ([{"kind": "band_margin", "points": -13.0}], True, 42.0, "13 points below band"),
+        ([], True, 30.0, "Stable"),
+    ],
+)
+def test_the_nearest_change_in_the_plan_on_a_page(sensitivity, has_data, total, says):
+    from types import SimpleNamespace
+
+    a = SimpleNamespace(sensitivity=sensitivity, has_data=has_data, total=total)
+    assert recommendation.sensitivity_short(a) == says

@@ -362,8 +362,8 @@ def sensitivity_short(a) -> str:
     if "fixed" in kinds:
         why = {"statutory_duty": "statutory duty", "cross_cutting": "plan designation"}
         return "Fixed: " + " and ".join(why.get(b, b) for b in kinds["fixed"]["by"])
-    if not a.has_data and a.total is None:
-        return "Needs data"
+    if a.total is None:  # nothing scorable: data would change it, nothing else
+        return "Needs data" if not a.has_data else "Needs incident data"
     bits = []
     piv = [s["signal"] for s in a.sensitivity if s["kind"] == "pivotal"]
     if piv:

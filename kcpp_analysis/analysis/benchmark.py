@@ -124,7 +124,7 @@ def _members(la: pd.DataFrame, group: ComparatorGroup | None, code_col: str):
     for m in group.members:
         hit = la[la[code_col].isin(m.codes)]
         if hit.empty:
-            missing.append(f"{m.name}: {m.note or 'not in the England table'}")
+            missing.append(f"{m.name} ({m.note or 'not in the England table'})")
         else:
             rows.append(hit)
     frame = pd.concat(rows, ignore_index=True) if rows else la.iloc[0:0]

@@ -90,18 +90,23 @@ def possessive(name: str) -> str:
 
 
 def join_list(items) -> str:
-    """``a``, ``a and b``, ``a, b and c``; ``a; b, c; and d`` when an item holds a comma
-    (so "anti-social behaviour, including environmental ASB" stays one item).
+    """``a``, ``a and b``, ``a, b and c``; ``a; b; c; and d`` when an item of three or more
+    holds a comma or an "and" of its own (so "anti-social behaviour, including environmental
+    ASB" and "public order and weapons" each stay one item).
 
     >>> join_list(["Batley East", "Dewsbury West", "Greenhead"])
     'Batley East, Dewsbury West and Greenhead'
     >>> join_list(["serious violence", "anti-social behaviour, including environmental ASB", "Prevent"])
     'serious violence; anti-social behaviour, including environmental ASB; and Prevent'
+    >>> join_list(["criminal damage", "public order and weapons", "theft"])
+    'criminal damage; public order and weapons; and theft'
+    >>> join_list(["serious violence", "violence against women and girls"])
+    'serious violence and violence against women and girls'
     """
     items = [str(i) for i in items]
     if len(items) <= 1:
         return "".join(items)
-    if any("," in i for i in items):
+    if any("," in i for i in items) or (len(items) > 2 and any(" and " in i for i in items)):
         return "; ".join(items[:-1]) + "; and " + items[-1]
     return ", ".join(items[:-1]) + " and " + items[-1]
 

@@ -303,7 +303,7 @@ class OverviewReport:
             f"{len(nn) - 5} more (listed in each theme report)."
             + (
                 f" {g.family_label}: {narrative.join_list(list(fam['ltla24_name']))}"
-                + (f" (no data for {'; '.join(g.family_missing)})" if g.family_missing else "")
+                + (f"; no data here for {'; '.join(g.family_missing)}" if g.family_missing else "")
                 + "."
                 if len(fam) or g.family_missing
                 else ""

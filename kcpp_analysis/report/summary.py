@@ -94,8 +94,8 @@ def key_messages(ctx, assessments: list[PriorityAssessment], kpis: pd.DataFrame,
         for s in ("cross-cutting", "continue to monitor")
         if by.get(s)
     ]
-    if rest:  # each class its own clause: the lists themselves hold "and"
-        msgs.append(narrative.capitalise("; ".join(rest)) + ".")
+    if rest:  # each class its own sentence: the lists themselves hold "and" and ";"
+        msgs.append(" ".join(narrative.capitalise(r) + "." for r in rest))
     if by.get("no data"):
         nd = by["no data"]
         one = len(nd) == 1
@@ -109,10 +109,12 @@ def key_messages(ctx, assessments: list[PriorityAssessment], kpis: pd.DataFrame,
     if up or down:
         bits = []
         if up:
-            bits.append(f"more concern than last time for {_names(up)}")
+            bits.append(f"Since the last assessment, more concern for {_names(up)}.")
         if down:
-            bits.append(f"less for {_names(down)}")
-        msgs.append("Since the last assessment: " + "; ".join(bits) + ".")
+            bits.append(
+                f"{'Less' if up else 'Since the last assessment, less'} concern for {_names(down)}."
+            )
+        msgs.append(" ".join(bits))
     differ = [a for a in assessments if a.agrees is False]
     if differ:
         msgs.append(

@@ -66,6 +66,32 @@ def test_kpi_sentence():
         direction_of_travel="no significant change",
     )
     assert n.kpi_sentence(r) == (
-        "Fly-tipping incidents was 6,022, not meeting the target (6,017), "
+        "Fly-tipping incidents: 6,022, not meeting the target (6,017), "
         "with no significant change on last year."
     )
+
+
+def test_the_trend_says_its_period_and_the_recent_rate_the_finding_quotes():
+    """The whole-series slope names the month it starts from, and when the last three years
+    rise too their own rate is given: a finding that quotes the recent rate (2.7% a year)
+    never sits beside an unexplained different one (4.5% a year)."""
+    months = pd.date_range("2017-04-01", periods=108, freq="MS")
+    fit = SimpleNamespace(
+        direction="increasing",
+        annual_change_pct=4.5,
+        ci_low_pct=3.8,
+        ci_high_pct=5.2,
+        fitted=pd.DataFrame({"month": months}),
+    )
+    assert n.trend_sentence("Serious violence", fit) == (
+        "Allowing for seasonality and the Covid-19 lockdowns, serious violence has been rising "
+        "by about 4.5% a year since April 2017 (95% CI +3.8% to +5.2% a year)."
+    )
+    recent = SimpleNamespace(
+        direction="increasing", months=36, annual_change_pct=2.7, ci_low_pct=0.4, ci_high_pct=5.1
+    )
+    assert n.recent_sentence("Serious violence", fit, recent) == (
+        "Over the last 3 years it has been rising by about 2.7% a year (95% CI +0.4% to +5.1%)."
+    )
+    flat = SimpleNamespace(direction="no clear change")
+    assert n.recent_sentence("x", SimpleNamespace(direction="no clear change"), flat) == ""

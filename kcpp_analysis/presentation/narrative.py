@@ -194,15 +194,22 @@ def trend_sentence(label: str, fit) -> str:
         why = f" ({fit.notes[0]})" if getattr(fit, "notes", ()) else ""
         return f"No trend is reported for {lower_first(label)}: the data are too sparse{why}."
     ci = f"95% CI {fmt_pct(fit.ci_low_pct, 1, True)} to {fmt_pct(fit.ci_high_pct, 1, True)} a year"
+    # the period the slope covers, so it is not read as the last three years' rate
+    fitted = getattr(fit, "fitted", None)
+    since = (
+        f" since {pd.Timestamp(fitted['month'].min()):%B %Y}"
+        if isinstance(fitted, pd.DataFrame) and "month" in fitted and len(fitted)
+        else ""
+    )
     if fit.direction == "increasing":
         return (
             f"Allowing for seasonality and the Covid-19 lockdowns, {lower_first(label)} has been "
-            f"rising by about {fmt_pct(fit.annual_change_pct, 1)} a year ({ci})."
+            f"rising by about {fmt_pct(fit.annual_change_pct, 1)} a year{since} ({ci})."
         )
     if fit.direction == "decreasing":
         return (
             f"Allowing for seasonality and the Covid-19 lockdowns, {lower_first(label)} has been "
-            f"falling by about {fmt_pct(-fit.annual_change_pct, 1)} a year ({ci})."
+            f"falling by about {fmt_pct(-fit.annual_change_pct, 1)} a year{since} ({ci})."
         )
     return (
         f"Allowing for seasonality and the Covid-19 lockdowns, there is no clear underlying "
@@ -211,20 +218,22 @@ def trend_sentence(label: str, fit) -> str:
 
 
 def recent_sentence(label: str, fit, recent) -> str:
-    """The last three years' direction, when it differs from the whole-period trend.
+    """The last three years' direction and rate: "however" when it differs from the
+    whole-period trend; when both rise (or both fall) the recent rate is still given, since
+    the priority's finding quotes it.
 
     ``recent`` is a :func:`kcpp_analysis.analysis.trends.recent_trend` row. Nothing is said when
-    both agree, or when either could not be estimated.
+    both show no clear change, or when either could not be estimated.
     """
     rd, td = recent.direction, fit.direction
-    if rd == "insufficient data" or td == "insufficient data" or rd == td:
+    if rd == "insufficient data" or td == "insufficient data" or rd == td == "no clear change":
         return ""
     years = round(recent.months / 12)
     if rd == "no clear change":
         return f"Over the last {years} years there is no clear direction."
     word = "rising" if rd == "increasing" else "falling"
     return (
-        f"Over the last {years} years, however, it has been {word} by about "
+        f"Over the last {years} years{'' if rd == td else ', however,'} it has been {word} by about "
         f"{fmt_pct(abs(recent.annual_change_pct), 1)} a year (95% CI "
         f"{fmt_pct(recent.ci_low_pct, 1, True)} to {fmt_pct(recent.ci_high_pct, 1, True)})."
     )
@@ -420,7 +429,7 @@ def kpi_sentence(row) -> str:
         "worsening": ", and worsening significantly on last year",
         "no significant change": ", with no significant change on last year",
     }.get(row.direction_of_travel, "")
-    return f"{row.label} was {val}, {met} the target ({tgt}){travel}."
+    return f"{row.label}: {val}, {met} the target ({tgt}){travel}."
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:

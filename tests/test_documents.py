@@ -191,3 +191,23 @@ def test_the_run_log_warns_when_a_decision_is_due_before_the_assessed_year_ends(
     with caplog.at_level(logging.WARNING, logger="kcpp_analysis.report.brief"):
         brief_block(report_context(params, incidents_by_year({"2025/26": 40}), tmp_path), [], kpis)
     assert "decisions" not in caplog.text  # the shipped dates fall after the year
+
+
+def test_no_published_table_heads_two_columns_alike(report_set):
+    """A reader tells columns apart by their heads: no table on any page of the set has two
+    columns with the same head (the methods annex once headed two columns "Label")."""
+    import html as html_lib
+
+    checked = 0
+    for page in sorted(report_set.out_dir.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        for head in re.findall(r"<thead>(.*?)</thead>", text, flags=re.S):
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", head, flags=re.S):
+                cells = [
+                    html_lib.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+                    for c in re.findall(r"<th[^>]*>(.*?)</th>", row, flags=re.S)
+                ]
+                named = [c for c in cells if c]
+                assert len(named) == len(set(named)), (page.name, cells)
+                checked += 1
+    assert checked > 100

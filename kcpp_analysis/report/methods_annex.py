@@ -26,6 +26,8 @@ def labels_table(ctx):
     return ctx.gate.table(
         t.rename(
             columns={
+                "kind": "what is tested",  # two columns the gate would both head "Label"
+                "label": "how the label reads",
                 "rho_0.0": "independent months (%)",
                 "rho_0.5": "correlation 0.5 (%)",
                 "rho_0.8": "correlation 0.8 (%)",

@@ -92,11 +92,22 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             min_count=ctx.gate.threshold,
             min_population=hs_set.min_population,
         )
+        n_hs = len(hs.lsoas)
+        rule = f"in the top 10% in at least {need} of the last {len(years)} years"
+        if n_hs > 1:
+            found = (
+                f"Of the {n_hs} neighbourhoods with the highest rates in {ctx.period_label(pr)}, "
+                f"{persistent} {'was' if persistent == 1 else 'were'} {rule} (persistent "
+                "hotspots)."
+            )
+        else:
+            found = (
+                f"The neighbourhood with the highest rate in {ctx.period_label(pr)} "
+                f"{'is' if persistent else 'is not'} a persistent hotspot ({rule})."
+            )
         sentences.append(
-            f"Of the {len(hs.lsoas)} neighbourhoods with the highest rates in "
-            f"{ctx.period_label(pr)}, {persistent} were in the top 10% in at least {need} of "
-            f"the last {len(years)} years (persistent hotspots). If every neighbourhood had "
-            f"the same risk, the listed ones would average {chance_years:.1f} of those years "
+            f"{found} If every neighbourhood had the same risk, the listed "
+            f"{'one' if n_hs == 1 else 'ones'} would average {chance_years:.1f} of those years "
             f"in the top 10% and about {chance_persistent:.1f} would look persistent by "
             "chance alone."
         )

@@ -348,7 +348,7 @@ def test_asb_definitions_agree_between_pages(report_set, demo, params):
     asb_page = _plain((report_set.out_dir / "asb.html").read_text())
     annex = _plain((report_set.out_dir / "asb_annex.html").read_text())
     methods = _plain((report_set.out_dir / "methods.html").read_text())
-    assert "Anti-social behaviour, including environmental ASB" in asb_page
+    assert "Anti-social behaviour (including environmental ASB)" in asb_page
     for page in (annex, methods):  # the glossary: the theme's annex and the methods annex
         assert "ASB (police-recorded)" in page and "Environmental ASB" in page
 

@@ -91,13 +91,13 @@ def possessive(name: str) -> str:
 
 def join_list(items) -> str:
     """``a``, ``a and b``, ``a, b and c``; ``a; b; c; and d`` when an item of three or more
-    holds a comma or an "and" of its own (so "anti-social behaviour, including environmental
-    ASB" and "public order and weapons" each stay one item).
+    holds a comma or an "and" of its own (so "Batley, Birstall and Birkby" and "public order
+    and weapons" each stay one item).
 
     >>> join_list(["Batley East", "Dewsbury West", "Greenhead"])
     'Batley East, Dewsbury West and Greenhead'
-    >>> join_list(["serious violence", "anti-social behaviour, including environmental ASB", "Prevent"])
-    'serious violence; anti-social behaviour, including environmental ASB; and Prevent'
+    >>> join_list(["serious violence", "fly-tipping, deliberate fires", "Prevent"])
+    'serious violence; fly-tipping, deliberate fires; and Prevent'
     >>> join_list(["criminal damage", "public order and weapons", "theft"])
     'criminal damage; public order and weapons; and theft'
     >>> join_list(["serious violence", "violence against women and girls"])

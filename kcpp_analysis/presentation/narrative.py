@@ -316,7 +316,7 @@ def gradient_sentence(label: str, rr_row, corr_row) -> str:
             f"There is no clear difference in {lower_first(label)} between the most and least "
             f"deprived fifths of neighbourhoods (rate ratio {ratio:.1f})"
         )
-    return s + f"; the {strength} Spearman correlation with the IMD score is {rho:.2f}."
+    return s + f"; the Spearman correlation with the IMD score is {rho:.2f} ({strength})."
 
 
 def repeat_sentence(label: str, r, definition: str = "incident") -> str:
@@ -443,7 +443,13 @@ def plural(n: int, one: str, many: str | None = None) -> str:
 
 def spread_sentence(name: str, value: float, group: pd.Series, group_label: str) -> str:
     """A hedged sentence on where ``value`` sits in ``group``'s spread (z-score bands:
-    within 1 sd "similar to", 1-2 sd "higher/lower than most", beyond 2 sd "well above/below")."""
+    within 1 sd "similar to", 1-2 sd "higher/lower than most", beyond 2 sd "well above/below";
+    "every member" when it is also outside the group's range).
+
+    >>> g = pd.Series([11.0, 11.4, 11.6, 12.4])
+    >>> spread_sentence("Kirklees", 10.7, g, "that group").split(", ")[1]
+    'lower than every member of that group (mean 11.6'
+    """
     g = group.dropna().astype(float)
     if len(g) < 3 or g.std() == 0:
         return ""
@@ -454,6 +460,10 @@ def spread_sentence(name: str, value: float, group: pd.Series, group_label: str)
         where = "higher than most of" if z > 0 else "lower than most of"
     else:
         where = "well above" if z > 0 else "well below"
+    if value > g.max() and z >= 1:  # outside the range: every member, not "most"
+        where = "higher than every member of" if z < 2 else "well above every member of"
+    elif value < g.min() and z <= -1:
+        where = "lower than every member of" if z > -2 else "well below every member of"
     return (
         f"{name}: {value:,.1f} per 1,000, {where} {group_label} (mean {g.mean():,.1f}, "
         f"range {g.min():,.1f} to {g.max():,.1f})."

@@ -195,12 +195,7 @@ def trend_sentence(label: str, fit) -> str:
         return f"No trend is reported for {lower_first(label)}: the data are too sparse{why}."
     ci = f"95% CI {fmt_pct(fit.ci_low_pct, 1, True)} to {fmt_pct(fit.ci_high_pct, 1, True)} a year"
     # the period the slope covers, so it is not read as the last three years' rate
-    fitted = getattr(fit, "fitted", None)
-    since = (
-        f" since {pd.Timestamp(fitted['month'].min()):%B %Y}"
-        if isinstance(fitted, pd.DataFrame) and "month" in fitted and len(fitted)
-        else ""
-    )
+    since = f" since {fit.fitted['month'].min():%B %Y}" if len(fit.fitted) else ""
     if fit.direction == "increasing":
         return (
             f"Allowing for seasonality and the Covid-19 lockdowns, {lower_first(label)} has been "

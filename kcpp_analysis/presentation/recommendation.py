@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from kcpp_analysis.presentation.narrative import (
+    capitalise,
     fmt_count,
     fmt_pct,
     join_list,
@@ -342,8 +343,7 @@ def headline(
     if by.get("no data"):
         names = join_list([lower_first(x) for x in by["no data"]])
         out.append(
-            f"{names[:1].upper() + names[1:]} cannot be assessed from the data held (an "
-            "intelligence gap)."
+            f"{capitalise(names)} cannot be assessed from the data held (an intelligence gap)."
         )
     k = kpi_table[kpi_table["status"] != "no data"]
     if len(k):

@@ -127,9 +127,8 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
     figures = (Figure.from_chart(chart, pub),) if chart is not None else ()
     if fit.family != "none":
         notes.append(
-            f"Model: {fit.family[:1].upper() + fit.family[1:]}, {fit.n_months} months; "
-            "seasonal pattern and "
-            "Covid-19 lockdowns allowed for. 95% band: range expected for a month's count."
+            f"Model: {narrative.capitalise(fit.family)}, {fit.n_months} months; seasonal "
+            "pattern and Covid-19 lockdowns allowed for. 95% band: range expected for a month's count."
         )
     return SectionResult(
         KIND,

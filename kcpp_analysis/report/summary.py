@@ -141,6 +141,28 @@ def _owner(ctx, key: str) -> str:
     return ctx.params.sia.data_owners.get(key, "the partnership analyst")
 
 
+def _indicator_owners(ctx, ids) -> list[str]:
+    """Who publishes each partner indicator (the indicators table's ``source``), else the
+    configured owner of partner indicators."""
+    ind = ctx.dataset.indicators
+    known = {}
+    if ind is not None and len(ind) and "source" in ind.columns:
+        known = ind.dropna(subset=["source"]).groupby("indicator_id")["source"].first().to_dict()
+    return [str(known[i]) if i in known else _owner(ctx, "indicators") for i in ids]
+
+
+def _priority_owners(ctx, priority_id: str) -> list[str]:
+    """Everyone who holds the data a priority is assessed on: its incident sources' owners,
+    its partner indicators' publishers and the survey's owner, each once, in that order."""
+    pr = ctx.params.priority(priority_id)
+    cats = ctx.params.priority_categories(pr) or []
+    owners = [_owner(ctx, s) for s in sorted({ctx.params.categories[c].source for c in cats})]
+    owners += _indicator_owners(ctx, pr.indicators)
+    if pr.survey_questions:
+        owners.append(_owner(ctx, "survey"))
+    return list(dict.fromkeys(owners))
+
+
 def intelligence_gaps(ctx, assessments: list[PriorityAssessment], kpis: pd.DataFrame) -> list[dict]:
     """Every gap once, with who to ask: ``{"gap", "owner"}`` items."""
     gaps: list[dict] = []
@@ -211,21 +233,33 @@ def intelligence_gaps(ctx, assessments: list[PriorityAssessment], kpis: pd.DataF
         add(f"No data are held for {narrative.lower_first(a.priority)}.", key)
     thin = [a for a in assessments if a.has_data and (a.confidence == "C" or a.thin_evidence)]
     if thin:
-        add(
-            f"The evidence for {_names([a.priority for a in thin])} is thin (confidence C): "
-            "the data cover too few of the criteria to support a firm rating.",
-            "indicators",
+        owners = [o for a in thin for o in _priority_owners(ctx, a.priority_id)]
+        gaps.append(
+            {
+                "gap": f"The evidence for {_names([a.priority for a in thin])} is thin "
+                "(confidence C): the data cover too few of the criteria to support a firm "
+                "rating.",
+                "owner": narrative.join_list(list(dict.fromkeys(owners)))
+                or _owner(ctx, "indicators"),
+            }
         )
     nd = kpis[kpis["status"] == "no data"]
     for r in nd.itertuples():
         add(f"No data this year for the KPI '{r.label}'.", _kpi_owner_key(ctx, r))
     untested = kpis[(~kpis["tested"]) & (kpis["status"] != "no data")]
     if len(untested):
-        add(
-            f"Changes in {narrative.plural(len(untested), 'KPI')} ("
-            f"{narrative.join_list(list(untested['label']))}) cannot be tested: each is a "
-            "single published figure; ask for the counts behind it.",
-            "indicators",
+        by_id = {k.id: k for k in ctx.params.kpis}
+        ids = [by_id[k].indicator_id for k in untested["kpi_id"] if k in by_id]
+        gaps.append(
+            {
+                "gap": f"Changes in {narrative.plural(len(untested), 'KPI')} ("
+                f"{narrative.join_list(list(untested['label']))}) cannot be tested: each is a "
+                "single published figure; ask for the counts behind it.",
+                "owner": narrative.join_list(
+                    list(dict.fromkeys(_indicator_owners(ctx, [i for i in ids if i])))
+                )
+                or _owner(ctx, "indicators"),
+            }
         )
     if ctx.insight is None:
         add(

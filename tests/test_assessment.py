@@ -303,7 +303,23 @@ def test_a_no_data_priority_holding_indicators_is_not_said_to_hold_no_data():
         ([{"kind": "fixed", "by": ["statutory_duty"]}], False, None, "Fixed: statutory duty"),
         ([], False, None, "Needs data"),
         ([], True, None, "Needs incident data"),  # partner indicators only: never "Stable"
-        ([{"kind": "band_margin", "points": -13.0}], True, 42.0, "13 points below band"),
+        (
+            [{"kind": "band_margin", "points": -13.0}],
+            True,
+            42.0,
+            "13 points below the high-focus band",
+        ),
+        (
+            [
+                {"kind": "pivotal", "signal": "band"},
+                {"kind": "band_margin", "points": 15.2},
+                {"kind": "harm", "grade": 2},
+            ],
+            True,
+            70.0,
+            "Rests on its score; 15 points above the high-focus band; a harm grade of 2 would "
+            "change it",
+        ),
         ([], True, 30.0, "Stable"),
     ],
 )

@@ -211,3 +211,103 @@ def test_no_published_table_heads_two_columns_alike(report_set):
                 assert len(named) == len(set(named)), (page.name, cells)
                 checked += 1
     assert checked > 100
+
+
+def _assessment(name, status, *, cur=None, prev=None, yoy="no data", recent="no data", pct=None):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        priority=name,
+        final_status=status,
+        total=50.0,
+        yoy_current=cur,
+        yoy_previous=prev,
+        yoy_label=yoy,
+        recent_direction=recent,
+        recent_annual_pct=pct,
+        recent_months=36,
+    )
+
+
+def test_brief_findings_put_significant_changes_first_and_give_the_three_year_direction():
+    """Findings, in order: significant change on last year, then a significant three-year
+    direction, then high focus with no clear change; a hidden pair gives no count."""
+    from types import SimpleNamespace
+
+    from kcpp_analysis.report.brief import findings
+
+    gate = SimpleNamespace(pair_hidden=lambda a, b: min(a, b) < 5)
+    ctx = SimpleNamespace(gate=gate, year="2025/26")
+    a = [
+        _assessment("Flat", "high focus", cur=100, prev=98, yoy="no clear change"),
+        _assessment(
+            "Rising",
+            "continue to monitor",
+            cur=210,
+            prev=200,
+            yoy="no clear change",
+            recent="increasing",
+            pct=4.26,
+        ),
+        _assessment("Jumped", "continue to monitor", cur=150, prev=100, yoy="rose significantly"),
+        _assessment("Quiet", "continue to monitor", cur=50, prev=49, yoy="no clear change"),
+        _assessment(
+            "Small",
+            "high focus",
+            cur=3,
+            prev=9,
+            yoy="no clear change",
+            recent="decreasing",
+            pct=-12.0,
+        ),
+    ]
+    got = findings(ctx, a)
+    assert got == [
+        "Jumped (continue to monitor) rose significantly on last year: 150 incidents in "
+        "2025/26, +50%.",
+        "Small (high focus): recorded incidents have fallen over the last 3 years (about "
+        "12.0% a year).",
+        "Rising (continue to monitor): recorded incidents have risen over the last 3 years "
+        "(about 4.3% a year); 210 incidents in 2025/26, +5% on last year, within what chance "
+        "alone would produce.",
+        "Flat (high focus) showed no clear change on last year: 100 incidents in 2025/26, +2%.",
+    ]
+
+
+def test_the_brief_quotes_each_three_year_direction_as_the_theme_pack_does(report_set, params):
+    """A board member and a theme lead read the same rate: every three-year direction in the
+    brief's findings appears word for word in the priority's own theme pack."""
+    brief = plain(_html(report_set, "brief.html"))
+    quoted = 0
+    for theme, th in params.themes.items():
+        pack = plain(_html(report_set, f"{theme}.html"))
+        for pr in th.priorities:
+            m = re.search(
+                re.escape(pr.title) + r" \([a-z -]+\): (recorded incidents have \w+ over the "
+                r"last \d+ years \(about [\d.]+% a year\))",
+                brief,
+            )
+            if m:
+                quoted += 1
+                assert m.group(1) in pack, (pr.title, m.group(1))
+    assert quoted, "the demo brief quotes no three-year direction"
+
+
+def test_each_intelligence_gap_names_who_holds_the_missing_evidence(report_set, params, demo):
+    """The thin-evidence and untested-KPI gaps name the publishers of the indicators concerned
+    (the indicators table's source), not a generic list of partners."""
+    html = _html(report_set, "overview.html")
+    table = html[html.index("kcpp-gaps") :]
+    table = table[: table.index("</table>")]
+    rows = re.findall(r"<tr><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td></tr>", table, flags=re.S)
+    gaps = {plain(g): plain(o) for g, o in rows}
+    src = demo.indicators.groupby("indicator_id")["source"].first()
+    thin = next(o for g, o in gaps.items() if g.startswith("The evidence for"))
+    untested = next(o for g, o in gaps.items() if g.startswith("Changes in"))
+    for pr in params.priorities:
+        if pr.title.lower() in next(g for g in gaps if g.startswith("The evidence for")):
+            for i in pr.indicators:
+                assert src[i] in thin, (pr.id, i)
+    kpi_sources = {src[k.indicator_id] for k in params.kpis if k.indicator_id}
+    assert {s for s in kpi_sources if s in untested}, untested
+    assert "probation, youth justice, treatment services" not in thin + untested

@@ -49,6 +49,26 @@ def count_pair(cur, prv, threshold: int) -> str | None:
     return f"{fmt_count(prv)} to {fmt_count(cur)}"
 
 
+def recent_phrase(direction, annual_pct, months) -> str | None:
+    """The last three years' significant direction in the words every document uses, or
+    None when there is no clear direction (or no estimate).
+
+    >>> recent_phrase("increasing", 2.74, 36)
+    'recorded incidents have risen over the last 3 years (about 2.7% a year)'
+    >>> recent_phrase("no clear change", 0.4, 36) is None
+    True
+    """
+    if direction not in ("increasing", "decreasing") or annual_pct is None:
+        return None
+    if isinstance(annual_pct, float) and math.isnan(annual_pct):
+        return None
+    word = "risen" if direction == "increasing" else "fallen"
+    return (
+        f"recorded incidents have {word} over the last {round((months or 36) / 12)} years "
+        f"(about {fmt_pct(abs(annual_pct), 1)} a year)"
+    )
+
+
 def criterion_sentence(key: str, fired, facts: dict, *, threshold: int = 5) -> str:
     """One plain sentence of evidence for one criterion of the method (what the data show,
     whether or not the criterion fired)."""
@@ -64,10 +84,11 @@ def criterion_sentence(key: str, fired, facts: dict, *, threshold: int = 5) -> s
                 + (f" ({nums}, {fmt_pct(f['yoy_change_pct'], sign=True)})" if nums else "")
             )
         if f.get("trend_rose"):
-            years = round((f.get("recent_months") or 36) / 12)
             why.append(
-                f"recorded incidents have risen over the last {years} years (about "
-                f"{fmt_pct(abs(f['recent_annual_pct'] or 0), 1)} a year)"
+                recent_phrase(
+                    f.get("recent_direction"), f.get("recent_annual_pct"), f.get("recent_months")
+                )
+                or "recorded incidents have risen over the last three years"
             )
         if f.get("in_band"):
             why.append(
@@ -258,20 +279,26 @@ def with_survey_labels(facts: dict, labels) -> dict:
 
 
 def movement_sentence(a) -> str:
-    """Last assessment's rating against this year's band, in words."""
+    """This year's rating against the last assessment's, in words.
+
+    >>> from types import SimpleNamespace as A
+    >>> movement_sentence(A(previous_rating="amber", rag="red", movement="up",
+    ...                     previous_label="SIA 2024"))
+    'RED this year, AMBER at SIA 2024: more concern.'
+    >>> movement_sentence(A(previous_rating="amber", rag="amber", movement="same",
+    ...                     previous_label="SIA 2024"))
+    'AMBER this year, as at SIA 2024.'
+    """
     if a.previous_rating is None:
         return "Not rated in the last assessment."
     prev = a.previous_rating.upper()
     now = rag_label(a.rag)
-    word = {
-        "up": "more concern than",
-        "down": "less concern than",
-        "same": "the same as",
-        "no data": "no data this year; last",
-    }.get(a.movement, a.movement)
     if a.movement == "no data":
         return f"No data this year; {a.previous_label} rated it {prev}."
-    return f"{now} this year: {word} {a.previous_label} ({prev})."
+    if a.movement == "same":
+        return f"{now} this year, as at {a.previous_label}."
+    word = {"up": "more concern", "down": "less concern"}.get(a.movement, a.movement)
+    return f"{now} this year, {prev} at {a.previous_label}: {word}."
 
 
 def sensitivity_sentence(a) -> str:
@@ -367,13 +394,13 @@ def sensitivity_short(a) -> str:
     bits = []
     piv = [s["signal"] for s in a.sensitivity if s["kind"] == "pivotal"]
     if piv:
-        names = {"band": "score band", "change": "rise on last year", "trend": "3-year rise"}
+        names = {"band": "its score", "change": "the rise on last year", "trend": "the 3-year rise"}
         bits.append("Rests on " + join_list([names[p] for p in piv]))
     if "labels" in kinds:
         bits.append("Rests on both rises")
     if "band_margin" in kinds:
         pts = kinds["band_margin"]["points"]
-        bits.append(f"{abs(pts):.0f} points {'below' if pts < 0 else 'above'} band")
+        bits.append(f"{abs(pts):.0f} points {'below' if pts < 0 else 'above'} the high-focus band")
     if "harm" in kinds:
-        bits.append(f"flips at harm {kinds['harm']['grade']}")
+        bits.append(f"a harm grade of {kinds['harm']['grade']} would change it")
     return "; ".join(bits) or "Stable"

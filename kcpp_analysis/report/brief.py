@@ -33,29 +33,52 @@ MOVEMENT_WORDS = {
 
 
 def findings(ctx, assessments) -> list[str]:
-    """Three to five findings with one number each: the priorities whose change on last
-    year was significant (high focus first), then high-focus priorities' changes."""
+    """Three to five findings, each a priority's change: first the priorities whose count
+    changed significantly on last year, then those whose last three years show a significant
+    direction (the trend the method scores), then the other high-focus priorities (no clear
+    change); high focus first within each. A finding gives this year's count and its change on
+    last year (when both counts may be published) and the three-year direction when it is
+    significant, in the words of the priority's own finding in its theme pack."""
     gate = ctx.gate
     out: list[tuple[int, str]] = []
     for a in ordered(assessments):
-        if a.yoy_current is None or a.yoy_previous is None or not a.yoy_previous:
-            continue
-        if gate.pair_hidden(a.yoy_current, a.yoy_previous):
-            continue
-        sig = a.yoy_label in ("rose significantly", "fell significantly")
-        if not sig and a.final_status != "high focus":
-            continue
-        pct = 100 * (a.yoy_current - a.yoy_previous) / a.yoy_previous
-        words = f"{a.yoy_label} on last year" if sig else "showed no clear change on last year"
-        rank = (0 if sig else 2) + (0 if a.final_status == "high focus" else 1)
-        out.append(
-            (
-                rank,
-                f"{a.priority} ({recommendation.status_label(a.final_status).lower()}) "
-                f"{words}: {narrative.fmt_count(a.yoy_current)} incidents, "
-                f"{narrative.fmt_pct(pct, sign=True)}.",
-            )
+        yoy = (
+            a.yoy_current is not None
+            and bool(a.yoy_previous)
+            and not gate.pair_hidden(a.yoy_current, a.yoy_previous)
         )
+        sig = yoy and a.yoy_label in ("rose significantly", "fell significantly")
+        recent = recommendation.recent_phrase(
+            a.recent_direction, a.recent_annual_pct, a.recent_months
+        )
+        high = a.final_status == "high focus"
+        if not (sig or recent or (high and yoy)):
+            continue
+        name = f"{a.priority} ({recommendation.status_label(a.final_status).lower()})"
+        count = ""
+        if yoy:
+            pct = narrative.fmt_pct(
+                100 * (a.yoy_current - a.yoy_previous) / a.yoy_previous, sign=True
+            )
+            count = f"{narrative.fmt_count(a.yoy_current)} incidents in {ctx.year}, {pct}"
+        if sig:
+            text = f"{name} {a.yoy_label} on last year: {count}"
+            text += f"; {recent}." if recent else "."
+            rank = 0
+        elif recent:
+            text = f"{name}: {recent}"
+            if yoy:
+                chance = a.yoy_label == "no clear change"
+                text += f"; {count} on last year" + (
+                    ", within what chance alone would produce." if chance else "."
+                )
+            else:
+                text += "."
+            rank = 2
+        else:
+            text = f"{name} showed no clear change on last year: {count}."
+            rank = 4
+        out.append((rank + (0 if high else 1), text))
     out.sort(key=lambda x: x[0])
     return [s for _, s in out[:MAX_FINDINGS]]
 

@@ -156,3 +156,23 @@ def test_print_text_is_not_small():
     assert sizes and min(sizes) >= 7.5, sorted(sizes)[:3]
     body = re.search(r"body\.jp-Notebook, body\.kcpp-page \{ font-size: ([\d.]+)pt", printed)
     assert body and float(body.group(1)) >= 9
+
+
+def test_no_printed_page_holds_only_the_running_marks_and_the_footer(report_set):
+    """A page a reader turns to must carry content: the running marking, the page number
+    and the document footer alone (a footer pushed over the page end) do not count."""
+    _need_tools()
+    for d in _documents(report_set):
+        if not d.get("pdf"):
+            continue
+        html = (report_set.out_dir / d["html"]).read_text(encoding="utf-8")
+        foot = re.search(r'<footer class="kcpp-footer">(.*?)</footer>', html, flags=re.S)
+        footer = re.sub(r"\s+", "", re.sub(r"<[^>]+>", "", foot.group(1))) if foot else ""
+        footer = footer.replace("&middot;", "·").replace("&amp;", "&")
+        for i, page in enumerate(_text(report_set.out_dir / d["pdf"]), 1):
+            body = re.sub(r"\s+", "", page)
+            body = body.replace(footer, "") if footer else body
+            body = re.sub(r"Page\d+of\d+", "", body)
+            for mark in ("-SYNTHETICDATA-NOTAREALASSESSMENT", "OFFICIAL", "PUBLIC"):
+                body = body.replace(mark, "")
+            assert len(body) >= 40, f"{d['pdf']} page {i} holds only marks and the footer"

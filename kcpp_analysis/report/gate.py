@@ -59,6 +59,8 @@ COLUMN_LABELS = {
     "current": "This year",
     "change_pct": "Change (%)",
     "rate_ratio": "Rate ratio",
+    "rate_ratio_rest": "Rate ratio to the rest of the borough",
+    "place_share_pct": "Share of the place's mentions (%)",
     "ci_low": "95% CI low",
     "ci_high": "95% CI high",
     "p_value": "p-value",

@@ -209,11 +209,15 @@ class OverviewReport:
             formats=dict.fromkeys(places, ".0f"),
             caption=f"Share of each place's insight mentions by priority, {ctx.year} (%)",
         )
-        digs = digs.assign(priority=digs["priority_id"].map(title))
+        # the ratio is to the rest of the borough (not the place packs' "times the borough
+        # rate", which includes the place itself): the heading says so
+        digs = digs.assign(priority=digs["priority_id"].map(title)).rename(
+            columns={"rate_ratio": "rate_ratio_rest", "share_pct": "place_share_pct"}
+        )
         d_pub = ctx.gate.table(
-            digs[["priority", "place", "kind", "share_pct", "rate_ratio", "signal"]],
+            digs[["priority", "place", "kind", "place_share_pct", "rate_ratio_rest", "signal"]],
             "overview_dig_deeper",
-            formats={"share_pct": ".0f", "rate_ratio": ".2f"},
+            formats={"place_share_pct": ".0f", "rate_ratio_rest": ".2f"},
             caption="Where concern and data disagree (dig deeper)",
         )
         un = untestable_concerns(ins, topics)

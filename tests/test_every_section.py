@@ -9,7 +9,7 @@ import html as html_lib
 import pytest
 
 from kcpp_analysis.report import SECTIONS, compute_section, open_report
-from kcpp_analysis.report.packs import RULES
+from kcpp_analysis.report.packs import RULES, one_line
 
 
 @pytest.fixture(scope="module")
@@ -47,3 +47,17 @@ def test_section_computes_renders_and_is_gated(ctx, kind):
                     assert t.data[c].iloc[i] == marker
         assert t.name and not t.name.startswith("_")
     assert threshold >= 1
+
+
+def test_a_comparison_on_a_proxy_measure_says_so_before_quoting_it(ctx):
+    """Hate crime is compared on public order and weapons: the section's first sentence says
+    what that measure stands for, and a priority compared on its own measure gets no note."""
+    hate = ctx.params.priority("hate_crime")
+    r = compute_section("benchmark", ctx, hate)
+    note = ctx.params.benchmark.priorities["hate_crime"].proxy_note
+    first = r.sentences[0]
+    assert note and first.startswith(note + " Public order and weapons in ")
+    assert one_line(r) == first  # the pack's "Also checked" line carries the note too
+    asb = ctx.params.priority("asb")
+    assert not ctx.params.benchmark.priorities["asb"].proxy_note
+    assert compute_section("benchmark", ctx, asb).sentences[0].startswith("Anti-social")

@@ -55,6 +55,9 @@ class ComparatorGroup(Strict):
 
 class PriorityBenchmark(Strict):
     indicators: list[str] = []
+    #: what the measures stand for when none is the priority itself (e.g. hate crime is
+    #: compared on public order and weapons): the comparison's first sentence
+    proxy_note: str = ""
     policeuk_types: list[str] = []
     home_office_groups: list[str] = []
 

@@ -44,13 +44,34 @@ class SpcResult:
         return str(self.points["variation"].iloc[-1]) if len(self.points) else "insufficient data"
 
     def summary(self) -> str:
+        """The chart in one sentence.
+
+        >>> pts = pd.DataFrame({"variation": ["common cause", "concern", "concern"]})
+        >>> SpcResult(pts, 10.0, 2.0, 4.7, 15.3, "down", None, None).summary()
+        'Mean 10.0, process limits 4.7 to 15.3; 2 months of concerning special-cause variation, none improving; latest point: concern.'
+        >>> SpcResult(pts.iloc[:1], 10.0, 2.0, 4.7, 15.3, "down", None, None).summary()
+        'Mean 10.0, process limits 4.7 to 15.3; no special-cause variation; latest point: common cause.'
+        """
         n_imp = int((self.points["variation"] == "improvement").sum())
         n_con = int((self.points["variation"] == "concern").sum())
+
+        def months(n):
+            return f"{n} {'month' if n == 1 else 'months'}"
+
+        if n_imp == n_con == 0:
+            special = "no special-cause variation"
+        elif n_imp == 0:
+            special = f"{months(n_con)} of concerning special-cause variation, none improving"
+        elif n_con == 0:
+            special = f"{months(n_imp)} of improving special-cause variation, none concerning"
+        else:
+            special = (
+                f"{months(n_con)} of concerning and {months(n_imp)} of improving special-cause "
+                "variation"
+            )
         s = (
             f"Mean {self.mean:,.1f}, process limits {self.lower:,.1f} to {self.upper:,.1f}; "
-            f"{n_con} {'month' if n_con == 1 else 'months'} of concerning and {n_imp} of "
-            "improving special-cause variation; "
-            f"latest point: {self.latest_variation}."
+            f"{special}; latest point: {self.latest_variation}."
         )
         if self.assurance:
             s += f" Against the target of {self.target:,.1f}: {self.assurance}."

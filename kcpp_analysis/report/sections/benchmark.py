@@ -261,6 +261,10 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             + (f"; without a row here: {'; '.join(cg.family_missing)}" if cg.family_missing else "")
             + ".",
         )
+    if spec.proxy_note and sentences:
+        # what the measures stand for, in the same item as the first figure, so the pack's
+        # one-line view ("Also checked") never quotes the figure without it
+        sentences[0] = f"{spec.proxy_note} {sentences[0]}"
     return SectionResult(
         KIND,
         pr.id,

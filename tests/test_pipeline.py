@@ -313,9 +313,12 @@ def test_no_rationale_says_the_same_thing_twice(report_set, params):
     seen = 0
     for th in params.themes.values():
         for a in load_assessments(report_set.out_dir / "results" / f"{th.id}_assessment.json"):
-            sentences = re.split(r"(?<=[.:])\s+(?=[A-Z])", rationale(a, params.scoring.bands))
+            text = rationale(a, params.scoring.bands)
+            sentences = re.split(r"(?<=[.:])\s+(?=[A-Z])", text)
             repeated = {x for x in sentences if sentences.count(x) > 1}
             assert not repeated, (a.priority, repeated)
+            if a.total is not None:  # the score is given once, however many criteria cite it
+                assert text.count(f"{a.total:.0f} of 100") == 1, (a.priority, text)
             seen += a.status == "continue to monitor"
     assert seen >= 3
 

@@ -179,8 +179,10 @@ def evidence_strength(total, bands) -> str:
     )
 
 
-def score_phrase(a, bands) -> str:
-    """'Strong evidence of concern: score 79 of 100, confidence A.'"""
+def score_phrase(a, bands, *, score_said: bool = False) -> str:
+    """'Strong evidence of concern: score 79 of 100, confidence A.' (with ``score_said``,
+    when the sentences before it already gave the score: 'Strong evidence of concern
+    (confidence A).')"""
     if a.total is None and a.has_data:
         return (
             "The data held (partner indicators or survey measures only) cannot be scored: an "
@@ -188,14 +190,15 @@ def score_phrase(a, bands) -> str:
         )
     if a.total is None:
         return "No evidence to score: an intelligence gap."
-    return (
-        f"{evidence_strength(a.total, bands).capitalize()} evidence of concern: score "
-        f"{a.total:.0f} of 100, confidence {a.confidence}"
-        + (
-            " (too little evidence for a high rating: an intelligence gap)."
+    strength = f"{evidence_strength(a.total, bands).capitalize()} evidence of concern"
+    if score_said:
+        return f"{strength} (confidence {a.confidence})" + (
+            "; too little evidence for a high rating: an intelligence gap."
             if a.thin_evidence
             else "."
         )
+    return f"{strength}: score {a.total:.0f} of 100, confidence {a.confidence}" + (
+        " (too little evidence for a high rating: an intelligence gap)." if a.thin_evidence else "."
     )
 
 
@@ -236,7 +239,13 @@ def rationale(a, bands, *, threshold: int = 5, labels=None) -> str:
     (:func:`reason_sentences`), then the strength of the data case (a
     :class:`PriorityAssessment`)."""
     parts = reason_sentences(a, threshold=threshold, labels=labels)
-    text = f"{status_label(a.status)}. " + " ".join(parts) + " " + score_phrase(a, bands)
+    said = a.total is not None and f"{a.total:.0f} of 100" in " ".join(parts)
+    text = (
+        f"{status_label(a.status)}. "
+        + " ".join(parts)
+        + " "
+        + score_phrase(a, bands, score_said=said)
+    )
     if a.overridden:
         text += (
             f" The board decided {status_label(a.final_status).lower()} on {a.override_date} "

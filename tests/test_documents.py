@@ -311,3 +311,17 @@ def test_each_intelligence_gap_names_who_holds_the_missing_evidence(report_set, 
     kpi_sources = {src[k.indicator_id] for k in params.kpis if k.indicator_id}
     assert {s for s in kpi_sources if s in untested}, untested
     assert "probation, youth justice, treatment services" not in thin + untested
+
+
+def test_the_multi_priority_sentence_names_the_neighbourhoods_its_table_shows(report_set):
+    """The overview's sentence on neighbourhoods that are persistent hotspots for several
+    priorities names exactly the rows its table shows (it named 6 beside a table of 5)."""
+    text = plain(_html(report_set, "overview.html"))
+    csv = pd.read_csv(report_set.out_dir / "tables" / "overview_multi_priority_hotspots.csv")
+    start = text.index("are persistent hotspots for")
+    sentence = text[start : text.index(".", text.index("priorities", start) + 40)]
+    m = re.search(r"the (\d+) with the most priorities of (\d+)", text)
+    shown = int(m.group(1)) if m else len(csv)
+    assert not m or int(m.group(2)) == len(csv)
+    for i, name in enumerate(csv["lsoa_name"]):
+        assert (f"{name} (" in sentence) == (i < shown), (name, sentence)

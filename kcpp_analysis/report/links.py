@@ -188,14 +188,20 @@ def links_block(ctx) -> Block:
             ),
         )
         tables.append(replace(pub, display=pub.display.head(shown)))
+        # the sentence names the neighbourhoods the table shows, no more and no fewer
+        named = narrative.join_list(
+            [f"{r.lsoa_name} ({r.ward_name}, {r.n})" for r in hot.head(shown).itertuples()]
+        )
         sentences.append(
             f"{narrative.plural(len(hot), 'neighbourhood')} "
             f"{'is a persistent hotspot' if len(hot) == 1 else 'are persistent hotspots'} for "
-            f"{ctx.params.sia.multi_priority_hotspots} or more priorities: "
-            + narrative.join_list(
-                [f"{r.lsoa_name} ({r.ward_name}, {r.n})" for r in hot.head(6).itertuples()]
+            f"{ctx.params.sia.multi_priority_hotspots} or more priorities"
+            + (
+                f"; the {shown} with the most (priorities in brackets): {named}; all "
+                f"{len(hot)} are on the map."
+                if shown < len(hot)
+                else f": {named} (priorities in brackets)."
             )
-            + ("; all of them are on the map." if len(hot) > 6 else ".")
         )
         fig = _hotspot_map(ctx, hot)
         if fig is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html as html_lib
 
+import pandas as pd
 import pytest
 
 from kcpp_analysis.report import SECTIONS, compute_section, open_report
@@ -61,3 +62,17 @@ def test_a_comparison_on_a_proxy_measure_says_so_before_quoting_it(ctx):
     asb = ctx.params.priority("asb")
     assert not ctx.params.benchmark.priorities["asb"].proxy_note
     assert compute_section("benchmark", ctx, asb).sentences[0].startswith("Anti-social")
+
+
+def test_the_force_area_comparison_names_the_months_its_counts_cover(ctx):
+    """The police.uk period comes from the reference extract (the national file it was built
+    from), not from text fixed in the code, and no ward outside the limits reads 'none'."""
+    from kcpp_analysis.data.reference import NATIONAL_FILES
+
+    first, last = NATIONAL_FILES["policeuk_12m"].removesuffix(".csv").split("_")[-2:]
+    months = f"{pd.Period(first, 'M'):%B %Y} to {pd.Period(last, 'M'):%B %Y}"
+    r = compute_section("benchmark", ctx, ctx.params.priority("asb"))
+    said = [s for s in r.sentences if s.startswith("On police.uk counts")]
+    assert said and f"the 12 months {months}," in said[0]
+    assert not said[0].split(", ", 1)[1].startswith("0 of")
+    assert any(months in t.caption for t in r.tables)

@@ -14,7 +14,9 @@ named. Which indicators and crime types each priority uses: ``params/benchmark.y
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 
 import numpy as np
 import pandas as pd
@@ -54,6 +56,28 @@ def _force_area(ctx):
         return pd.read_csv(p) if p.is_file() else None
 
     return ctx._cached("force_area_12m", build)
+
+
+def _force_area_period(ctx) -> str:
+    """The months the force-area police.uk counts cover, read from the reference extract's
+    manifest (the national file's name records them): "12 months May 2025 to April 2026"."""
+
+    def build():
+        from kcpp_analysis.data.reference import reference_dir
+
+        try:
+            m = json.loads((reference_dir(ctx.params.sia.lad_code) / "manifest.json").read_text())
+        except (SourceError, OSError, ValueError) as exc:
+            log.warning("force-area period unknown: %s", exc)
+            return "latest 12 months"
+        for name in m.get("inputs", {}):
+            hit = re.search(r"_(\d+)m_(\d{4}-\d{2})_(\d{4}-\d{2})\.csv$", name)
+            if hit:
+                first, last = (pd.Period(x, "M") for x in hit.group(2, 3))
+                return f"{hit.group(1)} months {first:%B %Y} to {last:%B %Y}"
+        return "latest 12 months"
+
+    return ctx._cached("force_area_period", build)
 
 
 def _names(items: list, most: int = 6) -> str:
@@ -179,7 +203,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
             derived={"count": ["rate"]},
             formats={"rate": ",.1f", "population": ",.0f"},
             caption=(
-                f"police.uk {narrative.join_list(types)}, 12 months to April 2026: districts of "
+                f"police.uk {narrative.join_list(types)}, {_force_area_period(ctx)}: districts of "
                 f"{me['pfa24_name']} (real counts)"
             ),
         )
@@ -205,21 +229,28 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         )
         above = mine[mine["outside"] == "above"]["name"].tolist()
         below = mine[mine["outside"] == "below"]["name"].tolist()
-        s = (
-            f"On police.uk counts for the 12 months to April 2026, {len(above)} of "
-            f"{narrative.possessive(name)} {len(mine)} wards are above the {me['pfa24_name']} "
-            "rate beyond the 99.8% limits"
-            + (
-                f" (widened for the real spread between wards, about {bav.tau_pct:.0f}% of the "
-                "force rate)"
-                if bav.tau2 > 0
-                else ""
-            )
-            + (f" ({_names(above)})" if above else "")
-            + f" and {len(below)} below"
-            + (f" ({_names(below)})" if below else "")
-            + "."
+        widened = (
+            f" (widened for the real spread between wards, about {bav.tau_pct:.0f}% of the "
+            "force rate)"
+            if bav.tau2 > 0
+            else ""
         )
+        limits = f"the {me['pfa24_name']} rate beyond the 99.8% limits{widened}"
+        start = f"On police.uk counts for the {_force_area_period(ctx)}, "
+        if not above and not below:
+            s = (
+                f"{start}none of {narrative.possessive(name)} {len(mine)} wards is above or "
+                f"below {limits}."
+            )
+        else:
+            s = (
+                f"{start}{len(above)} of {narrative.possessive(name)} {len(mine)} wards "
+                f"{'is' if len(above) == 1 else 'are'} above {limits}"
+                + (f" ({_names(above)})" if above else "")
+                + f" and {len(below)} below"
+                + (f" ({_names(below)})" if below else "")
+                + "."
+            )
         sentences.append(s)
         chart = charts.funnel_chart(
             w[["population", "rate", "highlight", "named", "label"]],

@@ -127,7 +127,7 @@ def test_a_browser_that_never_answers_times_out_and_is_stopped(tmp_path, monkeyp
     fake.chmod(0o755)
     t0 = time.monotonic()
     b = Browser(str(fake), timeout=1)
-    profile = b._profile.name
+    profile = b._profile
     with pytest.raises(BrowserError, match="did not answer in time"):
         b.send("Browser.getVersion")
     b.timeout = 0.2
@@ -209,3 +209,42 @@ def test_early_prints_of_a_failed_overview_are_removed(tmp_path, monkeypatch):
     kept = e.finish(overview_ok=False)
     assert calls == [["asb.html"], ["brief.html"]]
     assert list(kept) == ["asb.html"] and not (stage / "brief.pdf").exists()
+
+
+def test_a_profile_folder_still_being_written_is_removed_once_the_writer_stops(
+    tmp_path, monkeypatch
+):
+    """Chromium's helpers can write into the profile for a moment after the browser dies
+    (CI once failed a run on 'Directory not empty: Default'): removal waits and retries."""
+    import errno
+    import shutil
+
+    prof = tmp_path / "kcpp-chromium-x"
+    (prof / "Default").mkdir(parents=True)
+    real = shutil.rmtree
+    calls = []
+
+    def busy_at_first(path, *a, **k):
+        calls.append(path)
+        if len(calls) < 3 and not k.get("ignore_errors"):  # a helper still writing
+            raise OSError(errno.ENOTEMPTY, "Directory not empty", "Default")
+        return real(path, *a, **k)
+
+    monkeypatch.setattr(pdfmod.shutil, "rmtree", busy_at_first)
+    pdfmod.remove_profile(str(prof), wait=0.01)
+    assert len(calls) == 3 and not prof.exists()
+
+
+def test_a_profile_folder_that_cannot_be_removed_is_logged_not_raised(
+    tmp_path, monkeypatch, caplog
+):
+    prof = tmp_path / "kcpp-chromium-y"
+    prof.mkdir()
+
+    def never(path, *a, **k):
+        if not k.get("ignore_errors"):
+            raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(pdfmod.shutil, "rmtree", never)
+    pdfmod.remove_profile(str(prof), tries=3, wait=0.01)  # no exception
+    assert "could not remove Chromium's temporary profile folder" in caplog.text

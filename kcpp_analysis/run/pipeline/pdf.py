@@ -72,10 +72,31 @@ def page_count(pdf: Path) -> int:
     return max(counts) if counts else 0
 
 
+def remove_profile(path: str, *, tries: int = 25, wait: float = 0.2) -> None:
+    """Remove a Chromium profile folder this module created. Chromium's helper processes
+    can still write into it for a moment after the browser itself has exited (or been
+    killed), and removing a folder while a file appears in it fails with "directory not
+    empty"; so removal is retried (``tries`` times, ``wait`` seconds apart), and whatever is
+    still there after that is logged, never raised: a leftover temporary folder must not
+    fail a report run."""
+    for _ in range(tries):
+        try:
+            shutil.rmtree(path)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(wait)
+    shutil.rmtree(path, ignore_errors=True)
+    if os.path.exists(path):
+        log.warning("could not remove Chromium's temporary profile folder %s", path)
+
+
 def print_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 180) -> int:
     """Print ``html`` to ``pdf`` (written atomically); returns the page count."""
     tmp = pdf.with_name(f".{pdf.name}.tmp")
-    with tempfile.TemporaryDirectory(prefix="kcpp-chromium-") as profile:
+    profile = tempfile.mkdtemp(prefix="kcpp-chromium-")
+    try:
         r = subprocess.run(
             [
                 chromium,
@@ -88,6 +109,8 @@ def print_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 180) -> int
             text=True,
             timeout=timeout,
         )
+    finally:
+        remove_profile(profile)
     if r.returncode != 0 or not tmp.exists() or tmp.stat().st_size == 0:
         tmp.unlink(missing_ok=True)
         raise RuntimeError(f"Chromium could not print {html.name} (exit {r.returncode})")
@@ -107,7 +130,7 @@ class Browser:
 
     def __init__(self, chromium: str, timeout: float = 180):
         self.timeout = timeout
-        self._profile = tempfile.TemporaryDirectory(prefix="kcpp-chromium-")
+        self._profile = tempfile.mkdtemp(prefix="kcpp-chromium-")
         cmd_r, cmd_w = os.pipe()  # we write commands; the browser reads them on fd 3
         out_r, out_w = os.pipe()  # the browser writes on fd 4; we read
 
@@ -120,7 +143,7 @@ class Browser:
                 [
                     chromium,
                     *[f for f in FLAGS if f != "--no-pdf-header-footer"],
-                    f"--user-data-dir={self._profile.name}",
+                    f"--user-data-dir={self._profile}",
                     "--remote-debugging-pipe",
                     "about:blank",
                 ],
@@ -133,7 +156,7 @@ class Browser:
         except OSError:
             for fd in (cmd_r, cmd_w, out_r, out_w):
                 os.close(fd)
-            self._profile.cleanup()
+            remove_profile(self._profile)
             raise
         os.close(cmd_r)
         os.close(out_w)
@@ -237,7 +260,7 @@ class Browser:
                     os.close(fd)
                 except OSError:
                     pass
-            self._profile.cleanup()
+            remove_profile(self._profile)
 
 
 class Printer:

@@ -10,7 +10,7 @@ from kcpp_analysis.run.cli import app
 runner = CliRunner()
 
 
-def test_prepare_demo_then_reuse_by_content_hash(tmp_path):
+def test_prepare_demo_then_reuse_by_content_hash_and_regenerate_for_other_code(tmp_path):
     out = tmp_path / "demo"
     r = runner.invoke(app, ["prepare", "--out", str(out)])
     assert r.exit_code == 0, r.output
@@ -24,6 +24,15 @@ def test_prepare_demo_then_reuse_by_content_hash(tmp_path):
     r = runner.invoke(app, ["prepare", "--out", str(out)])
     assert r.exit_code == 0 and (out / "dataset.json").stat().st_mtime_ns != stamp
     assert json.loads((out / "dataset.json").read_text())["fingerprint"] == meta["fingerprint"]
+    # a demo made by other generator code, reference extract or params is not reused
+    meta = json.loads((out / "dataset.json").read_text())
+    meta["generator"]["fingerprint"] = "0" * 64  # as if made by an older generator
+    (out / "dataset.json").write_text(json.dumps(meta))
+    stamp = (out / "dataset.json").stat().st_mtime_ns
+    assert runner.invoke(app, ["prepare", "--out", str(out)]).exit_code == 0
+    again = json.loads((out / "dataset.json").read_text())
+    assert (out / "dataset.json").stat().st_mtime_ns != stamp
+    assert again["generator"]["fingerprint"] != "0" * 64
 
 
 def test_prepare_bad_sources_file_exits_2_with_a_clear_message(tmp_path):
@@ -33,17 +42,3 @@ def test_prepare_bad_sources_file_exits_2_with_a_clear_message(tmp_path):
     assert r.exit_code == 2
     assert "sources[0] (iod2019)" in r.output and "file not found" in r.output
     assert not (tmp_path / "o").exists()
-
-
-def test_cached_demo_is_regenerated_when_the_generator_changes(tmp_path):
-    """A demo made by other generator code, reference extract or params is not reused."""
-    out = tmp_path / "demo"
-    assert runner.invoke(app, ["prepare", "--out", str(out)]).exit_code == 0
-    meta = json.loads((out / "dataset.json").read_text())
-    meta["generator"]["fingerprint"] = "0" * 64  # as if made by an older generator
-    (out / "dataset.json").write_text(json.dumps(meta))
-    stamp = (out / "dataset.json").stat().st_mtime_ns
-    assert runner.invoke(app, ["prepare", "--out", str(out)]).exit_code == 0
-    again = json.loads((out / "dataset.json").read_text())
-    assert (out / "dataset.json").stat().st_mtime_ns != stamp
-    assert again["generator"]["fingerprint"] != "0" * 64

@@ -3,11 +3,7 @@ work from any folder, and a priority without data reads "no data" everywhere (#2
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -110,36 +106,3 @@ def test_each_source_kind_alone_prepares_and_publishes_every_page(kind, tmp_path
         assert "Traceback" not in html and "nan%" not in text, (kind, th)
         # data that end before the year are "not covering it", never "year to date"
         assert not re.search(r"are year to date|Year to date \(April", text), (kind, th)
-
-
-def test_the_readme_example_publishes_with_relative_paths_from_another_folder(tmp_path):
-    """The README's example, typed as an analyst would: relative paths, from a folder that is
-    not the project's, with no ../shared: prepare and publish a set; the synthetic parts
-    carry the banner; priorities without data read "no data"."""
-    kcpp = Path(sys.executable).with_name("kcpp")
-    work = tmp_path / "analyst"
-    work.mkdir()
-    shutil.copytree(EXAMPLES, work / "examples")
-    env = {**os.environ, "KCPP_PSEUDONYM_KEY": KEY, "KCPP_REAL_DATA": str(tmp_path / "absent")}
-    r = subprocess.run(
-        [str(kcpp), "prepare", "--sources", "examples/sources.yaml", "--out", "prepared"],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert r.returncode == 0, r.stdout + r.stderr
-    r = subprocess.run(
-        [str(kcpp), "report", "--data", "prepared", "--out", "reports"],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
-    s = work / "reports" / "2025-26"
-    assert (s / "index.html").exists() and (s / "overview.html").exists()
-    ov = plain((s / "overview.html").read_text())
-    assert "SYNTHETIC DATA" in ov
-    t = pd.read_csv(s / "tables" / "overview_priorities.csv")
-    assert (t.set_index("priority").loc["Water safety", "this_year"]) == "NO DATA"

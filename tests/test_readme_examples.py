@@ -54,6 +54,9 @@ def _run(block: str, work: Path, tmp_path: Path) -> subprocess.CompletedProcess:
 
 
 def test_the_shipped_examples_block_runs_verbatim(tmp_path):
+    """As an analyst types it: relative paths, from a folder that is not the project's, with
+    no ../shared; the synthetic partner files carry the banner, and priorities the examples
+    do not cover read "NO DATA"."""
     work = _workspace(tmp_path)
     block = _block("### Try it first on the shipped examples")
     assert "kcpp prepare" in block and "kcpp report" in block
@@ -63,6 +66,8 @@ def test_the_shipped_examples_block_runs_verbatim(tmp_path):
     assert (s / "index.html").exists() and (s / "overview.html").exists()
     t = pd.read_csv(s / "tables" / "overview_priorities.csv")
     assert (t["this_year"] == "NO DATA").any()  # the examples do not cover every priority
+    assert t.set_index("priority").loc["Water safety", "this_year"] == "NO DATA"
+    assert "SYNTHETIC DATA" in (s / "overview.html").read_text(encoding="utf-8")
     assert not (PROJECT_ROOT / "outputs" / "examples").exists()
 
 

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -328,3 +330,21 @@ def test_recent_trend_size_on_stable_series():
         s = pd.DataFrame({"month": months, "count": rng.poisson(400 * season)})
         flagged += recent_trend(s, fit_trend(s)).iloc[0].direction != "no clear change"
     assert flagged / 100 <= 0.08
+
+
+def test_the_trend_chart_title_quotes_the_rate_the_sentence_gives():
+    """A steady 4.5% a year rise: the chart's title and the sentence under it give the same
+    rate to the same decimal place, and the same start."""
+    from kcpp_analysis.presentation import narrative
+
+    rng = np.random.default_rng(3)
+    months = pd.date_range("2017-04-01", periods=108, freq="MS")
+    s = pd.DataFrame({"month": months, "count": rng.poisson(400 * 1.045 ** (np.arange(108) / 12))})
+    fit = fit_trend(s)
+    assert fit.direction == "increasing"
+    title = narrative.trend_title("Serious violence", fit)
+    rate = re.search(r"rising about ([\d.]+%) a year since 2017$", title)
+    assert rate, title
+    assert f"rising by about {rate.group(1)} a year since April 2017" in narrative.trend_sentence(
+        "Serious violence", fit
+    )

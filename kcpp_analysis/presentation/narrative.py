@@ -234,8 +234,15 @@ def recent_sentence(label: str, fit, recent) -> str:
     )
 
 
+def _since(fit) -> str:
+    """The first month a trend fit covers ("2017"), as its chart title gives it."""
+    return f"{fit.fitted['month'].min():%Y}" if len(fit.fitted) else "the first month"
+
+
 def trend_title(label: str, fit, recent=None) -> str:
-    """Chart title stating the finding (the recent direction too when it differs)."""
+    """Chart title stating the finding (the recent direction too when it differs), with the
+    rate to the same decimal place as the trend sentence beneath it (a title of "about 5% a
+    year" over a sentence of "about 4.5% a year" read as two findings)."""
     if (
         recent is not None
         and fit.direction in ("increasing", "decreasing")
@@ -245,9 +252,11 @@ def trend_title(label: str, fit, recent=None) -> str:
         word = "rising" if recent.direction == "increasing" else "falling"
         return f"{label}: {word} over the last {round(recent.months / 12)} years"
     if fit.direction == "increasing":
-        return f"{label}: rising about {fmt_pct(fit.annual_change_pct, 0)} a year"
+        return (
+            f"{label}: rising about {fmt_pct(fit.annual_change_pct, 1)} a year since {_since(fit)}"
+        )
     if fit.direction == "decreasing":
-        return f"{label}: falling about {fmt_pct(-fit.annual_change_pct, 0)} a year"
+        return f"{label}: falling about {fmt_pct(-fit.annual_change_pct, 1)} a year since {_since(fit)}"
     if fit.direction == "no clear change":
         return f"{label}: no clear underlying trend"
     return f"{label}: monthly counts"

@@ -100,8 +100,9 @@ def brief_block(ctx, assessments, kpis) -> Block:
         }
         for x in a
     ]
-    up = [x.priority for x in a if x.movement == "up"]
-    down = [x.priority for x in a if x.movement == "down"]
+    # mid-sentence, as the overview writes them: "serious violence", but "Prevent"
+    up = [narrative.lower_first(x.priority) for x in a if x.movement == "up"]
+    down = [narrative.lower_first(x.priority) for x in a if x.movement == "down"]
     changed = []
     if up:
         changed.append(f"More concern than at the last assessment: {narrative.join_list(up)}.")
@@ -109,7 +110,7 @@ def brief_block(ctx, assessments, kpis) -> Block:
         changed.append(f"Less concern: {narrative.join_list(down)}.")
     if not changed:
         changed.append("No priority's rating moved since the last assessment.")
-    differ = [x.priority for x in a if x.agrees is False]
+    differ = [narrative.lower_first(x.priority) for x in a if x.agrees is False]
     if differ:
         changed.append(
             "The method's recommendation differs from the partnership's proposal for "

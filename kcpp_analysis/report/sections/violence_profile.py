@@ -50,9 +50,19 @@ def applies(ctx, pr) -> bool:
     return pr.id == ctx.settings(KIND, pr).for_priority and has_incidents(ctx, pr)
 
 
+def _absent_kinds(ctx, pr, inc: pd.DataFrame) -> list[str]:
+    """The priority's categories with no record in the data in any year: their source is
+    not in this dataset (e.g. police.uk's unsplit violence when a partner extract with
+    offence codes is held), so a row of zeros would misread as none happened."""
+    cats = ctx.params.priority_categories(pr) or []
+    held = set(inc["category"].unique())
+    return [ctx.params.categories[c].label for c in cats if c not in held]
+
+
 def _kinds(ctx, pr, inc: pd.DataFrame, years: list[str]) -> pd.DataFrame:
     cats = ctx.params.priority_categories(pr) or sorted(inc["category"].unique())
-    rules = [(ctx.params.categories[c].label, inc["category"] == c) for c in cats]
+    held = set(inc["category"].unique())
+    rules = [(ctx.params.categories[c].label, inc["category"] == c) for c in cats if c in held]
     if "domestic_abuse" in inc:
         da = inc["domestic_abuse"].fillna(False).astype(bool)
         rules += [("Domestic-related", da), ("Not domestic-related", ~da)]
@@ -176,6 +186,11 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
                 column_totals=False,
                 caption=f"People in serious violence, {ctx.year} (pseudonymised; counts only)",
             )
+        )
+    absent = _absent_kinds(ctx, pr, inc)
+    if absent:  # last, so the pack's one-line view keeps a finding first
+        sentences.append(
+            f"Not held in these data in any year, so not shown: {narrative.join_list(absent)}."
         )
     return SectionResult(
         KIND,

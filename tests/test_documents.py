@@ -325,3 +325,20 @@ def test_the_multi_priority_sentence_names_the_neighbourhoods_its_table_shows(re
     assert not m or int(m.group(2)) == len(csv)
     for i, name in enumerate(csv["lsoa_name"]):
         assert (f"{name} (" in sentence) == (i < shown), (name, sentence)
+
+
+def test_a_place_pack_says_whose_rate_before_it_says_it(report_set, params):
+    """'It is at least a fifth below...' only follows the sentence that names the place;
+    a place with nothing above the borough names itself in the 'below' sentence."""
+    from kcpp_analysis.core.paths import place_slug as slug
+
+    lone = 0
+    for place in params.sia.places:
+        text = plain(_html(report_set, f"place_{slug(place)}.html"))
+        above = text.find(f"{place}'s rate is at least a fifth above")
+        it = text.find("It is at least a fifth below")
+        if it >= 0:
+            assert 0 <= above < it, place
+        if above < 0 and f"{place}'s rate is at least a fifth below" in text:
+            lone += 1
+    assert lone >= 1  # the demo's Rural: every rate below the borough's, none above

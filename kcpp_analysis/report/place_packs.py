@@ -160,7 +160,12 @@ def place_block(ctx, assessments, place: str, insight: dict | None) -> Block:
         )
     if len(below):
         sentences.append(
-            "It is at least a fifth below for "
+            # "It" only after the sentence that names the place
+            (
+                "It is at least a fifth below for "
+                if len(above)
+                else f"{place}'s rate is at least a fifth below the borough's for "
+            )
             + narrative.join_list(
                 [
                     f"{narrative.lower_first(r.priority)} ({r.rate_vs_borough} times)"

@@ -76,3 +76,17 @@ def test_the_force_area_comparison_names_the_months_its_counts_cover(ctx):
     assert said and f"the 12 months {months}," in said[0]
     assert not said[0].split(", ", 1)[1].startswith("0 of")
     assert any(months in t.caption for t in r.tables)
+
+
+def test_no_sentence_gives_a_range_whose_ends_are_equal(ctx):
+    """'3.0 to 3.0 per 1,000' (road safety's darkest map class, one value) reads '3.0'."""
+    import re
+
+    seen = 0
+    for pr in ctx.params.priorities:
+        if "map" in ctx.sections_for(pr) and SECTIONS["map"].applies(ctx, pr):
+            for s in compute_section("map", ctx, pr).sentences:
+                seen += 1
+                for a, b in re.findall(r"([\d.,]+) to ([\d.,]+)", s):
+                    assert a != b, (pr.id, s)
+    assert seen >= 5

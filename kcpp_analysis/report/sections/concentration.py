@@ -60,13 +60,13 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
     label = pr.title
     if conc.gini_adjusted >= settings.min_adjusted_gini:
         s1 = (
-            f"{label} is concentrated: the {settings.top_pct}% of neighbourhoods with most "
+            f"{label} incidents are concentrated: the {settings.top_pct}% of neighbourhoods with most "
             f"incidents account for {narrative.fmt_pct(100 * share)} of them (Gini "
             f"{conc.gini:.2f}; {conc.gini_adjusted:.2f} after allowing for chance)."
         )
     else:
         s1 = (
-            f"{label} is no more concentrated than chance would produce at this volume "
+            f"{label} incidents are no more concentrated than chance would produce at this volume "
             f"(Gini {conc.gini:.2f}, {conc.gini_adjusted:.2f} after allowing for chance; "
             f"the {settings.top_pct}% of neighbourhoods with most incidents account for "
             f"{narrative.fmt_pct(100 * share)})."

@@ -67,7 +67,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
     if vis:
         top = t.iloc[vis].sort_values("share_pct", ascending=False).iloc[0]
         sentences.append(
-            f"Most {title} happens in or at "
+            f"Most {title} incidents happen in or at "
             f"{ {'dwelling': 'a dwelling', 'street': 'the street'}.get(top.location_type, top.location_type) } "
             f"({narrative.fmt_pct(top.share_pct)} of located offences in {ctx.year})."
         )

@@ -105,6 +105,9 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
         top_cls = int(chart.data["class"].max())
         wards_top = _top_class_wards(chart.data, ctx.dataset.areas, top_cls)
         rng = chart.data.loc[chart.data["class"] == top_cls, "class_range"].iloc[0]
+        lo_hi = str(rng).split(" to ")
+        if len(lo_hi) == 2 and lo_hi[0] == lo_hi[1]:  # one value: "3.0", not "3.0 to 3.0"
+            rng = lo_hi[0]
         alt = (
             f"Map of Kirklees' {len(lsoa_g)} neighbourhoods (LSOAs) shaded by the rate of "
             f"{title} per 1,000 residents in {ctx.period_label(pr)}, in {top_cls} classes. "

@@ -101,7 +101,7 @@ def compute(ctx, pr, settings: Settings) -> SectionResult:
     sentences = []
     if peaks:
         sentences.append(
-            f"{pr.title} peaks on {narrative.join_list(peaks)}; the busiest 28 hours of the "
+            f"{pr.title} incidents peak on {narrative.join_list(peaks)}; the busiest 28 hours of the "
             f"week (a sixth) hold {narrative.fmt_pct(100 * busiest)} of offences (an even spread "
             "would give 17%)."
         )

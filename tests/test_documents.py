@@ -310,7 +310,8 @@ def test_each_intelligence_gap_names_who_holds_the_missing_evidence(report_set, 
                 assert src[i] in thin, (pr.id, i)
     kpi_sources = {src[k.indicator_id] for k in params.kpis if k.indicator_id}
     assert {s for s in kpi_sources if s in untested}, untested
-    assert "probation, youth justice, treatment services" not in thin + untested
+    generic = params.sia.data_owners["indicators"]
+    assert generic not in thin + untested  # every indicator's publisher is known here
 
 
 def test_the_multi_priority_sentence_names_the_neighbourhoods_its_table_shows(report_set):
@@ -342,3 +343,21 @@ def test_a_place_pack_says_whose_rate_before_it_says_it(report_set, params):
         if above < 0 and f"{place}'s rate is at least a fifth below" in text:
             lone += 1
     assert lone >= 1  # the demo's Rural: every rate below the borough's, none above
+
+
+def test_a_priority_without_data_names_who_holds_its_kind_of_data(params):
+    """'No data are held for hate crime' asks the police (a flag on crime records), not the
+    survey's owner; Prevent (an indicator with no figure held) asks the indicator's owner."""
+    from types import SimpleNamespace
+
+    from kcpp_analysis.report.summary import _priority_owners
+
+    owners = params.sia.data_owners
+    ctx = SimpleNamespace(
+        params=params,
+        dataset=SimpleNamespace(indicators=pd.DataFrame(columns=["indicator_id", "source"])),
+    )
+    assert _priority_owners(ctx, "hate_crime") == [owners["police_crime"]]
+    assert _priority_owners(ctx, "prevent") == [owners["indicators"]]
+    assert _priority_owners(ctx, "inclusive_communities") == [owners["survey"]]
+    assert owners["roads"] in _priority_owners(ctx, "road_safety")

@@ -156,7 +156,13 @@ def _priority_owners(ctx, priority_id: str) -> list[str]:
     its partner indicators' publishers and the survey's owner, each once, in that order."""
     pr = ctx.params.priority(priority_id)
     cats = ctx.params.priority_categories(pr) or []
-    owners = [_owner(ctx, s) for s in sorted({ctx.params.categories[c].source for c in cats})]
+    sources = {ctx.params.categories[c].source for c in cats}
+    sel = pr.selection
+    if sel is not None and sel.sources:
+        sources |= set(sel.sources)
+    elif sel is not None and not cats:  # a flag alone (hate crime): flagged crime records
+        sources.add("police_crime")
+    owners = [_owner(ctx, s) for s in sorted(sources)]
     owners += _indicator_owners(ctx, pr.indicators)
     if pr.survey_questions:
         owners.append(_owner(ctx, "survey"))
@@ -225,12 +231,13 @@ def intelligence_gaps(ctx, assessments: list[PriorityAssessment], kpis: pd.DataF
         )
     none = [a for a in assessments if not a.has_data]
     for a in none:
-        pr = ctx.params.priority(a.priority_id)
-        srcs = sorted(
-            {ctx.params.categories[c].source for c in (ctx.params.priority_categories(pr) or [])}
+        gaps.append(
+            {
+                "gap": f"No data are held for {narrative.lower_first(a.priority)}.",
+                "owner": narrative.join_list(_priority_owners(ctx, a.priority_id))
+                or _owner(ctx, "survey"),
+            }
         )
-        key = srcs[0] if srcs else ("indicators" if pr.indicators else "survey")
-        add(f"No data are held for {narrative.lower_first(a.priority)}.", key)
     thin = [a for a in assessments if a.has_data and (a.confidence == "C" or a.thin_evidence)]
     if thin:
         owners = [o for a in thin for o in _priority_owners(ctx, a.priority_id)]

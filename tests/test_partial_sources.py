@@ -106,3 +106,11 @@ def test_each_source_kind_alone_prepares_and_publishes_every_page(kind, tmp_path
         assert "Traceback" not in html and "nan%" not in text, (kind, th)
         # data that end before the year are "not covering it", never "year to date"
         assert not re.search(r"are year to date|Year to date \(April", text), (kind, th)
+    # the intelligence gaps are a commissioning list: one "no data" line per owner to ask
+    gaps = pages["overview"][pages["overview"].index("kcpp-gaps") :]
+    gaps = gaps[: gaps.index("</table>")]
+    rows = re.findall(r"<tr><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td></tr>", gaps, flags=re.S)
+    for start in ("No data are held for", "No data this year for"):
+        owners = [o for g, o in rows if g.startswith(start)]
+        assert len(owners) == len(set(owners)), (kind, start, owners)
+    assert any(g.startswith("No data this year for") and "KPIs:" in g for g, _ in rows), kind

@@ -229,15 +229,13 @@ def intelligence_gaps(ctx, assessments: list[PriorityAssessment], kpis: pd.DataF
             "offender, location and time profiles cannot be produced.",
             "profiles",
         )
-    none = [a for a in assessments if not a.has_data]
-    for a in none:
-        gaps.append(
-            {
-                "gap": f"No data are held for {narrative.lower_first(a.priority)}.",
-                "owner": narrative.join_list(_priority_owners(ctx, a.priority_id))
-                or _owner(ctx, "survey"),
-            }
-        )
+    # one line per owner to ask: a commissioning list, not one row per priority or KPI
+    by_owner: dict[str, list[str]] = {}
+    for a in (a for a in assessments if not a.has_data):
+        who = narrative.join_list(_priority_owners(ctx, a.priority_id)) or _owner(ctx, "survey")
+        by_owner.setdefault(who, []).append(narrative.lower_first(a.priority))
+    for who, names in by_owner.items():
+        gaps.append({"gap": f"No data are held for {narrative.join_list(names)}.", "owner": who})
     thin = [a for a in assessments if a.has_data and (a.confidence == "C" or a.thin_evidence)]
     if thin:
         owners = [o for a in thin for o in _priority_owners(ctx, a.priority_id)]
@@ -251,8 +249,16 @@ def intelligence_gaps(ctx, assessments: list[PriorityAssessment], kpis: pd.DataF
             }
         )
     nd = kpis[kpis["status"] == "no data"]
+    kpis_by_owner: dict[str, list[str]] = {}
     for r in nd.itertuples():
-        add(f"No data this year for the KPI '{r.label}'.", _kpi_owner_key(ctx, r))
+        kpis_by_owner.setdefault(_owner(ctx, _kpi_owner_key(ctx, r)), []).append(r.label)
+    for who, labels in kpis_by_owner.items():
+        what = (
+            f"the KPI '{labels[0]}'"
+            if len(labels) == 1
+            else f"{len(labels)} KPIs: " + narrative.join_list([f"'{x}'" for x in labels])
+        )
+        gaps.append({"gap": f"No data this year for {what}.", "owner": who})
     untested = kpis[(~kpis["tested"]) & (kpis["status"] != "no data")]
     if len(untested):
         by_id = {k.id: k for k in ctx.params.kpis}

@@ -114,3 +114,31 @@ def test_each_source_kind_alone_prepares_and_publishes_every_page(kind, tmp_path
         owners = [o for g, o in rows if g.startswith(start)]
         assert len(owners) == len(set(owners)), (kind, start, owners)
     assert any(g.startswith("No data this year for") and "KPIs:" in g for g, _ in rows), kind
+
+
+def test_a_place_pack_on_counts_for_other_months_says_why_it_has_no_place_figures(
+    tmp_path, monkeypatch
+):
+    """police.uk 12-month counts by neighbourhood alone: the counts are located, but for May
+    to April, not the SIA year, so the place pack says that (it said the sources "do not
+    locate incidents in neighbourhoods") and prints no empty table."""
+    from kcpp_analysis.analysis.assessment import load_assessments
+    from kcpp_analysis.report import open_report
+    from kcpp_analysis.report.place_packs import place_block
+
+    monkeypatch.setenv("KCPP_PSEUDONYM_KEY", KEY)
+    src = tmp_path / "sources.yaml"
+    src.write_text("sources:\n" + KINDS["area_counts"].format(ex=EXAMPLES, tmp=tmp_path))
+    out = prepare_from_sources(src, tmp_path / "prepared", allow_loss=True)
+    render_set_in_process(out, tmp_path / "set")
+    ctx = open_report(out, "2025/26", tmp_path / "set")
+    assessments = [
+        a
+        for p in sorted((tmp_path / "set" / "results").glob("*_assessment.json"))
+        for a in load_assessments(p)
+    ]
+    html = place_block(ctx, assessments, "Rural", None)._repr_html_()
+    text = plain(html)
+    assert "do not locate" not in text
+    assert re.search(r"by neighbourhood only for the 12 months \w+ 20\d\d to \w+ 20\d\d", text)
+    assert "<table" not in html.split('id="wards"')[0]  # no header-only priorities table

@@ -138,6 +138,10 @@ def place_hotspots(ctx, rows: pd.DataFrame, place: str) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["priority", "lsoa_name", "ward_name", "rank", "years_in_top"])
 
 
+def _titles(priorities) -> str:
+    return narrative.join_list([narrative.lower_first(pr.title) for pr in priorities])
+
+
 def place_block(ctx, assessments, place: str, insight: dict | None) -> Block:
     gate = ctx.gate
     areas = ctx.dataset.areas
@@ -175,10 +179,20 @@ def place_block(ctx, assessments, place: str, insight: dict | None) -> Block:
             + "."
         )
     if rows.empty:
-        sentences.append(
-            f"No priority has figures by place for {ctx.year}: the sources held do not locate "
-            "incidents in neighbourhoods."
-        )
+        counts = [
+            pr for pr in ctx.params.priorities if pr.selection is not None and ctx.counts_only(pr)
+        ]
+        if counts:  # located, but for other months than the SIA year: mapped, not totalled
+            sentences.append(
+                f"No priority has figures by place for {ctx.year}: the sources held count "
+                f"{_titles(counts)} by neighbourhood only for {ctx.period_label(counts[0])}, "
+                "and the theme packs map those counts rather than total them by place."
+            )
+        else:
+            sentences.append(
+                f"No priority has figures by place for {ctx.year}: the sources held locate no "
+                f"incident of {ctx.year} in a neighbourhood."
+            )
     elif not sentences:
         sentences.append(
             f"{place}'s rates are within a fifth of the borough's for every priority with "

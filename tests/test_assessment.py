@@ -242,6 +242,28 @@ def test_movement_compares_bands():
         "same",
     ]
     assert movement(None, "red") == "not recorded" and movement("red", "grey") == "no data"
+    # a band reached on thin evidence (confidence C) claims no direction
+    assert movement("amber", "green", thin=True) == "not comparable"
+    assert movement(None, "green", thin=True) == "not recorded"
+
+
+def test_a_rating_on_thin_evidence_is_not_called_less_concern(report_set):
+    """The demo's youth exploitation: AMBER last time, GREEN now on confidence C. A band
+    that moved because the data cover few criteria is not less concern: the finding, the
+    brief and the overview say "not compared"."""
+    from builders import plain
+
+    from kcpp_analysis.analysis.assessment import load_assessments
+
+    res = report_set.out_dir / "results" / "violence_assessment.json"
+    a = {x.priority_id: x for x in load_assessments(res)}["youth_exploitation"]
+    assert a.confidence == "C" and a.previous_rating == "amber"
+    assert a.movement == "not comparable"
+    s = recommendation.movement_sentence(a)
+    assert "not compared" in s and "less concern" not in s and "confidence C" in s
+    brief = plain((report_set.out_dir / "brief.html").read_text(encoding="utf-8"))
+    less = brief[brief.index("Less concern") :].split(".")[0]
+    assert "youth exploitation" not in less
 
 
 def test_assessments_round_trip_with_their_schema(params, tmp_path):

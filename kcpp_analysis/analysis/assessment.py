@@ -120,17 +120,26 @@ class PriorityAssessment(BaseModel):
         return [c.key for c in self.criteria if c.fired]
 
 
-def movement(previous: str | None, current: str) -> str:
-    """``up`` (more concern), ``down``, ``same``, ``not recorded`` (no rating last time) or
-    ``no data`` (no rating this time), comparing RAG bands.
+NOT_COMPARABLE = "not comparable"
+
+
+def movement(previous: str | None, current: str, *, thin: bool = False) -> str:
+    """``up`` (more concern), ``down``, ``same``, ``not recorded`` (no rating last time),
+    ``no data`` (no rating this time) or ``not comparable`` (this year's rating rests on thin
+    evidence, confidence C: a band that moved because data are missing is not a change in
+    concern, so no direction is claimed), comparing RAG bands.
 
     >>> movement("red", "green"), movement("amber", "red"), movement(None, "red")
     ('down', 'up', 'not recorded')
+    >>> movement("amber", "green", thin=True)
+    'not comparable'
     """
     if previous is None:
         return "not recorded"
     if current not in RAG_ORDER:
         return NO_DATA
+    if thin:
+        return NOT_COMPARABLE
     d = RAG_ORDER[current] - RAG_ORDER[previous]
     return "up" if d > 0 else "down" if d < 0 else "same"
 
@@ -200,7 +209,11 @@ def assess_priority(
         previous_rating=prev.get("rating"),
         previous_status=prev.get("status"),
         previous_label=prev.get("label", ""),
-        movement=movement(prev.get("rating"), rag),
+        movement=movement(
+            prev.get("rating"),
+            rag,
+            thin=bool(row.thin_evidence) or str(row.confidence) == "C",
+        ),
         criteria_changed=changed,
         rag=rag,
         total=_f(total),

@@ -306,6 +306,12 @@ def movement_sentence(a) -> str:
         return f"No data this year; {a.previous_label} rated it {prev}."
     if a.movement == "same":
         return f"{now} this year, as at {a.previous_label}."
+    if a.movement == "not comparable":
+        return (
+            f"{now} this year on thin evidence (confidence {a.confidence}), {prev} at "
+            f"{a.previous_label}: not compared, since a band that moves because data are "
+            "missing is not a change in concern."
+        )
     word = {"up": "more concern", "down": "less concern"}.get(a.movement, a.movement)
     return f"{now} this year, {prev} at {a.previous_label}: {word}."
 

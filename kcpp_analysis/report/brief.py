@@ -29,6 +29,7 @@ MOVEMENT_WORDS = {
     "same": "no change",
     "no data": "no data this year",
     "not recorded": "not rated last time",
+    "not comparable": "not compared (thin evidence)",
 }
 
 

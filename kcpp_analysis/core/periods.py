@@ -191,6 +191,16 @@ def month_starts(start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
     )
 
 
+def months_span(first, last) -> str:
+    """A run of months in words, both ends included.
+
+    >>> months_span("2025-05", "2026-04")
+    '12 months May 2025 to April 2026'
+    """
+    a, b = pd.Period(first, "M"), pd.Period(last, "M")
+    return f"{(b - a).n + 1} months {a.strftime('%B %Y')} to {b.strftime('%B %Y')}"
+
+
 def months_between(a: pd.Timestamp, b: pd.Timestamp) -> int:
     """Whole calendar months from ``a``'s month to ``b``'s month."""
     return int((b.year - a.year) * 12 + b.month - a.month)
@@ -198,6 +208,7 @@ def months_between(a: pd.Timestamp, b: pd.Timestamp) -> int:
 
 __all__ = [
     "Period",
+    "months_span",
     "as_period",
     "fy_bounds",
     "fy_from_start_year",

@@ -139,6 +139,16 @@ def lower_first(s: str) -> str:
     return s[:1].lower() + s[1:]
 
 
+def join_names(items) -> str:
+    """Titles listed mid-sentence: each as :func:`lower_first` reads it, joined by
+    :func:`join_list`.
+
+    >>> join_names(["Serious violence", "Prevent", "Hate crime"])
+    'serious violence, Prevent and hate crime'
+    """
+    return join_list([lower_first(x) for x in items])
+
+
 def fmt_figure(v) -> str:
     """A figure as a reader reads it: a whole number without decimals, otherwise one.
 

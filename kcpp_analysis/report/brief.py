@@ -102,20 +102,20 @@ def brief_block(ctx, assessments, kpis) -> Block:
         for x in a
     ]
     # mid-sentence, as the overview writes them: "serious violence", but "Prevent"
-    up = [narrative.lower_first(x.priority) for x in a if x.movement == "up"]
-    down = [narrative.lower_first(x.priority) for x in a if x.movement == "down"]
+    up = [x.priority for x in a if x.movement == "up"]
+    down = [x.priority for x in a if x.movement == "down"]
     changed = []
     if up:
-        changed.append(f"More concern than at the last assessment: {narrative.join_list(up)}.")
+        changed.append(f"More concern than at the last assessment: {narrative.join_names(up)}.")
     if down:
-        changed.append(f"Less concern: {narrative.join_list(down)}.")
+        changed.append(f"Less concern: {narrative.join_names(down)}.")
     if not changed:
         changed.append("No priority's rating moved since the last assessment.")
-    differ = [narrative.lower_first(x.priority) for x in a if x.agrees is False]
+    differ = [x.priority for x in a if x.agrees is False]
     if differ:
         changed.append(
             "The method's recommendation differs from the partnership's proposal for "
-            f"{narrative.join_list(differ)}; the overview gives the reasons."
+            f"{narrative.join_names(differ)}; the overview gives the reasons."
         )
     gaps = intelligence_gaps(ctx, assessments, kpis)
     k = kpis[kpis["status"] != "no data"]

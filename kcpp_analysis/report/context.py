@@ -24,7 +24,7 @@ from kcpp_analysis.config.models import Priority
 from kcpp_analysis.config.params import Params, load_params
 from kcpp_analysis.core.errors import ConfigError, SourceError
 from kcpp_analysis.core.ledger import record_written
-from kcpp_analysis.core.periods import fy_bounds, previous_fy
+from kcpp_analysis.core.periods import fy_bounds, months_span, previous_fy
 from kcpp_analysis.data.dataset import Dataset, load_dataset
 from kcpp_analysis.data.national import load_benchmark
 from kcpp_analysis.data.selection import select_area_counts, select_incidents
@@ -171,10 +171,7 @@ class ReportContext:
         if not self.counts_only(pr):
             return self.year
         c = self.area_counts(pr)
-        first = pd.Period(c["first_month"].iloc[0], "M")
-        last = pd.Period(c["last_month"].iloc[0], "M")
-        n = (last - first).n + 1
-        return f"the {n} months {first.strftime('%B %Y')} to {last.strftime('%B %Y')}"
+        return f"the {months_span(c['first_month'].iloc[0], c['last_month'].iloc[0])}"
 
     def _counts_table(self, pr: Priority, zero: bool = False) -> pd.DataFrame:
         c = self.area_counts(pr)

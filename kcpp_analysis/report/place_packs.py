@@ -138,10 +138,6 @@ def place_hotspots(ctx, rows: pd.DataFrame, place: str) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["priority", "lsoa_name", "ward_name", "rank", "years_in_top"])
 
 
-def _titles(priorities) -> str:
-    return narrative.join_list([narrative.lower_first(pr.title) for pr in priorities])
-
-
 def place_block(ctx, assessments, place: str, insight: dict | None) -> Block:
     gate = ctx.gate
     areas = ctx.dataset.areas
@@ -185,7 +181,7 @@ def place_block(ctx, assessments, place: str, insight: dict | None) -> Block:
         if counts:  # located, but for other months than the SIA year: mapped, not totalled
             sentences.append(
                 f"No priority has figures by place for {ctx.year}: the sources held count "
-                f"{_titles(counts)} by neighbourhood only for {ctx.period_label(counts[0])}, "
+                f"{narrative.join_names([pr.title for pr in counts])} by neighbourhood only for {ctx.period_label(counts[0])}, "
                 "and the theme packs map those counts rather than total them by place."
             )
         else:

@@ -72,10 +72,6 @@ def ordered(assessments: list[PriorityAssessment]) -> list[PriorityAssessment]:
     )
 
 
-def _names(items) -> str:
-    return narrative.join_list([narrative.lower_first(x) for x in items])
-
-
 def key_messages(ctx, assessments: list[PriorityAssessment], kpis: pd.DataFrame, where) -> list:
     """5-8 plain-English messages from the assessments (no new numbers)."""
     by: dict[str, list[str]] = {}
@@ -85,12 +81,12 @@ def key_messages(ctx, assessments: list[PriorityAssessment], kpis: pd.DataFrame,
     msgs = []
     hf = by.get("high focus", [])
     msgs.append(
-        f"{len(hf)} of {n} priorities are recommended for high focus: {_names(hf)}."
+        f"{len(hf)} of {n} priorities are recommended for high focus: {narrative.join_names(hf)}."
         if hf
         else f"None of the {n} priorities is recommended for high focus."
     )
     rest = [
-        f"{recommendation.status_label(s).lower()}: {_names(by[s])}"
+        f"{recommendation.status_label(s).lower()}: {narrative.join_names(by[s])}"
         for s in ("cross-cutting", "continue to monitor")
         if by.get(s)
     ]
@@ -100,7 +96,7 @@ def key_messages(ctx, assessments: list[PriorityAssessment], kpis: pd.DataFrame,
         nd = by["no data"]
         one = len(nd) == 1
         msgs.append(
-            f"{narrative.plural(len(nd), 'priority', 'priorities')} ({_names(nd)}) cannot be "
+            f"{narrative.plural(len(nd), 'priority', 'priorities')} ({narrative.join_names(nd)}) cannot be "
             f"assessed from the data held: {'it is' if one else 'they are'} listed as "
             f"{'an intelligence gap' if one else 'intelligence gaps'}."
         )
@@ -109,17 +105,17 @@ def key_messages(ctx, assessments: list[PriorityAssessment], kpis: pd.DataFrame,
     if up or down:
         bits = []
         if up:
-            bits.append(f"Since the last assessment, more concern for {_names(up)}.")
+            bits.append(f"Since the last assessment, more concern for {narrative.join_names(up)}.")
         if down:
             bits.append(
-                f"{'Less' if up else 'Since the last assessment, less'} concern for {_names(down)}."
+                f"{'Less' if up else 'Since the last assessment, less'} concern for {narrative.join_names(down)}."
             )
         msgs.append(" ".join(bits))
     differ = [a for a in assessments if a.agrees is False]
     if differ:
         msgs.append(
             f"The data-led recommendation differs from the partnership's proposal for "
-            f"{_names([a.priority for a in differ])} (reasons in the priority table)."
+            f"{narrative.join_names([a.priority for a in differ])} (reasons in the priority table)."
         )
     if where:
         msgs.append(where)
@@ -149,6 +145,12 @@ def _indicator_owners(ctx, ids) -> list[str]:
     if ind is not None and len(ind) and "source" in ind.columns:
         known = ind.dropna(subset=["source"]).groupby("indicator_id")["source"].first().to_dict()
     return [str(known[i]) if i in known else _owner(ctx, "indicators") for i in ids]
+
+
+def _ask(ctx, owners, fallback: str) -> str:
+    """Everyone to ask, each once, in the order given (the configured ``fallback`` owner
+    when there is none)."""
+    return narrative.join_list(list(dict.fromkeys(owners))) or _owner(ctx, fallback)
 
 
 def _priority_owners(ctx, priority_id: str) -> list[str]:
@@ -232,20 +234,19 @@ def intelligence_gaps(ctx, assessments: list[PriorityAssessment], kpis: pd.DataF
     # one line per owner to ask: a commissioning list, not one row per priority or KPI
     by_owner: dict[str, list[str]] = {}
     for a in (a for a in assessments if not a.has_data):
-        who = narrative.join_list(_priority_owners(ctx, a.priority_id)) or _owner(ctx, "survey")
-        by_owner.setdefault(who, []).append(narrative.lower_first(a.priority))
+        who = _ask(ctx, _priority_owners(ctx, a.priority_id), "survey")
+        by_owner.setdefault(who, []).append(a.priority)
     for who, names in by_owner.items():
-        gaps.append({"gap": f"No data are held for {narrative.join_list(names)}.", "owner": who})
+        gaps.append({"gap": f"No data are held for {narrative.join_names(names)}.", "owner": who})
     thin = [a for a in assessments if a.has_data and (a.confidence == "C" or a.thin_evidence)]
     if thin:
         owners = [o for a in thin for o in _priority_owners(ctx, a.priority_id)]
         gaps.append(
             {
-                "gap": f"The evidence for {_names([a.priority for a in thin])} is thin "
+                "gap": f"The evidence for {narrative.join_names([a.priority for a in thin])} is thin "
                 "(confidence C): the data cover too few of the criteria to support a firm "
                 "rating.",
-                "owner": narrative.join_list(list(dict.fromkeys(owners)))
-                or _owner(ctx, "indicators"),
+                "owner": _ask(ctx, owners, "indicators"),
             }
         )
     nd = kpis[kpis["status"] == "no data"]
@@ -268,10 +269,7 @@ def intelligence_gaps(ctx, assessments: list[PriorityAssessment], kpis: pd.DataF
                 "gap": f"Changes in {narrative.plural(len(untested), 'KPI')} ("
                 f"{narrative.join_list(list(untested['label']))}) cannot be tested: each is a "
                 "single published figure; ask for the counts behind it.",
-                "owner": narrative.join_list(
-                    list(dict.fromkeys(_indicator_owners(ctx, [i for i in ids if i])))
-                )
-                or _owner(ctx, "indicators"),
+                "owner": _ask(ctx, _indicator_owners(ctx, [i for i in ids if i]), "indicators"),
             }
         )
     if ctx.insight is None:

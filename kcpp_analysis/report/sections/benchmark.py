@@ -29,6 +29,7 @@ from kcpp_analysis.analysis.benchmark import (
 from kcpp_analysis.analysis.funnel import between_area_variance, classify, funnel_frame
 from kcpp_analysis.config.benchmark import NN_VARIABLES
 from kcpp_analysis.core.errors import SourceError
+from kcpp_analysis.core.periods import months_span
 from kcpp_analysis.data.national import INDICATOR_LABELS
 from kcpp_analysis.presentation import charts, narrative
 from kcpp_analysis.report.results import Figure, SectionResult
@@ -71,10 +72,9 @@ def _force_area_period(ctx) -> str:
             log.warning("force-area period unknown: %s", exc)
             return "latest 12 months"
         for name in m.get("inputs", {}):
-            hit = re.search(r"_(\d+)m_(\d{4}-\d{2})_(\d{4}-\d{2})\.csv$", name)
+            hit = re.search(r"_\d+m_(\d{4}-\d{2})_(\d{4}-\d{2})\.csv$", name)
             if hit:
-                first, last = (pd.Period(x, "M") for x in hit.group(2, 3))
-                return f"{hit.group(1)} months {first:%B %Y} to {last:%B %Y}"
+                return months_span(*hit.group(1, 2))
         return "latest 12 months"
 
     return ctx._cached("force_area_period", build)
